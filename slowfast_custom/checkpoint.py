@@ -1,0 +1,221 @@
+"""Loading and saving checkpoints safely, in upstream's format.
+
+* No checkpoint can run code when loaded: PyTorch files go through
+  ``torch.load(weights_only=True)``; caffe2 pickles through an unpickler that
+  only rebuilds numpy arrays. Anything else is refused with a CheckpointError.
+* Fine-tuning from the model zoo (``SLOWFAST_32x2_R101_50_50.pkl`` is a PyTorch
+  file despite its name) loads every tensor whose name and shape match, logs
+  exactly which were not loaded (a head for another class count), and never
+  takes the zoo's optimizer state or epoch.
+* Saves go to a temporary name and are renamed, so resuming never finds a
+  half-written file; only ``checkpoint_epoch_NNNNN.pyth`` names are resumed from.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+import torch
+from slowfast.utils.c2_model_loading import get_name_convert_func
+
+from slowfast_custom.errors import CheckpointError
+from slowfast_custom.fileio import atomic_path
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = re.compile(r"^checkpoint_epoch_(\d{5})\.pyth$")
+
+# The only globals a caffe2 checkpoint (a pickled dict of numpy arrays) needs.
+_CAFFE2_SAFE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("collections", "OrderedDict"),
+}
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _CAFFE2_SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed")
+
+
+def _refuse(path: Path, detail: str) -> CheckpointError:
+    return CheckpointError(
+        f"{path}: refused to load: the file holds Python objects that could run code when unpickled "
+        f"({detail}). Only numpy/tensor weights are loaded. If you trust the file, re-save its "
+        "state_dict with torch.save({'model_state': state_dict}, path) and load that."
+    )
+
+
+def read_checkpoint(path: Path, checkpoint_type: str = "pytorch") -> Dict:
+    """Read a checkpoint file without executing code; return its dict.
+
+    ``pytorch``: upstream's ``{"model_state", "optimizer_state", "epoch", "cfg"}`` or a bare state dict.
+    ``caffe2``: ``{"blobs": {name: array}}`` as in upstream's caffe2 model zoo.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    if checkpoint_type == "caffe2":
+        try:
+            with open(path, "rb") as f:
+                data = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+        except pickle.UnpicklingError as err:
+            raise _refuse(path, str(err)) from None
+        except Exception as err:  # truncated or not a pickle at all
+            raise CheckpointError(f"{path}: not a readable caffe2 checkpoint ({err})") from None
+        if not isinstance(data, dict) or "blobs" not in data:
+            raise CheckpointError(f"{path}: a caffe2 checkpoint must be a dict with 'blobs'")
+        return data
+    if checkpoint_type != "pytorch":
+        raise CheckpointError(f"checkpoint type {checkpoint_type!r}: use 'pytorch' or 'caffe2'")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise _refuse(path, str(err).splitlines()[0]) from None
+    except Exception as err:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(err).__name__}: {err}). "
+                              "For a caffe2 .pkl set TRAIN.CHECKPOINT_TYPE caffe2") from None
+    if not isinstance(data, Mapping):
+        raise CheckpointError(f"{path}: expected a dict, found {type(data).__name__}")
+    return dict(data)
+
+
+def _state_dict_from(data: Dict, path: Path) -> Dict[str, torch.Tensor]:
+    if "model_state" in data:
+        state = data["model_state"]
+    elif "blobs" in data:
+        convert = get_name_convert_func()
+        state = OrderedDict()
+        for name, value in data["blobs"].items():
+            if isinstance(value, np.ndarray):
+                state[convert(name)] = torch.from_numpy(np.ascontiguousarray(value))
+        return state
+    elif data and all(isinstance(v, torch.Tensor) for v in data.values()):
+        state = data
+    else:
+        raise CheckpointError(f"{path}: no 'model_state' in checkpoint (keys: {sorted(data)[:8]})")
+    # Checkpoints saved from a DistributedDataParallel wrapper prefix every name with "module.".
+    return OrderedDict((k[len("module."):] if k.startswith("module.") else k, v) for k, v in state.items())
+
+
+@dataclass
+class LoadReport:
+    """Which tensors a pretrained checkpoint filled, and which it did not."""
+
+    loaded: List[str] = field(default_factory=list)
+    shape_mismatch: List[Tuple[str, Tuple[int, ...], Tuple[int, ...]]] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)  # in the model, not in the checkpoint
+    unexpected: List[str] = field(default_factory=list)  # in the checkpoint, not in the model
+
+    @property
+    def not_loaded(self) -> List[str]:
+        return sorted([k for k, _, _ in self.shape_mismatch] + self.missing)
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_loaded
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if hasattr(model, "module") else model
+
+
+def load_pretrained(model: torch.nn.Module, path: Path, checkpoint_type: str = "pytorch") -> LoadReport:
+    """Load matching weights into ``model`` (fine-tuning); the rest keep their fresh initialisation.
+
+    Model-zoo optimizer state and epoch are ignored on purpose: fine-tuning starts at epoch 0.
+    """
+    path = Path(path)
+    state = _state_dict_from(read_checkpoint(path, checkpoint_type), path)
+    target = _unwrap(model)
+    own = target.state_dict()
+    report = LoadReport()
+    to_load = OrderedDict()
+    for name, value in state.items():
+        if name not in own:
+            report.unexpected.append(name)
+        elif tuple(value.shape) != tuple(own[name].shape):
+            report.shape_mismatch.append((name, tuple(value.shape), tuple(own[name].shape)))
+        else:
+            to_load[name] = value
+            report.loaded.append(name)
+    report.missing = sorted(k for k in own if k not in state and not k.endswith("num_batches_tracked"))
+    if not report.loaded:
+        raise CheckpointError(f"{path}: no tensor matches the model by name and shape; is MODEL.ARCH / "
+                              "RESNET.DEPTH the checkpoint's?")
+    target.load_state_dict(to_load, strict=False)
+    logger.info("Loaded %d/%d tensors from %s", len(report.loaded), len(own), path)
+    if report.shape_mismatch:
+        logger.warning("NOT LOADED (shape differs, kept freshly initialised) from %s:\n%s", path,
+                       "\n".join(f"  {k}: checkpoint {a} vs model {b}" for k, a, b in report.shape_mismatch))
+    if report.missing:
+        logger.warning("NOT LOADED (absent from checkpoint, kept freshly initialised):\n%s",
+                       "\n".join(f"  {k}" for k in report.missing))
+    if report.unexpected:
+        logger.warning("Ignored %d checkpoint tensors the model does not have: %s", len(report.unexpected),
+                       ", ".join(report.unexpected[:10]) + (" ..." if len(report.unexpected) > 10 else ""))
+    return report
+
+
+def checkpoint_dir(output_dir: str) -> Path:
+    return Path(output_dir) / "checkpoints"
+
+
+def checkpoint_path(output_dir: str, completed_epochs: int) -> Path:
+    """Upstream's name for the checkpoint written after ``completed_epochs`` epochs."""
+    return checkpoint_dir(output_dir) / f"checkpoint_epoch_{completed_epochs:05d}.pyth"
+
+
+def last_checkpoint(output_dir: str) -> Optional[Path]:
+    folder = checkpoint_dir(output_dir)
+    if not folder.is_dir():
+        return None
+    found = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name)))
+    return found[-1][1] if found else None
+
+
+def save_checkpoint(output_dir: str, model: torch.nn.Module, optimizer, cur_epoch: int, cfg,
+                    extra: Optional[Dict] = None) -> Path:
+    """Write upstream's checkpoint after 0-based epoch ``cur_epoch``, atomically. Call on rank 0 only.
+
+    As upstream: the file is ``checkpoint_epoch_{cur_epoch + 1:05d}.pyth`` and stores ``"epoch": cur_epoch``.
+    """
+    checkpoint = {
+        "epoch": cur_epoch,
+        "model_state": _unwrap(model).state_dict(),
+        "optimizer_state": optimizer.state_dict(),
+        "cfg": cfg.dump(),
+    }
+    if extra:
+        checkpoint.update(extra)
+    path = checkpoint_path(output_dir, cur_epoch + 1)
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
+
+
+def resume(path: Path, model: torch.nn.Module, optimizer=None) -> Tuple[int, Dict]:
+    """Restore a run of our own: all weights (strictly) and optimizer state; return (next epoch, data)."""
+    data = read_checkpoint(path, "pytorch")
+    state = _state_dict_from(data, path)
+    try:
+        _unwrap(model).load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: does not fit the configured model ({str(err).splitlines()[0]}). "
+                              "Resume with the config the run was started with, or use a new OUTPUT_DIR") from None
+    if optimizer is not None and "optimizer_state" in data:
+        optimizer.load_state_dict(data["optimizer_state"])
+    return int(data.get("epoch", -1)) + 1, data

@@ -1,0 +1,205 @@
+"""Config: upstream's defaults plus the plugin's keys, loaded like a detectron2 project.
+
+``get_cfg()`` clones upstream's defaults and calls ``add_custom_config``;
+``load_config(args)`` merges the YAML (which may inherit with ``_BASE_``) and
+the ``KEY VALUE`` overrides, fills derived paths, checks the result and
+freezes it. Loading has no side effects: it creates no folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import torch
+from fvcore.common.config import CfgNode
+from slowfast.config.defaults import get_cfg as get_upstream_cfg
+
+from slowfast_custom.errors import UserError
+
+# Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
+_MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
+
+
+def add_custom_config(cfg: CfgNode) -> None:
+    """Add the plugin's keys, and the keys of later upstream releases its YAMLs use, to ``cfg``."""
+    # --- Keys of later PySlowFast releases (their demo YAML uses them) ---
+    # Model class name; must agree with MODEL.ARCH ("SlowFast" <-> slowfast).
+    cfg.MODEL.MODEL_NAME = "SlowFast"
+    # Final activation of the head; AVA detection is multi-label, so sigmoid.
+    cfg.MODEL.HEAD_ACT = "sigmoid"
+    # Frame rate the model's DATA.SAMPLING_RATE is defined at (AVA models: 30).
+    cfg.DATA.TARGET_FPS = 30
+
+    cfg.TENSORBOARD = CfgNode()
+    # Write training curves (loss, lr, mAP) for TensorBoard (needs `pip install tensorboard`).
+    cfg.TENSORBOARD.ENABLE = False
+    # Folder for the event files, relative to OUTPUT_DIR; empty: OUTPUT_DIR/runs-<dataset>.
+    cfg.TENSORBOARD.LOG_DIR = ""
+    cfg.TENSORBOARD.MODEL_VIS = CfgNode()
+    # Accepted for upstream's YAMLs; the plugin draws no model-internals visualisations.
+    cfg.TENSORBOARD.MODEL_VIS.ENABLE = False
+    cfg.TENSORBOARD.MODEL_VIS.TOPK = 1
+
+    _add_demo_config(cfg)
+
+    # --- Dataset layout: one root instead of four paths ---
+    # AVA.FRAME_DIR / ANNOTATION_DIR / FRAME_LIST_DIR left empty are filled as
+    # DATA.PATH_TO_DATA_DIR/frames, /annotations, /frame_lists.
+    cfg.AVA.FRAME_DIR = ""
+    cfg.AVA.ANNOTATION_DIR = ""
+    cfg.AVA.FRAME_LIST_DIR = ""
+    # Frame rate of the extracted frames in frames/ (AVA's recipe extracts at 30).
+    cfg.AVA.FPS = 30
+    # Video second of the first extracted frame (AVA's 15-minute cuts start at 900).
+    cfg.AVA.START_SEC = 0
+    # [first, last] annotated seconds to use; empty: every annotated second that has frames.
+    cfg.AVA.VALID_SECONDS = []
+    # Without AVA.FULL_TEST_ON_VAL, validation uses every n-th annotated second (upstream: 4).
+    cfg.AVA.VAL_SECOND_STRIDE = 4
+    # Largest action id the data may use; 0: MODEL.NUM_CLASSES.
+    cfg.AVA.MAX_ACTION_ID = 0
+
+
+def _add_demo_config(cfg: CfgNode) -> None:
+    cfg.DEMO = CfgNode()
+    # Run the demo (a video in, a video with boxes and actions out) instead of train/test.
+    cfg.DEMO.ENABLE = False
+    # ava.json-style {"class name": index} file naming the model outputs.
+    cfg.DEMO.LABEL_FILE_PATH = ""
+    # Upstream's webcam index; the plugin reads files only (-1: off).
+    cfg.DEMO.WEBCAM = -1
+    # Input video (any container PyAV opens).
+    cfg.DEMO.INPUT_VIDEO = ""
+    # Output video path.
+    cfg.DEMO.OUTPUT_FILE = ""
+    # Output frame rate; -1: the input's.
+    cfg.DEMO.OUTPUT_FPS = -1
+    # Resize the output to this size; 0: the input's.
+    cfg.DEMO.DISPLAY_WIDTH = 0
+    cfg.DEMO.DISPLAY_HEIGHT = 0
+    # Upstream's detectron2 person detector (config name and weights). The plugin
+    # maps them to torchvision's Faster R-CNN; see DEMO.DETECTOR.
+    cfg.DEMO.DETECTRON2_CFG = "COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"
+    cfg.DEMO.DETECTRON2_WEIGHTS = ""
+    # Person score threshold of the detector.
+    cfg.DEMO.DETECTRON2_THRESH = 0.9
+    # Upstream's streaming keys, accepted for its YAMLs.
+    cfg.DEMO.BUFFER_SIZE = 0
+    cfg.DEMO.INPUT_FORMAT = "BGR"
+    cfg.DEMO.CLIP_VIS_SIZE = 10
+    cfg.DEMO.NUM_VIS_INSTANCES = 2
+    cfg.DEMO.THREAD_ENABLE = False
+    cfg.DEMO.NUM_CLIPS_SKIP = 0
+    cfg.DEMO.SLOWMO = 1
+    # Precomputed person boxes (AVA predicted-box CSV) instead of a detector.
+    cfg.DEMO.PREDS_BOXES = ""
+    # Ground-truth boxes (AVA CSV) drawn as an overlay.
+    cfg.DEMO.GT_BOXES = ""
+    # Video second of the input's first frame, for matching CSV seconds (AVA: 900).
+    cfg.DEMO.STARTING_SECOND = 900
+    # Frame rate the CSV seconds refer to.
+    cfg.DEMO.FPS = 30
+    # "thres": show classes above their threshold; "top-k": the k best.
+    cfg.DEMO.VIS_MODE = "thres"
+    # Thresholds for common and uncommon classes (upstream's AVA demo values).
+    cfg.DEMO.COMMON_CLASS_THRES = 0.7
+    cfg.DEMO.UNCOMMON_CLASS_THRES = 0.3
+    cfg.DEMO.COMMON_CLASS_NAMES = [
+        "watch (a person)",
+        "talk to (e.g., self, a person, a group)",
+        "listen to (a person)",
+        "touch (an object)",
+        "carry/hold (an object)",
+        "walk",
+        "sit",
+        "lie/sleep",
+        "bend/bow (at the waist)",
+    ]
+
+
+def get_cfg() -> CfgNode:
+    """Upstream's defaults with the plugin's keys added."""
+    cfg = get_upstream_cfg()
+    add_custom_config(cfg)
+    return cfg
+
+
+def default_argument_parser(description: str) -> argparse.ArgumentParser:
+    """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file")
+    parser.add_argument("--shard_id", type=int, default=0, help="index of this machine (upstream convention)")
+    parser.add_argument("--num_shards", type=int, default=1, help="number of machines (upstream convention)")
+    parser.add_argument("--init_method", default="tcp://localhost:9999",
+                        help="process-group rendezvous when run_net.py spawns NUM_GPUS processes itself")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, default=None, help="KEY VALUE overrides, e.g. NUM_GPUS 0")
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> CfgNode:
+    """Defaults + plugin keys + YAML + overrides, with derived values filled in; frozen."""
+    cfg = get_cfg()
+    cfg_file = getattr(args, "cfg_file", None)
+    if cfg_file:
+        path = Path(cfg_file)
+        if not path.is_file():
+            raise UserError(f"{path}: config file not found")
+        try:
+            cfg.merge_from_file(str(path))
+        except (KeyError, ValueError, AssertionError) as err:
+            raise UserError(f"{path}: {_key_error_text(err)}") from None
+    opts: Optional[Sequence[str]] = getattr(args, "opts", None)
+    if opts:
+        try:
+            cfg.merge_from_list(list(opts))
+        except (KeyError, ValueError, AssertionError) as err:
+            raise UserError(f"command-line overrides: {_key_error_text(err)}") from None
+    if hasattr(args, "num_shards") and hasattr(args, "shard_id"):
+        cfg.NUM_SHARDS = args.num_shards
+        cfg.SHARD_ID = args.shard_id
+    finalize_config(cfg)
+    cfg.freeze()
+    return cfg
+
+
+def _key_error_text(err: Exception) -> str:
+    text = (str(err.args[0]) if err.args else str(err)).strip("'\"")
+    if isinstance(err, KeyError):
+        text += " (slowfast_custom/config.py and upstream's slowfast/config/defaults.py list the known keys)"
+    return text
+
+
+def finalize_config(cfg: CfgNode) -> None:
+    """Fill the derived paths and check the values that upstream would only trip over later."""
+    root = cfg.DATA.PATH_TO_DATA_DIR
+    for key, sub in (("FRAME_DIR", "frames"), ("ANNOTATION_DIR", "annotations"), ("FRAME_LIST_DIR", "frame_lists")):
+        if not cfg.AVA[key] and root:
+            cfg.AVA[key] = str(Path(root) / sub)
+    if cfg.NUM_GPUS < 0:
+        raise UserError(f"NUM_GPUS must be >= 0, got {cfg.NUM_GPUS}")
+    if cfg.NUM_GPUS > torch.cuda.device_count():
+        raise UserError(
+            f"NUM_GPUS {cfg.NUM_GPUS} but {torch.cuda.device_count()} CUDA devices are visible. "
+            "Set NUM_GPUS 0 to run on the CPU"
+        )
+    for split in ("TRAIN", "TEST"):
+        if cfg[split].BATCH_SIZE % max(1, cfg.NUM_GPUS):
+            raise UserError(f"{split}.BATCH_SIZE {cfg[split].BATCH_SIZE} must be a multiple of NUM_GPUS {cfg.NUM_GPUS}")
+    archs = _MODEL_NAME_TO_ARCHS.get(cfg.MODEL.MODEL_NAME)
+    if archs is None:
+        raise UserError(f"MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME!r} is not one of {sorted(_MODEL_NAME_TO_ARCHS)}")
+    if cfg.MODEL.ARCH not in archs:
+        raise UserError(f"MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME} does not build MODEL.ARCH {cfg.MODEL.ARCH!r} "
+                        f"(it builds {', '.join(archs)})")
+    if cfg.DETECTION.ENABLE and cfg.MODEL.HEAD_ACT != "sigmoid":
+        raise UserError(f"MODEL.HEAD_ACT {cfg.MODEL.HEAD_ACT!r}: action detection is multi-label and needs sigmoid")
+    if cfg.AVA.FPS <= 0 or cfg.DATA.TARGET_FPS <= 0:
+        raise UserError("AVA.FPS and DATA.TARGET_FPS must be positive")
+    if cfg.AVA.VALID_SECONDS and (len(cfg.AVA.VALID_SECONDS) != 2 or cfg.AVA.VALID_SECONDS[0] > cfg.AVA.VALID_SECONDS[1]):
+        raise UserError(f"AVA.VALID_SECONDS must be [first, last], got {list(cfg.AVA.VALID_SECONDS)}")
+
+
+def config_files(config_dir: Path) -> List[Path]:
+    return sorted(p for p in config_dir.rglob("*.yaml"))

@@ -1,0 +1,1 @@
+"""AVA file formats, the keyframe index, the registered dataset, and dataset generators."""

@@ -1,0 +1,96 @@
+"""``Customava``: upstream's AVA dataset for videos of any length and frame rate.
+
+Registered in upstream's ``DATASET_REGISTRY``, so ``TRAIN.DATASET customava``
+resolves through upstream's own ``build_dataset`` (which looks up
+``name.capitalize()``). It is a thin adapter: the config is turned into a
+``KeyframeSpec`` and everything else is upstream's ``Ava`` (its augmentation
+and box handling) or the pure functions in ``keyframes.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import List
+
+import cv2
+import numpy as np
+from slowfast.datasets import utils as upstream_utils
+from slowfast.datasets.ava_dataset import Ava
+from slowfast.datasets.build import DATASET_REGISTRY
+
+from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
+from slowfast_custom.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+
+def keyframe_spec_from_cfg(cfg, split: str) -> KeyframeSpec:
+    """The files and timing of ``split`` ("train", "val" or "test") as the config names them."""
+    ava = cfg.AVA
+    ann = Path(ava.ANNOTATION_DIR)
+    is_train = split == "train"
+    return KeyframeSpec(
+        frame_dir=Path(ava.FRAME_DIR),
+        frame_lists=[Path(ava.FRAME_LIST_DIR) / f for f in (ava.TRAIN_LISTS if is_train else ava.TEST_LISTS)],
+        gt_box_files=[ann / f for f in ava.TRAIN_GT_BOX_LISTS] if is_train else [],
+        predicted_box_files=[ann / f for f in (ava.TRAIN_PREDICT_BOX_LISTS if is_train else ava.TEST_PREDICT_BOX_LISTS)],
+        fps=float(ava.FPS),
+        start_sec=int(ava.START_SEC),
+        valid_seconds=tuple(ava.VALID_SECONDS) if ava.VALID_SECONDS else None,
+        score_thresh=float(ava.DETECTION_SCORE_THRESH),
+        second_stride=int(ava.VAL_SECOND_STRIDE) if split == "val" and not ava.FULL_TEST_ON_VAL else 1,
+        max_action_id=int(ava.MAX_ACTION_ID or cfg.MODEL.NUM_CLASSES),
+    )
+
+
+def load_frames(paths: List[str]) -> List[np.ndarray]:
+    """Read frames as BGR uint8 arrays; a missing or unreadable frame is a DataError naming it."""
+    images = []
+    for path in paths:
+        image = cv2.imread(path)
+        if image is None:
+            video = Path(path).parent.name
+            raise DataError(path, f"cannot read frame of video {video} (missing or not an image)",
+                            hint=f"Re-extract the frames of {video}, or run tools/check_dataset.py on the dataset")
+        images.append(image)
+    return images
+
+
+@DATASET_REGISTRY.register()
+class Customava(Ava):
+    """AVA-format dataset whose frame rate and seconds come from the config, not from AVA's constants."""
+
+    def _load_data(self, cfg) -> None:
+        spec = keyframe_spec_from_cfg(cfg, self._split)
+        index = load_keyframe_index(spec)
+        self._num_classes = cfg.MODEL.NUM_CLASSES
+        # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
+        self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS
+        self._image_paths = index.frame_paths
+        self._video_idx_to_name = index.video_names
+        self._keyframe_indices = index.keyframes
+        self._keyframe_boxes_and_labels = index.boxes_and_labels
+        self._num_boxes_used = index.num_boxes
+        self.print_summary()
+
+    def __getitem__(self, idx):
+        video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]
+        frames = self._image_paths[video_idx]
+        seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(frames))
+
+        clip_label_list = self._keyframe_boxes_and_labels[video_idx][sec_idx]
+        boxes = np.array([box for box, _ in clip_label_list], dtype=np.float32)
+        ori_boxes = boxes.copy()
+        imgs = load_frames([frames[i] for i in seq])
+        imgs, boxes = self._images_and_boxes_preprocessing_cv2(imgs, boxes=boxes.copy())
+
+        label_arrs = np.zeros((len(clip_label_list), self._num_classes), dtype=np.int32)
+        for i, (_, labels) in enumerate(clip_label_list):
+            for label in labels:
+                if label != -1:  # -1: a predicted box without action (a negative)
+                    label_arrs[i][label - 1] = 1
+
+        imgs = upstream_utils.pack_pathway_output(self.cfg, imgs)
+        extra_data = {"boxes": boxes, "ori_boxes": ori_boxes, "metadata": [[video_idx, sec]] * len(boxes)}
+        return imgs, label_arrs, idx, extra_data

@@ -1,0 +1,1 @@
+"""Training, evaluation and process launching around upstream's model, optimizer and evaluator."""

@@ -1,0 +1,105 @@
+"""Frame-mAP with upstream's AVA evaluator, writing its files into a folder you choose.
+
+Upstream's ``evaluate_ava`` writes ``detections_latest.csv`` into the current
+directory and reads the label map with a parser that depends on exact
+indentation; here the inputs come from the plugin's validated readers and the
+outputs go to ``OUTPUT_DIR/eval/``. The metric itself is upstream's
+(``run_evaluation``: PASCAL VOC AP at IoU 0.5 per class, averaged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
+
+import numpy as np
+from slowfast.utils.ava_eval_helper import get_ava_eval_data, run_evaluation
+
+from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry
+from slowfast_custom.fileio import atomic_open
+
+MAP_KEY = "PascalBoxes_Precision/mAP@0.5IOU"
+PER_CLASS_PREFIX = "PascalBoxes_PerformanceByCategory/AP@0.5IOU/"
+
+# (boxes, labels, scores) keyed by "video,%04d": upstream's evaluation input.
+EvalData = Tuple[Dict[str, List[List[float]]], Dict[str, List[int]], Dict[str, List[float]]]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    frame_map: float
+    per_class_ap: Dict[str, float]  # class name -> AP (NaN where the class has no ground truth)
+    num_gt_frames: int
+    num_detection_frames: int
+    files: Dict[str, str]  # what was written: metrics, per_class_ap, detections
+
+
+def image_key(video: str, second: int) -> str:
+    return "%s,%04d" % (video, int(second))
+
+
+def groundtruth_from_rows(rows: Iterable[BoxRow], class_ids: Set[int], second_stride: int = 1) -> EvalData:
+    """Upstream's ground-truth structure (boxes as y1,x1,y2,x2) from validated rows."""
+    boxes, labels, scores = defaultdict(list), defaultdict(list), defaultdict(list)
+    for row in rows:
+        if row.action_id not in class_ids or row.second % second_stride:
+            continue
+        key = image_key(row.video_id, row.second)
+        x1, y1, x2, y2 = row.box
+        boxes[key].append([y1, x1, y2, x2])
+        labels[key].append(row.action_id)
+        scores[key].append(1.0)
+    return boxes, labels, scores
+
+
+def evaluate(
+    preds: np.ndarray,
+    ori_boxes: np.ndarray,
+    metadata: np.ndarray,
+    video_names: Sequence[str],
+    label_map: Sequence[LabelMapEntry],
+    groundtruth: EvalData,
+    excluded: Set[Tuple[str, int]],
+    out_dir: Path,
+    tag: str,
+) -> EvalResult:
+    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second])."""
+    class_ids = {e.id for e in label_map}
+    detections = get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids, video_idx_to_name=list(video_names))
+    excluded_keys = {image_key(v, s) for v, s in excluded}
+    categories = [{"id": e.id, "name": e.name} for e in label_map]
+    with contextlib.redirect_stdout(io.StringIO()):  # upstream pprints every per-class AP
+        metrics = run_evaluation(categories, groundtruth, detections, excluded_keys)
+    per_class = {k[len(PER_CLASS_PREFIX):]: float(v) for k, v in metrics.items() if k.startswith(PER_CLASS_PREFIX)}
+    out_dir = Path(out_dir)
+    files = {
+        "detections": str(out_dir / f"{tag}_detections.csv"),
+        "per_class_ap": str(out_dir / f"{tag}_per_class_ap.csv"),
+        "metrics": str(out_dir / f"{tag}_metrics.json"),
+    }
+    write_detections(Path(files["detections"]), detections)
+    with atomic_open(files["per_class_ap"], "w", encoding="utf-8") as f:
+        f.write("action_id,name,ap\n")
+        for entry in label_map:
+            ap = per_class.get(entry.name, float("nan"))
+            f.write(f'{entry.id},"{entry.name}",{ap:.6f}\n')
+    result = EvalResult(float(metrics[MAP_KEY]), per_class, len(groundtruth[0]), len(detections[0]), files)
+    with atomic_open(files["metrics"], "w", encoding="utf-8") as f:
+        json.dump({"tag": tag, "frame_map": result.frame_map, "num_gt_frames": result.num_gt_frames,
+                   "num_detection_frames": result.num_detection_frames,
+                   "per_class_ap": {k: (None if np.isnan(v) else v) for k, v in per_class.items()}}, f, indent=1)
+    return result
+
+
+def write_detections(path: Path, detections: EvalData) -> None:
+    """AVA's detection CSV: video,second,x1,y1,x2,y2,action_id,score (upstream's ``write_results`` format)."""
+    boxes, labels, scores = detections
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        for key in boxes:
+            for box, label, score in zip(boxes[key], labels[key], scores[key]):
+                f.write("%s,%.03f,%.03f,%.03f,%.03f,%d,%.04f\n" % (key, box[1], box[0], box[3], box[2], label, score))

@@ -1,0 +1,74 @@
+"""Data loaders for one process of a (possibly distributed) run.
+
+Upstream's ``construct_loader`` divides the batch by ``NUM_GPUS`` (zero on a
+CPU) and shards only when ``NUM_GPUS > 1``; this one divides by the number of
+processes on the machine and shards whenever the process group has several
+members, so ``torchrun`` on CPUs (gloo) works as on GPUs. The dataset comes
+from upstream's registry and the batches from upstream's ``detection_collate``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import torch
+from slowfast.datasets.build import build_dataset
+from slowfast.datasets.loader import detection_collate
+from slowfast.utils import distributed as du
+from torch.utils.data import DataLoader, Sampler
+from torch.utils.data.distributed import DistributedSampler
+
+from slowfast_custom.errors import UserError
+
+
+class ShardSampler(Sampler):
+    """Every ``world``-th index from ``rank``, in order, without the padding DistributedSampler adds.
+
+    Evaluation must see each keyframe exactly once: a duplicated detection
+    would count as a false positive.
+    """
+
+    def __init__(self, dataset, rank: int, world: int) -> None:
+        self.indices = list(range(rank, len(dataset), world))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def processes_per_machine(cfg) -> int:
+    """Upstream's ``NUM_GPUS`` processes per machine; under torchrun, its LOCAL_WORLD_SIZE."""
+    return int(os.environ.get("LOCAL_WORLD_SIZE", max(1, cfg.NUM_GPUS)))
+
+
+def build_loader(cfg, split: str) -> DataLoader:
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"split {split!r}")
+    dataset_name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
+    batch = cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE
+    per_process = max(1, batch // processes_per_machine(cfg))
+    dataset = build_dataset(dataset_name, cfg, split)
+    world, rank = du.get_world_size(), du.get_rank()
+    is_train = split == "train"
+    if is_train:
+        sampler = DistributedSampler(dataset, shuffle=True, seed=cfg.RNG_SEED) if world > 1 else None
+        if len(dataset) // world < per_process:
+            raise UserError(f"the train split has {len(dataset)} keyframes, fewer than one batch of {per_process} "
+                            f"per process ({world} processes): lower TRAIN.BATCH_SIZE or add data")
+    else:
+        sampler = ShardSampler(dataset, rank, world) if world > 1 else None
+    return DataLoader(
+        dataset,
+        batch_size=per_process,
+        shuffle=is_train and sampler is None,
+        sampler=sampler,
+        num_workers=cfg.DATA_LOADER.NUM_WORKERS,
+        pin_memory=cfg.DATA_LOADER.PIN_MEMORY and cfg.NUM_GPUS > 0,
+        drop_last=is_train,
+        collate_fn=detection_collate if cfg.DETECTION.ENABLE else None,
+        persistent_workers=cfg.DATA_LOADER.NUM_WORKERS > 0,
+        generator=torch.Generator().manual_seed(cfg.RNG_SEED) if is_train and sampler is None else None,
+    )

@@ -1,0 +1,247 @@
+"""Training and evaluation of AVA-style detectors with upstream's model, optimizer, LR policy and evaluator.
+
+The loop follows upstream's ``tools/train_net.py`` for AVA (which the pinned
+release does not ship): per-iteration LR from ``lr_policy``, BCE on the RoI
+head's sigmoid outputs, checkpoints every ``TRAIN.CHECKPOINT_PERIOD`` epochs,
+evaluation every ``TRAIN.EVAL_PERIOD``. Only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+import psutil
+import torch
+from slowfast.models import losses
+from slowfast.models import optimizer as optim
+from slowfast.models.model_builder import build_model
+from slowfast.utils import distributed as du
+from slowfast.utils import misc
+from slowfast.utils.meters import ScalarMeter
+
+from slowfast_custom import checkpoint as cu
+from slowfast_custom.data.ava_formats import read_box_csv, read_exclusions, read_label_map
+from slowfast_custom.data.custom_ava import keyframe_spec_from_cfg
+from slowfast_custom.engine import evaluation
+from slowfast_custom.engine.loader import build_loader
+from slowfast_custom.engine.logs import setup_logging
+from slowfast_custom.errors import CheckpointError, UserError
+from slowfast_custom.fileio import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+
+def device_of(cfg) -> torch.device:
+    return torch.device("cuda", torch.cuda.current_device()) if cfg.NUM_GPUS > 0 else torch.device("cpu")
+
+
+def _to_device(batch, device: torch.device):
+    inputs, labels, _, meta = batch
+    non_blocking = device.type == "cuda"
+    inputs = [x.to(device, non_blocking=non_blocking) for x in inputs]
+    boxes = meta["boxes"].to(device, non_blocking=non_blocking)
+    return inputs, labels.to(device, non_blocking=non_blocking), boxes, meta
+
+
+def _seed(cfg) -> None:
+    np.random.seed(cfg.RNG_SEED)
+    torch.manual_seed(cfg.RNG_SEED)
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 over every parameter and buffer, to compare replicas across ranks."""
+    digest = hashlib.sha256()
+    state = (model.module if hasattr(model, "module") else model).state_dict()
+    for name in sorted(state):
+        digest.update(name.encode())
+        digest.update(state[name].detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+class Evaluator:
+    """Collects predictions of one split across ranks and scores them on rank 0."""
+
+    def __init__(self, cfg, dataset, split: str) -> None:
+        self.cfg = cfg
+        self.split = split
+        self.video_names = dataset._video_idx_to_name
+        ann = Path(cfg.AVA.ANNOTATION_DIR)
+        self.label_map = read_label_map(ann / cfg.AVA.LABEL_MAP_FILE)
+        self.excluded = read_exclusions(ann / cfg.AVA.EXCLUSION_FILE)
+        stride = keyframe_spec_from_cfg(cfg, split).second_stride
+        class_ids = {e.id for e in self.label_map}
+        self.groundtruth = evaluation.groundtruth_from_rows(
+            read_box_csv(ann / cfg.AVA.GROUNDTRUTH_FILE, "gt"), class_ids, stride)
+
+    @torch.no_grad()
+    def run(self, model: torch.nn.Module, loader, tag: str) -> Optional[evaluation.EvalResult]:
+        """Predict every keyframe of the loader; on rank 0 return the result, elsewhere None."""
+        model.eval()
+        device = device_of(self.cfg)
+        preds, boxes, metadata = [], [], []
+        for batch in loader:
+            inputs, _, box_tensor, meta = _to_device(batch, device)
+            out = model(inputs, box_tensor)
+            preds.append(out.float().cpu())
+            boxes.append(meta["ori_boxes"].cpu())
+            metadata.append(meta["metadata"].cpu())
+        local = [torch.cat(x) if x else torch.zeros(0) for x in (preds, boxes, metadata)]
+        gathered = du.all_gather_unaligned(local)
+        model.train()
+        if du.get_rank() != 0:
+            return None
+        parts = [p for p in gathered if p[0].numel()]
+        if not parts:
+            raise UserError(f"the {self.split} split produced no predictions")
+        all_preds, all_boxes, all_meta = (torch.cat([p[i] for p in parts]).numpy() for i in range(3))
+        out_dir = Path(self.cfg.OUTPUT_DIR) / "eval"
+        return evaluation.evaluate(all_preds, all_boxes, all_meta, self.video_names, self.label_map,
+                                   self.groundtruth, self.excluded, out_dir, tag)
+
+
+@dataclass
+class _Progress:
+    """Iterations, smoothed loss, learning rate and ETA, logged every LOG_PERIOD iterations."""
+
+    total_iters: int
+    period: int
+    start: float = 0.0
+    done: int = 0
+
+    def __post_init__(self) -> None:
+        self.loss = ScalarMeter(max(1, self.period))
+        self.start = time.perf_counter()
+
+    def step(self, epoch: int, it: int, epoch_iters: int, loss: float, lr: float) -> None:
+        self.done += 1
+        self.loss.add_value(loss)
+        if self.done % self.period and it + 1 != epoch_iters:
+            return
+        per_iter = (time.perf_counter() - self.start) / self.done
+        eta = datetime.timedelta(seconds=int(per_iter * (self.total_iters - self.done)))
+        rss = psutil.Process().memory_info().rss / 2**30
+        logger.info("epoch %d iter %d/%d  loss %.4f  lr %.5f  %.2f s/it  ETA %s  RAM %.1f GiB",
+                    epoch + 1, it + 1, epoch_iters, self.loss.get_win_median(), lr, per_iter, eta, rss)
+
+
+def _initial_weights(cfg, model, optimizer) -> int:
+    """Resume from OUTPUT_DIR if allowed and possible, else fine-tune from TRAIN.CHECKPOINT_FILE_PATH; return start epoch."""
+    last = cu.last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
+    if last is not None:
+        start, _ = cu.resume(last, model, optimizer)
+        logger.info("Resumed from %s: starting at epoch %d", last, start + 1)
+        return start
+    if cfg.TRAIN.CHECKPOINT_FILE_PATH:
+        cu.load_pretrained(model, Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE)
+    else:
+        logger.info("No TRAIN.CHECKPOINT_FILE_PATH: training from random initialisation")
+    return 0
+
+
+def train(cfg) -> Dict:
+    """Train (and periodically evaluate) as configured; return the summary rank 0 writes."""
+    setup_logging(cfg.OUTPUT_DIR)
+    _seed(cfg)
+    is_master = du.get_rank() == 0
+    if is_master:
+        Path(cfg.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(Path(cfg.OUTPUT_DIR) / "config.yaml", cfg.dump())
+    model = build_model(cfg)
+    logger.info("Model %s (%s), %.2fM parameters, device %s", cfg.MODEL.MODEL_NAME, cfg.MODEL.ARCH,
+                misc.params_count(model) / 1e6, device_of(cfg))
+    optimizer = optim.construct_optimizer(model, cfg)
+    start_epoch = _initial_weights(cfg, model, optimizer)
+
+    train_loader = build_loader(cfg, "train")
+    val_loader = build_loader(cfg, "val") if cfg.TRAIN.EVAL_PERIOD > 0 else None
+    evaluator = Evaluator(cfg, val_loader.dataset, "val") if val_loader is not None else None
+    loss_fun = losses.get_loss_func(cfg.MODEL.LOSS_FUNC)(reduction="mean")
+    device = device_of(cfg)
+    epoch_iters = len(train_loader)
+    progress = _Progress(epoch_iters * max(0, cfg.SOLVER.MAX_EPOCH - start_epoch), cfg.LOG_PERIOD)
+    history: List[Dict] = []
+    logger.info("Training epochs %d-%d, %d iterations each", start_epoch + 1, cfg.SOLVER.MAX_EPOCH, epoch_iters)
+
+    model.train()
+    for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
+        if hasattr(train_loader.sampler, "set_epoch"):
+            train_loader.sampler.set_epoch(epoch)
+        for it, batch in enumerate(train_loader):
+            lr = optim.get_epoch_lr(epoch + it / epoch_iters, cfg)
+            optim.set_lr(optimizer, lr)
+            inputs, labels, boxes, _ = _to_device(batch, device)
+            preds = model(inputs, boxes)
+            loss = loss_fun(preds, labels)
+            if not math.isfinite(loss.item()):
+                raise UserError(f"loss is {loss.item()} at epoch {epoch + 1} iteration {it + 1}: "
+                                "lower SOLVER.BASE_LR or check the labels")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if is_master:
+                progress.step(epoch, it, epoch_iters, loss.item(), lr)
+
+        last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
+        if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):
+            path = cu.save_checkpoint(cfg.OUTPUT_DIR, model, optimizer, epoch, cfg)
+            logger.info("Saved %s", path)
+        if evaluator is not None and misc.is_eval_epoch(cfg, epoch):
+            result = evaluator.run(model, val_loader, f"val_epoch_{epoch + 1:05d}")
+            if result is not None:
+                logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
+                            result.num_gt_frames)
+                history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map})
+        du.synchronize()
+
+    digests = du.all_gather_unaligned(weights_digest(model))
+    summary = {"epochs": cfg.SOLVER.MAX_EPOCH, "start_epoch": start_epoch, "history": history,
+               "world_size": du.get_world_size(), "rank_weight_sha256": digests}
+    if is_master:
+        atomic_write_text(Path(cfg.OUTPUT_DIR) / "train_summary.json", json.dumps(summary, indent=1) + "\n")
+        if len(set(digests)) != 1:
+            logger.error("Replicas diverged: weight digests differ across ranks %s", digests)
+    return summary
+
+
+def load_for_inference(cfg, model) -> Path:
+    """Weights for test/demo: TEST.CHECKPOINT_FILE_PATH, else the last checkpoint in OUTPUT_DIR,
+    else TRAIN.CHECKPOINT_FILE_PATH. Every tensor must load: a random head is an error, not a result."""
+    if cfg.TEST.CHECKPOINT_FILE_PATH:
+        path, kind = Path(cfg.TEST.CHECKPOINT_FILE_PATH), cfg.TEST.CHECKPOINT_TYPE
+    elif cu.last_checkpoint(cfg.OUTPUT_DIR) is not None:
+        path, kind = cu.last_checkpoint(cfg.OUTPUT_DIR), "pytorch"
+    elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
+        path, kind = Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
+    else:
+        raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
+    report = cu.load_pretrained(model, path, kind)
+    if not report.complete:
+        shown = ", ".join(report.not_loaded[:6]) + (" ..." if len(report.not_loaded) > 6 else "")
+        raise CheckpointError(
+            f"{path}: {len(report.not_loaded)} tensors of the model are not in the checkpoint ({shown}); "
+            "predictions would come from random weights. Fine-tuned with another MODEL.NUM_CLASSES? "
+            "Use the same config (and class count) as the run that wrote the checkpoint")
+    return path
+
+
+def test(cfg) -> Optional[evaluation.EvalResult]:
+    """Evaluate on the test split (AVA.TEST_LISTS / TEST_PREDICT_BOX_LISTS); write results to OUTPUT_DIR/eval."""
+    setup_logging(cfg.OUTPUT_DIR)
+    _seed(cfg)
+    model = build_model(cfg)
+    path = load_for_inference(cfg, model)
+    loader = build_loader(cfg, "test")
+    result = Evaluator(cfg, loader.dataset, "test").run(model, loader, "test")
+    if result is not None:
+        logger.info("test frame-mAP@0.5 %.4f with %s (%d GT frames); files: %s", result.frame_map, path,
+                    result.num_gt_frames, ", ".join(result.files.values()))
+    return result

@@ -1,0 +1,54 @@
+"""Writing files so that an interrupted run never leaves a half-written file under the final name."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator, Union
+
+PathLike = Union[str, Path]
+
+
+def temporary_sibling(path: PathLike) -> Path:
+    """A fresh temporary name next to ``path`` (same file system, so the rename is atomic).
+
+    The name starts with a dot and ends in ``.tmp``, so no reader that looks
+    for the final name (or for ``checkpoint_epoch_*.pyth``) can pick it up.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path; on success it is renamed to ``path``, on error removed."""
+    tmp = temporary_sibling(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(path: PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
+    """``open`` for writing that only shows the file under ``path`` once it is complete."""
+    if not any(m in mode for m in "wx"):
+        raise ValueError("atomic_open is for writing")
+    with atomic_path(path) as tmp:
+        newline = kwargs.pop("newline", "" if "b" not in mode else None)
+        with open(tmp, mode, newline=newline, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def atomic_write_text(path: PathLike, text: str) -> None:
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        f.write(text)
