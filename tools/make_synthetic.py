@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from slowfast_custom.data.synthetic import SyntheticSpec, make_synthetic_dataset
+from slowfast_custom.data.synthetic import SyntheticSpec, existing_summary, make_synthetic_dataset
 from slowfast_custom.errors import run_cli
 
 
@@ -22,12 +22,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=defaults.seconds, help="length of each video")
     parser.add_argument("--fps", type=int, default=defaults.fps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--skip-existing", action="store_true",
+                        help="do nothing if --out already holds a complete dataset made with these settings")
     args = parser.parse_args(argv)
     spec = SyntheticSpec(train_videos=args.train_videos, val_videos=args.val_videos, seconds=args.seconds,
                          fps=args.fps, seed=args.seed)
-    summary = make_synthetic_dataset(args.out, spec)
+    summary = existing_summary(args.out, spec) if args.skip_existing else None
+    if summary is not None:
+        print(f"{args.out} is complete, kept as it is")
+    else:
+        summary = make_synthetic_dataset(args.out, spec)
     print(json.dumps({k: summary[k] for k in ("train", "val", "actions")}))
-    print(f"wrote {args.out}")
+    print(f"dataset: {args.out}")
     return 0
 
 

@@ -18,10 +18,11 @@ plus low-scored distractors that the score threshold must drop), an
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -39,6 +40,7 @@ from slowfast_custom.data.ava_formats import (
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
 ACTIONS = ("stand", "walk", "jump", "wave")
+SUMMARY_NAME = "synthetic.json"
 
 
 @dataclass(frozen=True)
@@ -213,5 +215,16 @@ def make_synthetic_dataset(root: Path, spec: SyntheticSpec = SyntheticSpec()) ->
     write_exclusions(ann / "ava_train_excluded_timestamps_v2.2.csv", [])
     write_class_names_json(ann / "ava.json", entries)
     atomic_write_text(root / "README.txt", __doc__)
+    # Written last: its presence with the same spec means the dataset is complete.
+    atomic_write_text(root / SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def existing_summary(root: Path, spec: SyntheticSpec) -> Optional[Dict]:
+    """The summary of a complete dataset made from ``spec`` under ``root``, or None."""
+    path = Path(root) / SUMMARY_NAME
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    return summary if summary.get("spec") == asdict(spec) else None
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny synthetic dataset and configs that train on it in seconds on a CPU."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TINY_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+
+# Overrides that make the quick-start config fast enough for a test.
+TINY_OVERRIDES = [
+    "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "2", "SOLVER.MAX_EPOCH", "1",
+    "DATA_LOADER.NUM_WORKERS", "0", "LOG_PERIOD", "1", "TEST.ENABLE", "False",
+]
+
+
+def shared_file(*parts: str) -> Path:
+    """A file from ../shared, or skip the test when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """Two train and two val videos of 4 s at 30 fps, in the plugin's dataset layout."""
+    from slowfast_custom.data.synthetic import SyntheticSpec, make_synthetic_dataset
+
+    root = tmp_path_factory.mktemp("tiny_synthetic")
+    make_synthetic_dataset(root, SyntheticSpec(train_videos=2, val_videos=2, seconds=4, seed=1))
+    return root
+
+
+def tiny_cfg(data_dir: Path, output_dir: Path, *overrides: str):
+    """The quick-start config on ``data_dir`` with the test overrides, loaded as run_net.py would."""
+    from slowfast_custom.config import load_config
+
+    opts: List[str] = TINY_OVERRIDES + ["DATA.PATH_TO_DATA_DIR", str(data_dir), "OUTPUT_DIR", str(output_dir)]
+    args = argparse.Namespace(cfg_file=str(TINY_CFG), opts=opts + list(overrides), shard_id=0, num_shards=1)
+    return load_config(args)
+
+
+def run_tool(script: str, *args: str, timeout: int = 600, env=None) -> subprocess.CompletedProcess:
+    """Run ``tools/<script>`` with this interpreter; return the completed process (never raises on exit code)."""
+    full_env = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
+    return subprocess.run([sys.executable, str(REPO / "tools" / script), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=REPO)
