@@ -41,6 +41,8 @@ _CAFFE2_SAFE_GLOBALS = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("collections", "OrderedDict"),
+    # Protocol-2 pickles written by Python 3 store bytes as codecs.encode(str, "latin1"): a pure function.
+    ("_codecs", "encode"),
 }
 
 
@@ -84,7 +86,14 @@ def read_checkpoint(path: Path, checkpoint_type: str = "pytorch") -> Dict:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise _refuse(path, str(err).splitlines()[0]) from None
+        # torch wraps every failure of its weights-only unpickler; a forbidden global is a refusal,
+        # anything else (truncated or not a checkpoint at all) is unreadable.
+        lines = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()]
+        detail = next((ln for ln in lines if not ln.startswith(("Please file", "Check the documentation"))),
+                      "weights-only load failed")
+        if "global" in detail.lower():
+            raise _refuse(path, detail) from None
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({detail})") from None
     except Exception as err:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(err).__name__}: {err}). "
                               "For a caffe2 .pkl set TRAIN.CHECKPOINT_TYPE caffe2") from None

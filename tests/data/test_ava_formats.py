@@ -1,0 +1,137 @@
+"""Readers and writers of the AVA file formats, with fixtures written on the fly."""
+
+import json
+
+import pytest
+
+from slowfast_custom.data import ava_formats as af
+from slowfast_custom.errors import DataError
+
+from conftest import shared_file
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_label_map_item_form(tmp_path):
+    path = write(tmp_path / "a.pbtxt", 'item {\n  name: "bend/bow (at the waist)"\n  id: 1\n}\nitem {\n  name: "crouch/kneel"\n  id: 3\n}\n')
+    assert af.label_names(af.read_label_map(path)) == {1: "bend/bow (at the waist)", 3: "crouch/kneel"}
+
+
+def test_label_map_label_form_with_types(tmp_path):
+    path = write(tmp_path / "b.pbtxt", 'label {\n  name: "bend/bow (at the waist)"\n  label_id: 1\n  label_type: PERSON_MOVEMENT\n}\n'
+                 'label {\n  name: "answer phone"\n  label_id: 2\n  label_type: OBJECT_MANIPULATION\n}\n')
+    entries = af.read_label_map(path)
+    assert [(e.id, e.name, e.label_type) for e in entries] == [
+        (1, "bend/bow (at the waist)", "PERSON_MOVEMENT"), (2, "answer phone", "OBJECT_MANIPULATION")]
+
+
+def test_label_map_compact_one_line_form(tmp_path):
+    path = write(tmp_path / "c.pbtxt", 'item { name: "a" id: 2 } item { name: "b \\"quoted\\"" id: 1 }')
+    assert af.label_names(af.read_label_map(path)) == {1: 'b "quoted"', 2: "a"}
+
+
+def test_real_ava_label_map():
+    entries = af.read_label_map(shared_file("fixtures", "ava_action_list_v2.1_for_activitynet_2018.pbtxt"))
+    assert len(entries) == 60 and entries[0].name == "bend/bow (at the waist)"
+
+
+@pytest.mark.parametrize("text, message, line", [
+    ('item {\n  name: "a"\n}\n', "without both name and id", 1),
+    ('item {\n  name: "a"\n  id: 1\n}\nitem {\n  name: "b"\n  id: 1\n}\n', "used twice", None),
+    ('item {\n  name: "a"\n  id: one\n}\n', "not an integer", 1),
+    ('item {\n  name: "a"\n  id: 1\n', "unterminated", 1),
+    ('thing {\n  name: "a"\n}\n', "unexpected block", 1),
+    ("", "no labels", None),
+])
+def test_label_map_errors(tmp_path, text, message, line):
+    path = write(tmp_path / "bad.pbtxt", text)
+    with pytest.raises(DataError, match=message) as err:
+        af.read_label_map(path)
+    assert err.value.line == line and err.value.path == str(path)
+
+
+def test_box_csv_round_trip_gt_and_predicted(tmp_path):
+    gt = [af.BoxRow("-5KQ66BBWC4", 902, (0.077, 0.151, 0.283, 0.811), 80, 1),
+          af.BoxRow("-5KQ66BBWC4", 902, (0.077, 0.151, 0.283, 0.811), 12, 1)]
+    af.write_box_csv(tmp_path / "gt.csv", gt, "gt")
+    assert (tmp_path / "gt.csv").read_text().splitlines()[0] == "-5KQ66BBWC4,0902,0.077,0.151,0.283,0.811,80,1"
+    assert af.read_box_csv(tmp_path / "gt.csv", "gt") == gt
+    pred = [af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), None, score=0.93), af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), 5, score=0.5)]
+    af.write_box_csv(tmp_path / "pred.csv", pred, "predicted")
+    assert af.read_box_csv(tmp_path / "pred.csv", "predicted") == pred
+
+
+@pytest.mark.parametrize("row, kind, message", [
+    ("v,1,0.1,0.2,0.3", "gt", "7 or 8 columns"),
+    ("v,1,0.1,0.2,0.3,0.4,1", "predicted", "need 8 columns"),
+    ("v,x,0.1,0.2,0.3,0.4,1,1", "gt", "second 'x' is not an integer"),
+    ("v,1,0.1,0.2,1.3,0.4,1,1", "gt", "outside \\[0, 1\\]"),
+    ("v,1,0.3,0.2,0.1,0.4,1,1", "gt", "empty or inverted"),
+    ("v,1,0.1,0.2,0.3,0.4,0,1", "gt", "start at 1"),
+    ("v,1,0.1,0.2,0.3,0.4,,1", "gt", "empty action_id"),
+    ("v,1,0.1,0.2,0.3,nan,1,1", "gt", "not finite"),
+])
+def test_box_csv_errors_name_file_and_line(tmp_path, row, kind, message):
+    path = write(tmp_path / "boxes.csv", "v,1,0.1,0.2,0.3,0.4,1,1\n" + row + "\n")
+    with pytest.raises(DataError, match=message) as err:
+        af.read_box_csv(path, kind)
+    assert err.value.line == 2
+    assert str(err.value).startswith(f"{path}:2: ")
+
+
+def test_frame_list_round_trip_and_errors(tmp_path):
+    videos = {"-5KQ66BBWC4": ["-5KQ66BBWC4/-5KQ66BBWC4_000001.jpg", "-5KQ66BBWC4/-5KQ66BBWC4_000002.jpg"], "b": ["b/b_000001.jpg"]}
+    af.write_frame_list(tmp_path / "train.csv", videos)
+    text = (tmp_path / "train.csv").read_text().splitlines()
+    assert text[0] == af.FRAME_LIST_HEADER and text[3] == 'b 1 0 b/b_000001.jpg ""'
+    assert af.read_frame_list(tmp_path / "train.csv") == videos
+
+    commas = write(tmp_path / "commas.csv", af.FRAME_LIST_HEADER + "\nv,0,0,v/v_000001.jpg,\n")
+    with pytest.raises(DataError, match="space-separated") as err:
+        af.read_frame_list(commas)
+    assert err.value.line == 2
+    unsorted = write(tmp_path / "unsorted.csv", af.FRAME_LIST_HEADER + '\nv 0 1 a.jpg ""\nv 0 0 b.jpg ""\n')
+    with pytest.raises(DataError, match="not sorted"):
+        af.read_frame_list(unsorted)
+    four = write(tmp_path / "four.csv", af.FRAME_LIST_HEADER + "\nv 0 0 a.jpg\n")
+    with pytest.raises(DataError, match="5 space-separated columns"):
+        af.read_frame_list(four)
+    with pytest.raises(DataError, match="frame list not found"):
+        af.read_frame_list(tmp_path / "missing.csv")
+
+
+def test_frame_list_from_dir_sorts_numerically(tmp_path):
+    for i in (10, 2, 1):
+        write(tmp_path / "v" / f"v_{i:06d}.jpg", "")
+    write(tmp_path / "v" / "notes.txt", "")
+    assert af.frame_list_from_dir(tmp_path) == {"v": ["v/v_000001.jpg", "v/v_000002.jpg", "v/v_000010.jpg"]}
+
+
+def test_exclusions_and_class_names(tmp_path):
+    af.write_exclusions(tmp_path / "ex.csv", [("v", 905), ("a", 1)])
+    assert af.read_exclusions(tmp_path / "ex.csv") == {("v", 905), ("a", 1)}
+    entries = [af.LabelMapEntry(1, "stand"), af.LabelMapEntry(2, "walk")]
+    af.write_class_names_json(tmp_path / "ava.json", entries)
+    assert json.loads((tmp_path / "ava.json").read_text()) == {"stand": 0, "walk": 1}
+    assert af.read_class_names_json(tmp_path / "ava.json") == ["stand", "walk"]
+    with pytest.raises(DataError, match="without gaps"):
+        af.write_class_names_json(tmp_path / "gap.json", [af.LabelMapEntry(1, "a"), af.LabelMapEntry(3, "c")])
+    write(tmp_path / "gaps.json", '{"a": 0, "c": 2}')
+    with pytest.raises(DataError, match="missing \\[1\\]"):
+        af.read_class_names_json(tmp_path / "gaps.json")
+    write(tmp_path / "broken.json", '{"a": 0,\n')
+    with pytest.raises(DataError, match="not valid JSON"):
+        af.read_class_names_json(tmp_path / "broken.json")
+
+
+def test_action_names_from_text(tmp_path):
+    path = write(tmp_path / "actions.txt", "# my actions\nstand\nwalk\n\n")
+    assert [(e.id, e.name) for e in af.read_action_names(path)] == [(1, "stand"), (2, "walk")]
+    dup = write(tmp_path / "dup.txt", "a\na\n")
+    with pytest.raises(DataError, match="listed twice") as err:
+        af.read_action_names(dup)
+    assert err.value.line == 2
