@@ -7,6 +7,11 @@ at import time, so ``tools/`` scripts import this package first).
 """
 
 import sys
+import warnings
+
+# fvcore (imported by upstream's model code) calls torch.jit.script at import time,
+# which torch 2.x reports as deprecated on every run; it is not actionable for users.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 
 def _running_upstream_tool() -> bool:

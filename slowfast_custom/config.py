@@ -61,6 +61,24 @@ def add_custom_config(cfg: CfgNode) -> None:
     # Largest action id the data may use; 0: MODEL.NUM_CLASSES.
     cfg.AVA.MAX_ACTION_ID = 0
 
+    _add_performance_config(cfg)
+
+
+def _add_performance_config(cfg: CfgNode) -> None:
+    # Largest JPEG decode reduction (1, 2, 4 or 8; libjpeg DCT scaling) used where it divides both frame sides and
+    # keeps the short side >= the size the transform scales to (slowfast_custom/data/frame_decode.py); 1: full size.
+    cfg.DATA_LOADER.MAX_DECODE_REDUCTION = 8
+    # Decode frames with nvJPEG on the process's GPU; CUDA cannot run in forked workers, so needs NUM_WORKERS 0.
+    cfg.DATA_LOADER.GPU_DECODE = False
+    # Keep each worker's last clip of decoded frames: consecutive keyframes of a batch share half their frames.
+    cfg.DATA_LOADER.FRAME_CACHE = True
+    # Autocast of the training step and evaluation: "auto" (bf16 on CUDA, fp16 + gradient scaling on GPUs
+    # without bf16, fp32 on the CPU), "bf16", "fp16" (CUDA only) or "fp32".
+    cfg.TRAIN.MIXED_PRECISION = "auto"
+    # Memory format of the model and its inputs: "auto" (channels_last on CUDA, contiguous on the CPU),
+    # "channels_last" or "contiguous".
+    cfg.TRAIN.MEMORY_FORMAT = "auto"
+
 
 def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO = CfgNode()
@@ -74,7 +92,7 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.INPUT_VIDEO = ""
     # Output video path.
     cfg.DEMO.OUTPUT_FILE = ""
-    # Output frame rate; -1: the input's.
+    # Output frame rate; -1: the input's. Every input frame is written once, so another rate plays faster or slower.
     cfg.DEMO.OUTPUT_FPS = -1
     # Resize the output to this size; 0: the input's.
     cfg.DEMO.DISPLAY_WIDTH = 0
@@ -85,6 +103,23 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.DETECTRON2_WEIGHTS = ""
     # Person score threshold of the detector.
     cfg.DEMO.DETECTRON2_THRESH = 0.9
+    # Person detector (slowfast_custom.detection): "torchvision_frcnn" (upstream's detectron2 stand-in), "hog", "yolo".
+    cfg.DEMO.DETECTOR = "torchvision_frcnn"
+    # Detector weights file (torchvision .pth, YOLO .pt); empty: the backend's default location.
+    # DEMO.DETECTRON2_WEIGHTS is detectron2's format and not read.
+    cfg.DEMO.DETECTOR_WEIGHTS = ""
+    # Give each person a stable id across predictions (tracker of slowfast_custom.detection.tracking).
+    cfg.DEMO.TRACK = False
+    # With DEMO.TRACK, frames per second the tracker sees (each one detected): ids stay stable as people move.
+    cfg.DEMO.TRACK_FPS = 5
+    # Seconds between predictions (each on a clip centred on its moment); DEMO.PREDS_BOXES uses AVA's 1 s.
+    cfg.DEMO.PREDICTION_STRIDE_SEC = 1.0
+    # Most actions drawn per person (both VIS_MODEs); in "top-k" mode, exactly this many.
+    cfg.DEMO.TOPK = 3
+    # Mixed precision as TRAIN.MIXED_PRECISION says ("auto": bf16 or fp16 on CUDA, fp32 on the CPU); False: fp32.
+    cfg.DEMO.AMP = True
+    # Render only the first seconds of the input; 0: all of it.
+    cfg.DEMO.MAX_SECONDS = 0
     # Upstream's streaming keys, accepted for its YAMLs.
     cfg.DEMO.BUFFER_SIZE = 0
     cfg.DEMO.INPUT_FORMAT = "BGR"
@@ -93,13 +128,14 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.THREAD_ENABLE = False
     cfg.DEMO.NUM_CLIPS_SKIP = 0
     cfg.DEMO.SLOWMO = 1
-    # Precomputed person boxes (AVA predicted-box CSV) instead of a detector.
+    # Precomputed person boxes (AVA predicted-box CSV, rows of the video named like the input file) instead of a
+    # detector; boxes below AVA.DETECTION_SCORE_THRESH are dropped, as in the test split.
     cfg.DEMO.PREDS_BOXES = ""
     # Ground-truth boxes (AVA CSV) drawn as an overlay.
     cfg.DEMO.GT_BOXES = ""
     # Video second of the input's first frame, for matching CSV seconds (AVA: 900).
     cfg.DEMO.STARTING_SECOND = 900
-    # Frame rate the CSV seconds refer to.
+    # Frame rate assumed for an input whose container states none (upstream: of an image folder).
     cfg.DEMO.FPS = 30
     # "thres": show classes above their threshold; "top-k": the k best.
     cfg.DEMO.VIS_MODE = "thres"

@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     if cfg.DEMO.ENABLE:
         from slowfast_custom.demo.runner import run_demo
 
-        launch_job(cfg, args.init_method, run_demo)
+        run_demo(cfg)  # one process: the demo writes one video, whatever NUM_GPUS says
         return 0
     if cfg.TRAIN.ENABLE:
         launch_job(cfg, args.init_method, train)

@@ -398,3 +398,78 @@ def read_class_names_json(path: PathLike) -> List[str]:
     for name, index in mapping.items():
         names[index] = name
     return names
+
+
+# ---------------------------------------------------------------------------
+# Single rows, for streaming filters (tools/make_subset.py)
+# ---------------------------------------------------------------------------
+
+
+def parse_frame_list_row(path: Path, line_no: int, text: str) -> Tuple[str, int, str]:
+    """``(video, frame_id, frame path)`` of one frame-list data row (see the module doc)."""
+    cols = text.split()
+    if len(cols) != 5:
+        raise DataError(path, f"expected 5 space-separated columns ({FRAME_LIST_HEADER}), found {len(cols)}", line_no)
+    return cols[0], _parse_int(path, line_no, "frame_id", cols[2]), cols[3]
+
+
+def parse_exclusion_row(path: Path, line_no: int, text: str) -> Tuple[str, int]:
+    """``(video, second)`` of one exclusion row."""
+    cols = [c.strip() for c in text.split(",")]
+    if len(cols) != 2 or not cols[0]:
+        raise DataError(path, f"expected 2 columns (video_id,second), found {len(cols)}", line_no)
+    return cols[0], _parse_int(path, line_no, "second", cols[1])
+
+
+# ---------------------------------------------------------------------------
+# Video ids and the tracks file of the dataset tools
+# ---------------------------------------------------------------------------
+
+_BAD_VIDEO_ID = re.compile(r'[\s,"]')
+
+
+def check_video_id(video_id: str, where: PathLike = "") -> None:
+    """A video id must fit in a space-separated frame list and a CSV column: no spaces, commas or quotes."""
+    if not video_id or _BAD_VIDEO_ID.search(video_id):
+        raise DataError(where or video_id, f"video id {video_id!r} is empty or has a space, comma or quote, which "
+                        "frame lists and box CSVs cannot hold", hint="Rename the video (or pass --id)")
+
+
+TRACKS_HEADER = "video_id,second,x1,y1,x2,y2,person_id,score"
+
+
+def write_tracks_csv(path: PathLike, rows: Iterable[BoxRow]) -> int:
+    """The tracks file: a header line, then ``video_id,second,x1,y1,x2,y2,person_id,score`` per person box.
+
+    Coordinates are normalised like AVA's (3 decimals); the person id is the
+    tracker's (unique within a video); the score is the detector's.
+    """
+    count = 0
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        f.write(TRACKS_HEADER + "\n")
+        for row in rows:
+            x1, y1, x2, y2 = row.box
+            f.write(f"{row.video_id},{row.second:04d},{x1:.3f},{y1:.3f},{x2:.3f},{y2:.3f},{row.person_id},"
+                    f"{row.score if row.score is not None else 1.0:.6g}\n")
+            count += 1
+    return count
+
+
+def read_tracks_csv(path: PathLike) -> List[BoxRow]:
+    """Rows of a tracks file as ``BoxRow`` with ``person_id`` and ``score`` set and no action."""
+    path = _require_file(path, "tracks file")
+    rows = []
+    with open(path, "r", encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            text = line.strip()
+            if not text or (line_no == 1 and text == TRACKS_HEADER):
+                continue
+            cols = [c.strip() for c in text.split(",")]
+            if len(cols) != 8:
+                raise DataError(path, f"expected 8 columns ({TRACKS_HEADER}), found {len(cols)}", line_no)
+            # Same checks as a ground-truth row, with the person id where the action id goes.
+            row = parse_box_row(path, line_no, ",".join(cols[:6] + ["1"]), "gt")
+            person_id = _parse_int(path, line_no, "person_id", cols[6])
+            score = _parse_float(path, line_no, "score", cols[7])
+            rows.append(BoxRow(row.video_id, row.second, row.box, None, person_id, score, line_no))
+    return rows

@@ -10,8 +10,9 @@ and box handling) or the pure functions in ``keyframes.py``.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import cv2
 import numpy as np
@@ -19,8 +20,8 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
+from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, unreadable_frame
 from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
-from slowfast_custom.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,7 @@ def load_frames(paths: List[str]) -> List[np.ndarray]:
     for path in paths:
         image = cv2.imread(path)
         if image is None:
-            video = Path(path).parent.name
-            raise DataError(path, f"cannot read frame of video {video} (missing or not an image)",
-                            hint=f"Re-extract the frames of {video}, or run tools/check_dataset.py on the dataset")
+            raise unreadable_frame(path)
         images.append(image)
     return images
 
@@ -74,6 +73,11 @@ class Customava(Ava):
         self._num_boxes_used = index.num_boxes
         self.print_summary()
 
+    @cached_property
+    def _frame_decoder(self) -> Optional[FrameDecoder]:
+        # Made on first use, so each loader worker has its own (and its own frame cache).
+        return frame_decoder_from_cfg(self.cfg, self._split)
+
     def __getitem__(self, idx):
         video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]
         frames = self._image_paths[video_idx]
@@ -82,7 +86,8 @@ class Customava(Ava):
         clip_label_list = self._keyframe_boxes_and_labels[video_idx][sec_idx]
         boxes = np.array([box for box, _ in clip_label_list], dtype=np.float32)
         ori_boxes = boxes.copy()
-        imgs = load_frames([frames[i] for i in seq])
+        paths = [frames[i] for i in seq]
+        imgs = self._frame_decoder(paths) if self._frame_decoder is not None else load_frames(paths)
         imgs, boxes = self._images_and_boxes_preprocessing_cv2(imgs, boxes=boxes.copy())
 
         label_arrs = np.zeros((len(clip_label_list), self._num_classes), dtype=np.int32)

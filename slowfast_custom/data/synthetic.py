@@ -7,7 +7,7 @@ action; only the motion does:
 * ``stand``: the figure does not move;
 * ``walk``: it moves sideways, turning at the frame edges;
 * ``jump``: it bounces up and down;
-* ``wave``: one arm swings through the same range of angles other figures hold still.
+* ``wave``: the arms swing through the same range of angles other figures hold still.
 
 The output is the layout the plugin trains on (``frames/``,
 ``frame_lists/``, ``annotations/``): JPEG frames at ``fps``, ground-truth box
@@ -45,7 +45,7 @@ SUMMARY_NAME = "synthetic.json"
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    train_videos: int = 24
+    train_videos: int = 40
     val_videos: int = 8
     seconds: int = 10  # length of each video
     fps: int = 30
@@ -108,7 +108,7 @@ def _draw(frame: np.ndarray, fig: _Figure, x: float, y: float, arm: float) -> Tu
     hip = (x, y - h * 0.45)
     shoulder = (x, y - h * 0.78)
     arm_len = h * 0.32
-    thick = max(2, int(round(h / 14)))
+    thick = max(2, int(round(h / 11)))
     pts = []
 
     def line(a, b):
@@ -121,8 +121,8 @@ def _draw(frame: np.ndarray, fig: _Figure, x: float, y: float, arm: float) -> Tu
     line(neck, hip)
     for side in (-1, 1):
         line(hip, (x + side * h * 0.18, y))  # legs
-    for side, angle in ((-1, arm), (1, 30.0)):  # left arm at `arm`, right arm hangs
-        rad = math.radians(angle)
+    for side in (-1, 1):  # both arms at `arm`, mirrored
+        rad = math.radians(arm)
         line(shoulder, (shoulder[0] + side * arm_len * math.sin(rad), shoulder[1] + arm_len * math.cos(rad)))
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
     pad = thick / 2 + 1

@@ -34,6 +34,7 @@ from slowfast_custom.data.custom_ava import keyframe_spec_from_cfg
 from slowfast_custom.engine import evaluation
 from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
+from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.errors import CheckpointError, UserError
 from slowfast_custom.fileio import atomic_write_text
 
@@ -87,10 +88,13 @@ class Evaluator:
         """Predict every keyframe of the loader; on rank 0 return the result, elsewhere None."""
         model.eval()
         device = device_of(self.cfg)
+        precision = StepPrecision.from_cfg(self.cfg, device)
+        precision.prepare_model(model)
         preds, boxes, metadata = [], [], []
         for batch in loader:
             inputs, _, box_tensor, meta = _to_device(batch, device)
-            out = model(inputs, box_tensor)
+            with precision.autocast():
+                out = model(precision.prepare_inputs(inputs), box_tensor)
             preds.append(out.float().cpu())
             boxes.append(meta["ori_boxes"].cpu())
             metadata.append(meta["metadata"].cpu())
@@ -133,6 +137,28 @@ class _Progress:
                     epoch + 1, it + 1, epoch_iters, self.loss.get_win_median(), lr, per_iter, eta, rss)
 
 
+def training_step(model, optimizer, loss_fun, batch, device: torch.device, precision: StepPrecision,
+                  scaler: Optional[torch.amp.GradScaler], where: str) -> float:
+    """One optimisation step on ``batch``; return the loss. ``where`` names the step in the error for a non-finite loss."""
+    inputs, labels, boxes, _ = _to_device(batch, device)
+    with precision.autocast():
+        preds = model(precision.prepare_inputs(inputs), boxes)
+    # Outside autocast and in fp32: BCE is not autocast-safe (CUDA refuses it) and needs fp32 logarithms.
+    loss = loss_fun(preds.float(), labels)
+    value = loss.item()
+    if not math.isfinite(value):
+        raise UserError(f"loss is {value} at {where}: lower SOLVER.BASE_LR or check the labels")
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)  # skipped when the scaled gradients overflowed
+        scaler.update()
+    return value
+
+
 def _initial_weights(cfg, model, optimizer) -> int:
     """Resume from OUTPUT_DIR if allowed and possible, else fine-tune from TRAIN.CHECKPOINT_FILE_PATH; return start epoch."""
     last = cu.last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
@@ -171,6 +197,11 @@ def train(cfg) -> Dict:
     history: List[Dict] = []
     logger.info("Training epochs %d-%d, %d iterations each", start_epoch + 1, cfg.SOLVER.MAX_EPOCH, epoch_iters)
 
+    precision = StepPrecision.from_cfg(cfg, device)
+    precision.prepare_model(model)
+    scaler = precision.grad_scaler()
+    logger.info("Training step: %s", precision.describe())
+
     model.train()
     for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
         if hasattr(train_loader.sampler, "set_epoch"):
@@ -178,17 +209,10 @@ def train(cfg) -> Dict:
         for it, batch in enumerate(train_loader):
             lr = optim.get_epoch_lr(epoch + it / epoch_iters, cfg)
             optim.set_lr(optimizer, lr)
-            inputs, labels, boxes, _ = _to_device(batch, device)
-            preds = model(inputs, boxes)
-            loss = loss_fun(preds, labels)
-            if not math.isfinite(loss.item()):
-                raise UserError(f"loss is {loss.item()} at epoch {epoch + 1} iteration {it + 1}: "
-                                "lower SOLVER.BASE_LR or check the labels")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = training_step(model, optimizer, loss_fun, batch, device, precision, scaler,
+                                 f"epoch {epoch + 1} iteration {it + 1}")
             if is_master:
-                progress.step(epoch, it, epoch_iters, loss.item(), lr)
+                progress.step(epoch, it, epoch_iters, loss, lr)
 
         last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
         if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):

@@ -1,0 +1,303 @@
+"""The labelling app's HTTP side: a Flask app over one ``Project``, with the safety rules of a local tool.
+
+- It answers only requests whose ``Host`` header names the address it serves
+  (a DNS-rebinding page gets 403), and changes only from JSON requests whose
+  ``Origin``, when sent, is that address too (a cross-site form cannot post).
+- Files come from two places only: the app's own ``static/`` folder and the
+  keyframe images, which are looked up by (video, second) in the frame
+  listing of ``<dataset>/frames``; no request names a path.
+- Every request body is checked field by field; a bad one gets 400 with a
+  message that names the field.
+
+Routes: ``GET /`` (the page), ``GET /api/project`` (the project as JSON),
+``GET /api/frame/<video>/<second>`` (a keyframe JPEG), ``POST /api/change``
+(one change, see ``CHANGES``), ``POST /api/export`` (write the AVA files).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
+
+from flask import Flask, Response, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException
+
+from slowfast_custom.annotate.project import ChangeError, Project, check_box
+from slowfast_custom.data.ava_formats import frame_list_from_dir
+from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.errors import UserError
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_BODY = 1 << 20  # bytes; the largest legitimate body is a few hundred
+LOCAL_NAMES = ("127.0.0.1", "localhost")
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# -- request bodies -----------------------------------------------------------
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _ints(value: object) -> List[int]:
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of integers, got {value!r}")
+    return [_int(v) for v in value]
+
+
+def _texts(value: object) -> List[str]:
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of strings, got {value!r}")
+    return [_text(v) for v in value]
+
+
+def _fraction(value: object) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(f"must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+Fields = Mapping[str, Callable[[object], object]]
+
+# Each change: its fields (besides "op" and "revision") and what it does to the project.
+CHANGES: Dict[str, Fields] = {
+    "label": {"video": _text, "person": _int, "first": _int, "last": _int, "actions": _ints},
+    "move": {"uid": _int, "box": check_box},
+    "add": {"video": _text, "second": _int, "box": check_box},
+    "delete": {"video": _text, "person": _int, "first": _int, "last": _int},
+    "merge": {"video": _text, "keep": _int, "absorb": _int},
+    "split": {"video": _text, "person": _int, "second": _int},
+    "undo": {},
+    "redo": {},
+}
+EXPORT_FIELDS: Fields = {"val_videos": _texts, "val_ratio": _fraction}
+
+
+def request_object() -> Dict[str, object]:
+    """The request's body as a JSON object; 415 or 400 otherwise."""
+    if request.mimetype != "application/json":
+        raise BadRequest(f"send the body as JSON with Content-Type: application/json, not {request.mimetype or 'none'}",
+                         415)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the body is not valid JSON")
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def check_fields(body: Mapping[str, object], fields: Fields, required: Sequence[str]) -> Dict[str, object]:
+    """``body`` checked against ``fields`` (name -> checker); 400 naming the first bad field otherwise."""
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise BadRequest(f"unknown field(s) {', '.join(unknown)}; expected {', '.join(fields) or 'none'}")
+    missing = [name for name in required if name not in body]
+    if missing:
+        raise BadRequest(f"missing field(s) {', '.join(missing)}")
+    checked = {}
+    for name, value in body.items():
+        try:
+            checked[name] = fields[name](value)
+        except ValueError as err:
+            raise BadRequest(f"field {name!r} {err}") from None
+    return checked
+
+
+def parse_change() -> Dict[str, object]:
+    """A change request: ``{"op": name, "revision": n, ...the op's fields}``."""
+    body = request_object()
+    op = body.get("op")
+    if op not in CHANGES:
+        raise BadRequest(f"field 'op' must be one of {', '.join(CHANGES)}, got {op!r}")
+    fields = dict(CHANGES[str(op)], op=_text, revision=_int)
+    return check_fields(body, fields, list(fields))
+
+
+def apply_change(project: Project, change: Mapping[str, object]) -> Dict[str, object]:
+    """Run one checked change on the project; return what the page needs to know besides the new state."""
+    op = change["op"]
+    args = {k: v for k, v in change.items() if k not in ("op", "revision")}
+    project.check_revision(int(change["revision"]))  # type: ignore[arg-type]
+    if op == "label":
+        return {"boxes": project.label(**args)}  # type: ignore[arg-type]
+    if op == "move":
+        return {"uid": project.set_box(**args).uid}  # type: ignore[arg-type]
+    if op == "add":
+        box = project.add_box(**args)  # type: ignore[arg-type]
+        return {"uid": box.uid, "person": box.person}
+    if op == "delete":
+        return {"boxes": project.delete(**args)}  # type: ignore[arg-type]
+    if op == "merge":
+        return {"boxes": project.merge(**args)}  # type: ignore[arg-type]
+    if op == "split":
+        return {"person": project.split(**args)}  # type: ignore[arg-type]
+    if op == "undo":
+        return {"undone": project.undo()}
+    return {"redone": project.redo()}
+
+
+# -- keyframe images ----------------------------------------------------------
+
+
+class Keyframes:
+    """Keyframe image of (video, second): frame ``second * fps`` of ``<dataset>/frames/<video>``."""
+
+    def __init__(self, dataset: Path, fps: float, videos: Sequence[str]) -> None:
+        self.frame_dir = Path(os.path.abspath(dataset)) / "frames"
+        self.fps = fps
+        self.videos = set(videos)
+        self._frames: Dict[str, List[str]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, video: str, second: int) -> Optional[Path]:
+        if video not in self.videos:
+            return None
+        with self._lock:
+            if video not in self._frames:
+                folder = self.frame_dir / video
+                self._frames[video] = frame_list_from_dir(self.frame_dir, [video])[video] if folder.is_dir() else []
+        frames = self._frames[video]
+        index = second_to_frame(second, self.fps, 0)
+        if not 0 <= index < len(frames):
+            return None
+        path = Path(os.path.normpath(self.frame_dir / frames[index]))
+        # The names come from listing the folder, so this only fails on a video named like "..": never serve it.
+        return path if path.parent.parent == self.frame_dir else None
+
+
+# -- the app ------------------------------------------------------------------
+
+
+def allowed_hosts(host: str, port: int) -> List[str]:
+    """``Host`` header values that name the served address (both local names for a loopback address)."""
+    names = list(LOCAL_NAMES) if host in LOCAL_NAMES else [f"[{host}]" if ":" in host else host]
+    return [f"{name}:{port}" for name in names] + (names if port == 80 else [])
+
+
+def create_app(project: Project, dataset: Path, host: str, port: int,
+               export: Callable[[Project, Dict[str, object]], Dict[str, object]]) -> Flask:
+    """The app for ``project``; ``export(project, options)`` writes the AVA files and returns a summary."""
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    hosts = set(allowed_hosts(host, port))
+    origins = {f"http://{h}" for h in hosts}
+    keyframes = Keyframes(dataset, project.fps, list(project.videos))
+    lock = threading.Lock()  # one change at a time: each is applied and saved before the next
+
+    @app.before_request
+    def check_host():
+        if request.host not in hosts:
+            return _error(f"Host {request.host!r} is not the address this app serves ({', '.join(sorted(hosts))})",
+                          403)
+        origin = request.headers.get("Origin")
+        if request.method not in ("GET", "HEAD") and origin is not None and origin not in origins:
+            return _error(f"requests from {origin} may not change the project", 403)
+        return None
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.path.startswith("/api/") and not request.path.startswith("/api/frame/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(BadRequest)
+    def bad_request(err: BadRequest):
+        return _error(str(err), err.status)
+
+    @app.errorhandler(ChangeError)
+    def change_error(err: ChangeError):
+        return _error(str(err), err.status)
+
+    @app.errorhandler(UserError)
+    def user_error(err: UserError):
+        return _error(str(err), 422)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code == 413:
+            return _error(f"the body is too large (more than {MAX_BODY} bytes); no change is that big", 413)
+        return _error(err.description or err.name, err.code or 500)
+
+    @app.get("/")
+    def index():
+        return app.send_static_file("index.html")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(status=204)
+
+    @app.get("/api/project")
+    def get_project():
+        with lock:
+            return jsonify(dict(project.state(), dataset=Path(dataset).resolve().name, file=project.path.name))
+
+    @app.get("/api/frame/<video>/<int:second>")
+    def frame(video: str, second: int):
+        path = keyframes.path(video, second)
+        if path is None or not path.is_file():
+            return _error(f"no keyframe image for video {video!r} second {second}", 404)
+        return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+    @app.post("/api/change")
+    def change():
+        body = parse_change()
+        with lock:
+            result = apply_change(project, body)
+            return jsonify(result=result, state=project.state())
+
+    @app.post("/api/export")
+    def export_ava():
+        options = check_fields(request_object(), EXPORT_FIELDS, ())
+        if "val_videos" in options and "val_ratio" in options:
+            raise BadRequest("give val_videos or val_ratio, not both")
+        with lock:
+            return jsonify(export(project, options))
+
+    return app
+
+
+def _error(message: str, status: int):
+    return jsonify(error=message), status
+
+
+def serve(project: Project, dataset: Path, host: str, port: int,
+          export: Callable[[Project, Dict[str, object]], Dict[str, object]]) -> None:
+    """Serve the app until interrupted; print its address first (``port`` 0: any free port)."""
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request; errors still show
+    if host in ("0.0.0.0", "::", ""):
+        raise UserError(f"--host {host!r} listens on every network: give the one address to serve "
+                        "(127.0.0.1, the default, or this machine's address on a trusted network), so that the "
+                        "Host header check knows it")
+    try:
+        server = make_server(host, port, None, threaded=True)  # bound first, so port 0 gets its number
+    except OSError as err:
+        raise UserError(f"cannot listen on {host}:{port} ({err.strerror}); choose another --port") from None
+    port = server.server_port
+    server.app = create_app(project, dataset, host, port, export)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Labelling {dataset} ({len(project.boxes)} boxes); open http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

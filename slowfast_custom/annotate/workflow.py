@@ -1,0 +1,132 @@
+"""The labelling project within the custom-dataset workflow: made from its files, written back as AVA files.
+
+A dataset folder holds ``frames/<video>/<video>_%06d.jpg`` (``tools/extract_frames.py``)
+and, once people were detected and tracked, a tracks file
+(``video_id,second,x1,y1,x2,y2,person_id,score``, ``read_tracks_csv``). A new
+project takes its boxes and person ids from the tracks file, or from a VIA
+project labelled earlier (read by the VIA importer, so both read VIA alike).
+Its export goes through the same writer as the VIA import
+(``write_ava_dataset_annotations``): ``annotations/`` and ``frame_lists/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from slowfast_custom.annotate.project import PROJECT_NAME, PersonBox, Project
+from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.annotation.keyframes import (
+    DEFAULT_MARGIN_SEC,
+    image_sizes_from_frames,
+    keyframe_seconds,
+    parse_keyframe_image_name,
+)
+from slowfast_custom.annotation.prelabel import TRACKS
+from slowfast_custom.annotation.via import labelled_boxes_from_via, read_via_regions
+from slowfast_custom.data.ava_formats import (
+    LabelMapEntry,
+    PathLike,
+    frame_list_from_dir,
+    read_action_names,
+    read_tracks_csv,
+)
+from slowfast_custom.errors import DataError, UserError
+
+TRACKS_NAME = str(Path("detections") / TRACKS)  # where tools/detect_and_track.py writes it by default
+
+
+def video_keyframes(dataset: Path, fps: float, margin_sec: int, videos: Optional[Sequence[str]] = None
+                    ) -> Dict[str, List[int]]:
+    """``{video: keyframe seconds}`` of the extracted frames (all videos, or ``videos``)."""
+    frame_dir = dataset / "frames"
+    if not frame_dir.is_dir():
+        raise DataError(frame_dir, "frames folder not found", hint="Extract the frames first (tools/extract_frames.py)")
+    return {video: keyframe_seconds(len(frames), fps, margin_sec)
+            for video, frames in frame_list_from_dir(frame_dir, videos).items()}
+
+
+def project_from_tracks(dataset: PathLike, tracks_file: PathLike, actions: Sequence[LabelMapEntry], fps: float,
+                        margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
+    """A new project of the tracked boxes (no actions yet), saved in ``dataset``."""
+    dataset = Path(dataset)
+    rows = read_tracks_csv(tracks_file)
+    boxes = [PersonBox(0, r.video_id, r.second, int(r.person_id), r.box) for r in rows]  # type: ignore[arg-type]
+    return Project.create(dataset / PROJECT_NAME, fps, actions, video_keyframes(dataset, fps, margin_sec), boxes)
+
+
+def project_from_via(dataset: PathLike, via_file: PathLike, actions: Sequence[LabelMapEntry], fps: float,
+                     margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
+    """A new project that continues a VIA project (or VIA's exported annotations): its boxes, ids and actions."""
+    dataset = Path(dataset)
+    images, regions = read_via_regions(via_file)
+    videos = set()
+    for image in images:
+        try:
+            videos.add(parse_keyframe_image_name(image)[0])
+        except ValueError:
+            pass  # labelled_boxes_from_via names the image
+    frame_dir = dataset / "frames"
+    present = sorted(v for v in videos if (frame_dir / v).is_dir())
+    labelled, _ = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present))
+    boxes = [PersonBox(0, b.video_id, b.second, b.person_id, b.box, b.action_ids, "via") for b in labelled]
+    return Project.create(dataset / PROJECT_NAME, fps, actions, video_keyframes(dataset, fps, margin_sec, present),
+                          boxes)
+
+
+def open_project(dataset: PathLike, *, actions_file: Optional[PathLike] = None, tracks_file: Optional[PathLike] = None,
+                 via_file: Optional[PathLike] = None, fps: float, margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
+    """The dataset's project: the saved one, or a new one from the tracks file or a VIA project."""
+    dataset = Path(dataset)
+    if not dataset.is_dir():
+        raise UserError(f"{dataset}: dataset folder not found")
+    path = dataset / PROJECT_NAME
+    if path.exists():
+        given = [f"--{name}" for name, value in (("actions", actions_file), ("tracks", tracks_file),
+                                                 ("import-via", via_file)) if value is not None]
+        if given:
+            raise UserError(f"{path} exists and keeps its own boxes and actions, so {' and '.join(given)} would be "
+                            "ignored; to start over from other files, move the project file away first")
+        return Project.load(path)
+    if actions_file is None:
+        raise UserError(f"{dataset} has no labelling project yet: give the action list with --actions FILE "
+                        "(a label map .pbtxt or a text file with one action name per line)")
+    actions = read_action_names(actions_file)
+    if via_file is not None:
+        if tracks_file is not None:
+            raise UserError("give --tracks or --import-via, not both: a new project starts from one of them")
+        return project_from_via(dataset, via_file, actions, fps, margin_sec)
+    tracks_file = Path(tracks_file) if tracks_file is not None else dataset / TRACKS_NAME
+    if not tracks_file.is_file():
+        raise DataError(tracks_file, "tracks file not found",
+                        hint="Detect and track the people first (tools/detect_and_track.py), or pass --tracks FILE")
+    return project_from_tracks(dataset, tracks_file, actions, fps, margin_sec)
+
+
+def labelled_boxes(project: Project) -> List[LabelledBox]:
+    """Every box of the project as the AVA writer takes it (boxes with no action are counted there, not written)."""
+    return [LabelledBox(b.video, b.second, b.box, b.actions, b.person,
+                        source=f"{project.path}: box {b.uid} (video {b.video}, {b.second} s, person {b.person})")
+            for b in project.sorted_boxes()]
+
+
+def export_ava(project: Project, dataset: PathLike, options: Mapping[str, object]) -> Dict[str, object]:
+    """Write ``annotations/`` and ``frame_lists/`` of ``dataset`` from the project.
+
+    ``options``: ``val_videos`` (list of names) or ``val_ratio`` (a fraction of the videos, drawn with a fixed
+    seed); neither: the writer's default split.
+    """
+    split = SplitSpec()
+    if "val_videos" in options:
+        split = SplitSpec(val_videos=list(options["val_videos"]))  # type: ignore[call-overload]
+    elif "val_ratio" in options:
+        split = SplitSpec(val_ratio=float(options["val_ratio"]))  # type: ignore[arg-type]
+    summary = write_ava_dataset_annotations(dataset, labelled_boxes(project), project.actions, split=split,
+                                            fps=project.fps)
+    boxes = summary.boxes["train"] + summary.boxes["val"]
+    message = (f"Exported {boxes} labelled boxes to {Path(dataset).name}/annotations "
+               f"(train: {', '.join(summary.videos['train']) or 'none'}; val: {', '.join(summary.videos['val']) or 'none'})")
+    if summary.unlabelled:
+        message += f"; {summary.unlabelled} boxes without actions left out"
+    return {"message": message, "report": summary.report(), "videos": summary.videos, "rows": summary.rows,
+            "unlabelled": summary.unlabelled}

@@ -1,0 +1,294 @@
+"""Write labelled person boxes as an AVA-format dataset folder that ``tools/run_net.py`` trains on.
+
+Any labelling front end (the VIA importer, a browser tool) hands over
+``LabelledBox`` records and calls ``write_ava_dataset_annotations``. The
+output is the layout and file names of ``configs/Base-Customava.yaml``::
+
+    <dataset>/frames/<video>/<video>_%06d.jpg    (already there, or a link to the frames folder)
+    <dataset>/frame_lists/train.csv, val.csv
+    <dataset>/annotations/ava_train_v2.2.csv, ava_val_v2.2.csv            ground truth, person ids
+    <dataset>/annotations/ava_val_predicted_boxes.csv                     boxes the validation scores
+    <dataset>/annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt label map (item form)
+    <dataset>/annotations/ava.json                                        class names for the demo
+    <dataset>/annotations/ava_{train,val}_excluded_timestamps_v2.2.csv    empty
+
+Validation boxes: by default every labelled validation box (one row per
+person box, score 1.0), i.e. AVA's "ground-truth boxes" protocol, which
+scores the action classifier alone; pass ``val_predicted_boxes`` (e.g. the
+detector's boxes from ``detect_and_track``) to score detector boxes instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from slowfast_custom.data.ava_formats import (
+    Box,
+    BoxRow,
+    LabelMapEntry,
+    PathLike,
+    check_video_id,
+    frame_list_from_dir,
+    write_box_csv,
+    write_class_names_json,
+    write_exclusions,
+    write_frame_list,
+    write_label_map,
+)
+from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.errors import DataError, UserError
+
+logger = logging.getLogger(__name__)
+
+# File names the base config (configs/Base-Customava.yaml) reads.
+TRAIN_LIST = "train.csv"
+VAL_LIST = "val.csv"
+TRAIN_GT = "ava_train_v2.2.csv"
+VAL_GT = "ava_val_v2.2.csv"
+VAL_PREDICTED = "ava_val_predicted_boxes.csv"
+LABEL_MAP = "ava_action_list_v2.2_for_activitynet_2019.pbtxt"
+CLASS_NAMES = "ava.json"
+TRAIN_EXCLUDED = "ava_train_excluded_timestamps_v2.2.csv"
+VAL_EXCLUDED = "ava_val_excluded_timestamps_v2.2.csv"
+
+
+@dataclass(frozen=True)
+class LabelledBox:
+    """One person box on one keyframe, with the actions ticked for it."""
+
+    video_id: str
+    second: int  # keyframe second (frame ``second * fps`` of the extracted frames)
+    box: Box  # normalised x1, y1, x2, y2; clipped to [0, 1] and rounded to 3 decimals when written
+    action_ids: Tuple[int, ...]  # empty: nobody labelled this box (counted, not written)
+    person_id: int  # unique per person within a video
+    source: str = ""  # where it came from (e.g. "image x.jpg, region 2"), for error messages
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How videos go to train and val; a video is never in both.
+
+    With ``val_videos`` (and optionally ``train_videos``) the lists decide;
+    videos in neither go to train when only ``val_videos`` is given. Without
+    lists, ``round(val_ratio * n)`` videos (at least 1 when n >= 2 and the
+    ratio is > 0) are drawn with ``seed`` for val.
+    """
+
+    val_videos: Optional[Sequence[str]] = None
+    train_videos: Optional[Sequence[str]] = None
+    val_ratio: float = 0.2
+    seed: int = 0
+
+
+@dataclass
+class DatasetSummary:
+    dataset_dir: Path
+    videos: Dict[str, List[str]]  # split -> videos
+    keyframes: Dict[str, int]  # split -> labelled keyframes
+    boxes: Dict[str, int]  # split -> labelled person boxes
+    rows: Dict[str, int]  # split -> ground-truth rows (one per action)
+    unlabelled: int  # boxes with no action, not written
+    unlabelled_where: List[str]  # their sources (first ones)
+    num_classes: int
+    action_counts: Dict[str, int]  # action name -> rows
+    warnings: List[str] = field(default_factory=list)
+
+    def report(self) -> str:
+        lines = [f"dataset: {self.dataset_dir}"]
+        for split in ("train", "val"):
+            lines.append(f"  {split}: {len(self.videos[split])} videos, {self.keyframes[split]} keyframes, "
+                         f"{self.boxes[split]} person boxes, {self.rows[split]} rows")
+        lines.append(f"  actions ({self.num_classes}): " + ", ".join(f"{k}={v}" for k, v in self.action_counts.items()))
+        if self.unlabelled:
+            where = "; ".join(self.unlabelled_where)
+            more = f" (and {self.unlabelled - len(self.unlabelled_where)} more)" if self.unlabelled > len(
+                self.unlabelled_where) else ""
+            lines.append(f"  {self.unlabelled} boxes have no action ticked and were left out: {where}{more}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+def split_videos(videos: Sequence[str], spec: SplitSpec) -> Tuple[List[str], List[str]]:
+    """``(train, val)`` video lists for ``videos`` under ``spec`` (see SplitSpec)."""
+    videos = sorted(set(videos))
+    if spec.val_videos is not None or spec.train_videos is not None:
+        val = list(spec.val_videos or [])
+        train = list(spec.train_videos) if spec.train_videos is not None else [v for v in videos if v not in val]
+        both = sorted(set(train) & set(val))
+        if both:
+            raise UserError(f"videos {', '.join(both)} are listed for both train and val; a video must be in one split")
+        unknown = sorted((set(train) | set(val)) - set(videos))
+        if unknown:
+            raise UserError(f"split lists name videos without labelled boxes: {', '.join(unknown)}")
+        left = sorted(set(videos) - set(train) - set(val))
+        if left:
+            raise UserError(f"videos {', '.join(left)} are in neither the train nor the val list")
+        return sorted(train), sorted(val)
+    if not 0.0 <= spec.val_ratio < 1.0:
+        raise UserError(f"val ratio must be in [0, 1), got {spec.val_ratio}")
+    n_val = int(round(spec.val_ratio * len(videos)))
+    if spec.val_ratio > 0 and len(videos) >= 2:
+        n_val = min(max(n_val, 1), len(videos) - 1)
+    shuffled = list(videos)
+    random.Random(spec.seed).shuffle(shuffled)
+    return sorted(shuffled[n_val:]), sorted(shuffled[:n_val])
+
+
+def _clean_box(item: LabelledBox) -> Box:
+    """The box clipped to [0, 1] and rounded as written; DataError naming the source if nothing is left."""
+    clipped = tuple(round(min(max(float(v), 0.0), 1.0), 3) for v in item.box)
+    x1, y1, x2, y2 = clipped
+    if x2 <= x1 or y2 <= y1:
+        raise DataError(item.source or item.video_id, f"box {tuple(item.box)} of person {item.person_id} at second "
+                        f"{item.second} has no area inside the frame (after clipping to [0, 1], 3 decimals)",
+                        hint="Redraw or delete this box")
+    return clipped  # type: ignore[return-value]
+
+
+def _link_frames(dataset_dir: Path, frame_dir: Path, warnings: List[str]) -> Path:
+    """``dataset_dir/frames``, made a link to ``frame_dir`` when the frames live elsewhere."""
+    target = dataset_dir / "frames"
+    if target.exists() and target.resolve() == frame_dir.resolve():
+        return target
+    if target.exists() or target.is_symlink():
+        raise UserError(f"{target} exists and is not the frames folder {frame_dir}; move it or pass that folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(frame_dir.resolve(), target, target_is_directory=True)
+    warnings.append(f"{target} links to {frame_dir.resolve()} (the config reads frames from DATA.PATH_TO_DATA_DIR/frames)")
+    return target
+
+
+def write_ava_dataset_annotations(
+    dataset_dir: PathLike,
+    boxes: Sequence[LabelledBox],
+    actions: Sequence[LabelMapEntry],
+    *,
+    split: SplitSpec = SplitSpec(),
+    frame_dir: Optional[PathLike] = None,
+    fps: float = 30.0,
+    val_predicted_boxes: Optional[Sequence[BoxRow]] = None,
+) -> DatasetSummary:
+    """Write ``annotations/`` and ``frame_lists/`` of an AVA-format dataset from labelled boxes.
+
+    Args:
+        dataset_dir: the dataset root (``DATA.PATH_TO_DATA_DIR``); files are written atomically.
+        boxes: every box of every labelled keyframe. Boxes with no action are
+            counted and reported, not written (AVA's ground truth has no
+            "no action" row). Person ids must be unique within one keyframe.
+        actions: the action list (``read_action_names``); every action id used
+            must be in it. Its ids should be 1..n (``ava.json`` needs that).
+        split: which videos are train and which val (``SplitSpec``).
+        frame_dir: the extracted frames, ``<frame_dir>/<video>/<video>_%06d.jpg``;
+            default ``dataset_dir/frames`` (a link is made there when elsewhere).
+        fps: frame rate the frames were extracted at (``AVA.FPS``); each
+            labelled second must have its keyframe ``second * fps``.
+        val_predicted_boxes: boxes the validation scores (``BoxRow`` with
+            scores, no action); default: the labelled val boxes, scored 1.0.
+
+    Returns a ``DatasetSummary`` (``.report()`` prints it). Raises DataError
+    naming the box's source for an unknown action, a box with no area, a
+    person id used twice on one keyframe, or a second without its frame.
+    """
+    dataset_dir = Path(dataset_dir)
+    frame_dir = Path(frame_dir) if frame_dir is not None else dataset_dir / "frames"
+    if not frame_dir.is_dir():
+        raise UserError(f"{frame_dir}: frames folder not found; extract the frames first (tools/extract_frames.py)")
+    if not boxes:
+        raise UserError("no labelled boxes to write")
+    names = {e.id: e.name for e in actions}
+    warnings: List[str] = []
+
+    # Validate every box before writing anything.
+    labelled: List[Tuple[LabelledBox, Box]] = []
+    unlabelled: List[LabelledBox] = []
+    seen: Dict[Tuple[str, int, int], LabelledBox] = {}
+    for item in boxes:
+        check_video_id(item.video_id, item.source)
+        box = _clean_box(item)
+        key = (item.video_id, item.second, item.person_id)
+        if key in seen:
+            raise DataError(item.source or item.video_id, f"person id {item.person_id} is used twice at video "
+                            f"{item.video_id} second {item.second} (also {seen[key].source or 'another box'})",
+                            hint="Give each box of a keyframe its own person id, or leave it empty for a new one")
+        seen[key] = item
+        for action_id in item.action_ids:
+            if action_id not in names:
+                raise DataError(item.source or item.video_id, f"action id {action_id} is not in the action list "
+                                f"(ids {min(names)}..{max(names)})", hint="Add it to the action list or relabel the box")
+        if item.action_ids:
+            labelled.append((item, box))
+        else:
+            unlabelled.append(item)
+
+    videos = sorted({item.video_id for item, _ in labelled})
+    if not videos:
+        raise UserError(f"none of the {len(boxes)} boxes has an action ticked; label some boxes first")
+    train, val = split_videos(videos, split)
+    if not val:
+        warnings.append("the val split is empty: train with TRAIN.EVAL_PERIOD larger than SOLVER.MAX_EPOCH "
+                        "and TEST.ENABLE False, or label more videos")
+
+    frame_dir = _link_frames(dataset_dir, frame_dir, warnings)
+    frames = frame_list_from_dir(frame_dir, videos)
+    for item, _ in labelled:
+        index = second_to_frame(item.second, fps, 0)
+        if index >= len(frames[item.video_id]):
+            raise DataError(item.source or item.video_id, f"second {item.second} of video {item.video_id} is frame "
+                            f"{index + 1}, but {frame_dir / item.video_id} has {len(frames[item.video_id])} frames "
+                            f"at {fps:g} fps", hint="Extract all frames of the video, or check --fps")
+
+    ann = dataset_dir / "annotations"
+    rows: Dict[str, List[BoxRow]] = {"train": [], "val": []}
+    split_of = {v: "train" for v in train}
+    split_of.update({v: "val" for v in val})
+    action_counts: Counter = Counter()
+    for item, box in sorted(labelled, key=lambda ib: (ib[0].video_id, ib[0].second, ib[0].person_id)):
+        for action_id in sorted(set(item.action_ids)):
+            rows[split_of[item.video_id]].append(BoxRow(item.video_id, item.second, box, action_id, item.person_id))
+            action_counts[names[action_id]] += 1
+
+    write_box_csv(ann / TRAIN_GT, rows["train"], "gt")
+    write_box_csv(ann / VAL_GT, rows["val"], "gt")
+    if val_predicted_boxes is None:
+        val_boxes = {(r.video_id, r.second, r.box): None for r in rows["val"]}
+        val_predicted = [BoxRow(v, s, b, None, score=1.0) for v, s, b in val_boxes]
+    else:
+        val_predicted = [r for r in val_predicted_boxes if r.video_id in val]
+    write_box_csv(ann / VAL_PREDICTED, val_predicted, "predicted")
+    write_label_map(ann / LABEL_MAP, actions)
+    ids = sorted(names)
+    if ids == list(range(1, len(ids) + 1)):
+        write_class_names_json(ann / CLASS_NAMES, actions)
+    else:
+        warnings.append(f"{CLASS_NAMES} not written: action ids {ids} are not 1..{len(ids)}; "
+                        f"set MODEL.NUM_CLASSES to {max(ids)}")
+    write_exclusions(ann / TRAIN_EXCLUDED, [])
+    write_exclusions(ann / VAL_EXCLUDED, [])
+    write_frame_list(dataset_dir / "frame_lists" / TRAIN_LIST, {v: frames[v] for v in train})
+    write_frame_list(dataset_dir / "frame_lists" / VAL_LIST, {v: frames[v] for v in val})
+
+    per_split = defaultdict(set)
+    boxes_per_split: Counter = Counter()
+    for item, _ in labelled:
+        per_split[split_of[item.video_id]].add((item.video_id, item.second))
+        boxes_per_split[split_of[item.video_id]] += 1
+    summary = DatasetSummary(
+        dataset_dir=dataset_dir,
+        videos={"train": train, "val": val},
+        keyframes={s: len(per_split[s]) for s in ("train", "val")},
+        boxes={s: boxes_per_split[s] for s in ("train", "val")},
+        rows={s: len(rows[s]) for s in ("train", "val")},
+        unlabelled=len(unlabelled),
+        unlabelled_where=[u.source or f"{u.video_id} second {u.second} person {u.person_id}" for u in unlabelled[:10]],
+        num_classes=max(ids),
+        action_counts={names[i]: action_counts[names[i]] for i in ids},
+        warnings=warnings,
+    )
+    return summary
+

@@ -1,0 +1,160 @@
+"""Detect and track people on extracted frames; keep the boxes of the keyframes, with person ids.
+
+For each video the detector runs on ``track_fps`` frames per second (plus
+the keyframes) and a fresh ``PersonTracker`` links the detections; the
+boxes of the keyframes are kept. Outputs, in ``out_dir``:
+
+* ``tracks.csv``: ``video_id,second,x1,y1,x2,y2,person_id,score`` with a
+  header (``read_tracks_csv``), the input of ``tools/export_via.py``;
+* ``predicted_boxes.csv``: the same boxes as an AVA predicted-box CSV
+  (``video_id,second,x1,y1,x2,y2,,score``), e.g. for the demo or validation;
+* ``tracks/<video>.csv`` and ``settings.json``: per-video results, so that an
+  interrupted run resumes with the videos not yet done (same settings only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import cv2
+
+from slowfast_custom.annotation.keyframes import (
+    DEFAULT_FPS,
+    DEFAULT_MARGIN_SEC,
+    DEFAULT_TRACK_FPS,
+    keyframe_seconds,
+    tracking_frames,
+)
+from slowfast_custom.data.ava_formats import (
+    Box,
+    BoxRow,
+    PathLike,
+    frame_list_from_dir,
+    read_tracks_csv,
+    write_box_csv,
+    write_tracks_csv,
+)
+from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.detection import PersonDetector
+from slowfast_custom.detection.tracking import PersonTracker
+from slowfast_custom.errors import DataError
+from slowfast_custom.fileio import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+TRACKS = "tracks.csv"
+PREDICTED = "predicted_boxes.csv"
+SETTINGS = "settings.json"
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    fps: float = DEFAULT_FPS  # frame rate of the extracted frames
+    track_fps: float = DEFAULT_TRACK_FPS  # frames per second given to the detector and tracker
+    margin_sec: int = DEFAULT_MARGIN_SEC  # unlabelled seconds at each end of a video
+
+
+@dataclass
+class PrelabelSummary:
+    videos: int
+    done: int  # videos processed by this run (the others were complete)
+    keyframes: int
+    boxes: int
+    persons: int  # distinct (video, person id)
+    frames_tracked: int  # by this run
+    seconds: float  # wall time of this run
+    files: Dict[str, str]
+
+
+def normalise_box(box: Sequence[float], width: int, height: int) -> Optional[Box]:
+    """A pixel box as AVA writes it (clipped to [0, 1], 3 decimals); None when nothing is left."""
+    x1, y1, x2, y2 = (round(min(max(v / s, 0.0), 1.0), 3) for v, s in zip(box, (width, height, width, height)))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return (x1, y1, x2, y2)
+
+
+def track_video(video: str, frame_paths: Sequence[Path], detector: PersonDetector, tracker: PersonTracker,
+                spec: TrackingSpec = TrackingSpec()) -> Tuple[List[BoxRow], int]:
+    """``(rows, frames tracked)``: the keyframe boxes of one video as ``BoxRow`` with person id and score."""
+    seconds = keyframe_seconds(len(frame_paths), spec.fps, spec.margin_sec)
+    second_of = {second_to_frame(s, spec.fps, 0): s for s in seconds}
+    indices = tracking_frames(len(frame_paths), seconds, spec.fps, spec.track_fps)
+    rows: List[BoxRow] = []
+    for index in indices:
+        frame = cv2.imread(str(frame_paths[index]))
+        if frame is None:
+            raise DataError(frame_paths[index], f"cannot read frame of video {video}",
+                            hint="Re-extract the video's frames (tools/extract_frames.py)")
+        tracks = tracker.update(frame, detector(frame))
+        if index in second_of:
+            height, width = frame.shape[:2]
+            for track in tracks:
+                box = normalise_box(track.box, width, height)
+                if box is not None:
+                    rows.append(BoxRow(video, second_of[index], box, None, track.track_id, round(track.score, 4)))
+    return rows, len(indices)
+
+
+def _settings_text(spec: TrackingSpec, detector_settings: Mapping) -> str:
+    return json.dumps({"tracking": asdict(spec), "detector": dict(detector_settings)}, sort_keys=True, indent=1) + "\n"
+
+
+def detect_and_track(
+    frame_dir: PathLike,
+    videos: Optional[Sequence[str]],
+    out_dir: PathLike,
+    *,
+    detector: PersonDetector,
+    make_tracker: Callable[[], PersonTracker] = PersonTracker,
+    spec: TrackingSpec = TrackingSpec(),
+    detector_settings: Mapping = (),
+    overwrite: bool = False,
+) -> PrelabelSummary:
+    """Detect and track every video of ``frame_dir`` (or ``videos``); write the files of the module doc.
+
+    ``detector_settings`` (e.g. name and threshold) is recorded with ``spec``:
+    a video already done with the same settings is skipped unless
+    ``overwrite``; different settings redo every video.
+    """
+    start = time.time()
+    frame_dir, out_dir = Path(frame_dir), Path(out_dir)
+    frames = frame_list_from_dir(frame_dir, videos)
+    if not frames:
+        raise DataError(frame_dir, "no video folders found", hint="Extract the frames first (tools/extract_frames.py)")
+    per_video = out_dir / "tracks"
+    settings = _settings_text(spec, detector_settings)
+    settings_path = out_dir / SETTINGS
+    if overwrite or not settings_path.is_file() or settings_path.read_text(encoding="utf-8") != settings:
+        # Results made with other settings must not pass for done ones if this run is interrupted.
+        for stale in per_video.glob("*.csv") if per_video.is_dir() else []:
+            stale.unlink()
+        atomic_write_text(settings_path, settings)
+
+    all_rows: List[BoxRow] = []
+    done = tracked = 0
+    for video, paths in frames.items():
+        path = per_video / f"{video}.csv"
+        if path.is_file():
+            all_rows.extend(read_tracks_csv(path))
+            continue
+        rows, n = track_video(video, [frame_dir / p for p in paths], detector, make_tracker(), spec)
+        write_tracks_csv(path, rows)
+        logger.info("%s: %d frames tracked, %d boxes on %d keyframes", video, n, len(rows), len({r.second for r in rows}))
+        all_rows.extend(rows)
+        done += 1
+        tracked += n
+
+    files = {"tracks": str(out_dir / TRACKS), "predicted_boxes": str(out_dir / PREDICTED)}
+    write_tracks_csv(files["tracks"], all_rows)
+    write_box_csv(files["predicted_boxes"], [BoxRow(r.video_id, r.second, r.box, None, score=r.score)
+                                             for r in all_rows], "predicted")
+    return PrelabelSummary(
+        videos=len(frames), done=done, keyframes=len({(r.video_id, r.second) for r in all_rows}), boxes=len(all_rows),
+        persons=len({(r.video_id, r.person_id) for r in all_rows}), frames_tracked=tracked,
+        seconds=time.time() - start, files=files)

@@ -1,0 +1,438 @@
+"""Round trip through the VGG Image Annotator (VIA 2.x, ``via.html``): keyframes out, labelled boxes in.
+
+Export (``export_via``) writes ``<out>/images/<video>__<second>.jpg``, one
+image per keyframe, and ``<out>/via_project.json``, a VIA 2 project
+(``Project > Load`` in via.html 2.0.x) with, per image, one rectangle per
+tracked person and two region attributes:
+
+* ``person_id`` (text, no default): the tracker's id; boxes drawn by hand
+  leave it empty and get a new id on import;
+* ``action`` (checkbox, i.e. multi-select, no default options): one option
+  per action of the user's list, the option id being the action name.
+
+The project follows VIA 2.0.10's saved-project format (``project_save_confirmed``
+in via.js): ``_via_settings`` (ui, core, project), ``_via_img_metadata``
+(``{filename + size: {filename, size, regions, file_attributes}}``, each region
+``{shape_attributes: {name: "rect", x, y, width, height}, region_attributes}``),
+``_via_attributes`` (``{region: {...}, file: {}}``), ``_via_data_format_version``
+and ``_via_image_id_list``. Coordinates are pixels with VIA's 3 decimals, so
+AVA's 3-decimal normalised boxes survive the round trip exactly.
+
+Import (``read_via_regions`` + ``labelled_boxes_from_via``) reads a saved
+project, VIA's "Export Annotations (as json)" file (the ``_via_img_metadata``
+object alone) or its "as csv" file (``filename,file_size,file_attributes,
+region_count,region_id,region_shape_attributes,region_attributes``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from slowfast_custom.annotation.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.annotation.keyframes import (
+    DEFAULT_FPS,
+    DEFAULT_MARGIN_SEC,
+    image_sizes_from_frames,
+    keyframe_image_name,
+    keyframe_seconds,
+    parse_keyframe_image_name,
+)
+from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir
+from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import atomic_path, atomic_write_text
+
+ACTION_ATTRIBUTE = "action"
+PERSON_ATTRIBUTE = "person_id"
+VIA_DATA_FORMAT_VERSION = "2.0.10"  # what via.html 2.0.10-2.0.12 writes into saved projects
+PROJECT_FILE = "via_project.json"
+IMAGES = "images"
+VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
+                  "region_shape_attributes", "region_attributes"]
+
+
+# ---------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------
+
+
+def via_settings(project_name: str, image_path: str) -> dict:
+    """VIA 2.0.x's default ``_via_settings``, with the images folder and region labels set.
+
+    ``core.default_filepath`` is prefixed to every file name to find the
+    image; ``ui.image.region_label`` shows each box's person id on the image.
+    """
+    return {
+        "ui": {
+            "annotation_editor_height": 25,
+            "annotation_editor_fontsize": 0.8,
+            "leftsidebar_width": 18,
+            "image_grid": {
+                "img_height": 80,
+                "rshape_fill": "none",
+                "rshape_fill_opacity": 0.3,
+                "rshape_stroke": "yellow",
+                "rshape_stroke_width": 2,
+                "show_region_shape": True,
+                "show_image_policy": "all",
+            },
+            "image": {
+                "region_label": PERSON_ATTRIBUTE,
+                "region_color": "__via_default_region_color__",
+                "region_label_font": "10px Sans",
+                "on_image_annotation_editor_placement": "NEAR_REGION",
+            },
+        },
+        "core": {"buffer_size": 18, "filepath": {image_path: 1}, "default_filepath": image_path},
+        "project": {"name": project_name},
+    }
+
+
+def via_attributes(actions: Sequence[LabelMapEntry]) -> dict:
+    """``_via_attributes``: the person id (text) and the actions (checkbox), both without defaults."""
+    options = {}
+    for entry in actions:
+        # via.js builds HTML ids as attribute__row__option and splits them on "__".
+        if "__" in entry.name or not entry.name.strip():
+            raise UserError(f"action {entry.name!r} (id {entry.id}) cannot be a VIA option: it is empty or "
+                            "contains '__'; rename it in the action list")
+        options[entry.name] = entry.name
+    return {
+        "region": {
+            PERSON_ATTRIBUTE: {"type": "text", "description": "person id from the tracker; leave empty on a "
+                                                              "box you draw (a new id is given on import)",
+                               "default_value": ""},
+            ACTION_ATTRIBUTE: {"type": "checkbox", "description": "every action the person does at this second",
+                               "options": options, "default_options": {}},
+        },
+        "file": {},
+    }
+
+
+def via_region(box: Sequence[float], width: int, height: int, person_id: Optional[int]) -> dict:
+    """A rectangle region for a normalised box on a ``width`` x ``height`` image; no action ticked."""
+    x1, y1, x2, y2 = box
+    shape = {"name": "rect", "x": round(x1 * width, 3), "y": round(y1 * height, 3),
+             "width": round((x2 - x1) * width, 3), "height": round((y2 - y1) * height, 3)}
+    return {"shape_attributes": shape,
+            "region_attributes": {PERSON_ATTRIBUTE: "" if person_id is None else str(person_id), ACTION_ATTRIBUTE: {}}}
+
+
+@dataclass(frozen=True)
+class ViaImage:
+    filename: str
+    size: int  # file size in bytes (VIA's image id is filename + size)
+    regions: Tuple[dict, ...]
+
+
+def build_via_project(images: Sequence[ViaImage], actions: Sequence[LabelMapEntry], *, project_name: str,
+                      image_path: str) -> dict:
+    """A VIA 2 project (see the module doc) listing ``images`` in order."""
+    metadata = {}
+    for image in images:
+        image_id = f"{image.filename}{image.size}"
+        if image_id in metadata:
+            raise UserError(f"image {image.filename} is listed twice")
+        metadata[image_id] = {"filename": image.filename, "size": image.size, "regions": list(image.regions),
+                              "file_attributes": {}}
+    return {
+        "_via_settings": via_settings(project_name, image_path),
+        "_via_img_metadata": metadata,
+        "_via_attributes": via_attributes(actions),
+        "_via_data_format_version": VIA_DATA_FORMAT_VERSION,
+        "_via_image_id_list": list(metadata),
+    }
+
+
+def _place_image(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy across file systems)."""
+    if target.is_file() and os.path.samefile(source, target):
+        return
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+
+
+@dataclass
+class ExportSummary:
+    project: Path
+    images: int
+    regions: int
+    videos: int
+
+
+def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
+               *, videos: Optional[Sequence[str]] = None, fps: float = DEFAULT_FPS,
+               margin_sec: int = DEFAULT_MARGIN_SEC, image_path: Optional[str] = None,
+               project_name: str = "slowfast_custom") -> ExportSummary:
+    """Write the keyframe images and the VIA project for ``videos`` (default: every video in ``frame_dir``).
+
+    Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
+    second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
+    ``image_path`` is where VIA will find the images (default: the absolute
+    path of ``<out_dir>/images/``).
+    """
+    frame_dir, out_dir = Path(frame_dir), Path(out_dir)
+    by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
+    for row in tracks:
+        by_second[(row.video_id, row.second)].append(row)
+    if videos is None:
+        videos = sorted(p.name for p in frame_dir.iterdir() if p.is_dir()) if frame_dir.is_dir() else []
+        missing = sorted({r.video_id for r in tracks} - set(videos))
+        if missing:
+            raise UserError(f"the tracks name videos without frames in {frame_dir}: {', '.join(missing)}")
+    if not videos:
+        raise UserError(f"{frame_dir}: no videos to export; extract frames first (tools/extract_frames.py)")
+    frames = frame_list_from_dir(frame_dir, videos)
+    sizes = image_sizes_from_frames(frame_dir, videos)
+    image_dir = out_dir / IMAGES
+    image_dir.mkdir(parents=True, exist_ok=True)
+    images: List[ViaImage] = []
+    for video in videos:
+        seconds = set(keyframe_seconds(len(frames[video]), fps, margin_sec))
+        seconds |= {s for v, s in by_second if v == video}
+        width, height = sizes[video]
+        for second in sorted(seconds):
+            index = second_to_frame(second, fps, 0)
+            if index >= len(frames[video]):
+                raise DataError(frame_dir / video, f"second {second} (frame {index + 1}) of video {video} has a "
+                                f"tracked box but no frame", hint="Extract all frames, or check --fps")
+            name = keyframe_image_name(video, second)
+            _place_image(frame_dir / frames[video][index], image_dir / name)
+            rows = sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0)
+            regions = tuple(via_region(r.box, width, height, r.person_id) for r in rows)
+            images.append(ViaImage(name, (image_dir / name).stat().st_size, regions))
+    if image_path is None:
+        image_path = str(image_dir.resolve()) + os.sep
+    project = build_via_project(images, actions, project_name=project_name, image_path=image_path)
+    path = out_dir / PROJECT_FILE
+    atomic_write_text(path, json.dumps(project, indent=1) + "\n")
+    return ExportSummary(path, len(images), sum(len(i.regions) for i in images), len(videos))
+
+
+# ---------------------------------------------------------------------------
+# Import
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViaRegion:
+    image: str  # file name as VIA holds it
+    index: int  # 0-based position among the image's regions (VIA numbers them from 1)
+    shape: Mapping
+    attributes: Mapping
+    file: str = ""  # the VIA file it was read from
+    line: Optional[int] = None  # its line there (CSV files)
+
+    @property
+    def where(self) -> str:
+        return f"image {self.image}, region {self.index + 1}"
+
+    def error(self, message: str, hint: str = "") -> DataError:
+        """A DataError naming the VIA file (and line), the image and the region."""
+        return DataError(self.file or self.image, f"{self.where}: {message}", self.line, hint)
+
+
+def _regions_from_metadata(path: Path, metadata: Mapping) -> Tuple[List[str], List[ViaRegion]]:
+    if not isinstance(metadata, Mapping):
+        raise DataError(path, "expected VIA image metadata: an object {image id: {filename, regions, ...}}")
+    images, regions = [], []
+    for image_id, entry in metadata.items():
+        if not isinstance(entry, Mapping) or "filename" not in entry:
+            raise DataError(path, f"entry {image_id!r} has no filename; not a VIA 2 project or annotation file")
+        images.append(entry["filename"])
+        raw = entry.get("regions", [])
+        # VIA 1.x kept regions as {"0": region, ...}; VIA 2 as a list.
+        items = [raw[k] for k in sorted(raw, key=int)] if isinstance(raw, Mapping) else list(raw)
+        for index, region in enumerate(items):
+            if not isinstance(region, Mapping):
+                raise DataError(path, f"image {entry['filename']}, region {index + 1}: not a VIA region object")
+            regions.append(ViaRegion(entry["filename"], index, region.get("shape_attributes") or {},
+                                     region.get("region_attributes") or {}, str(path)))
+    return images, regions
+
+
+def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.lstrip("#") for h in header] != VIA_CSV_HEADER:
+        raise DataError(path, "not a VIA annotation CSV", 1, f"Expected the header {','.join(VIA_CSV_HEADER)}")
+    images: List[str] = []
+    regions = []
+    for line_no, cols in enumerate(reader, start=2):
+        if not cols:
+            continue
+        if len(cols) != len(VIA_CSV_HEADER):
+            raise DataError(path, f"expected {len(VIA_CSV_HEADER)} columns, found {len(cols)}", line_no)
+        filename = cols[0]
+        if filename not in images:
+            images.append(filename)
+        try:
+            shape, attributes = json.loads(cols[5] or "{}"), json.loads(cols[6] or "{}")
+            count, index = int(cols[3]), int(cols[4])
+        except (ValueError, json.JSONDecodeError) as err:
+            raise DataError(path, f"cannot parse the region columns ({err})", line_no) from None
+        if count and (shape or attributes):
+            regions.append(ViaRegion(filename, index, shape, attributes, str(path), line_no))
+    return images, regions
+
+
+def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
+    """``(image names, regions)`` from a VIA 2 project, its exported annotation JSON, or its annotation CSV."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "VIA file not found")
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        return _regions_from_csv(path, text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
+    if isinstance(data, Mapping) and "_via_img_metadata" in data:
+        return _regions_from_metadata(path, data["_via_img_metadata"])
+    if isinstance(data, Mapping) and {"project", "metadata", "file"} <= set(data):
+        raise DataError(path, "this is a VIA 3 project, which is not supported",
+                        hint="Label in via.html 2.x with the project from tools/export_via.py")
+    return _regions_from_metadata(path, data)
+
+
+@dataclass
+class ImportStats:
+    images: int
+    regions: int
+    new_person_ids: int  # boxes drawn by hand (no person id), given new ids
+    unlabelled: int  # boxes with no action ticked
+    videos: List[str] = field(default_factory=list)
+
+    def report(self) -> str:
+        return (f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
+                f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked")
+
+
+def _selected_actions(region: ViaRegion, names: Mapping[str, int]) -> Tuple[int, ...]:
+    value = region.attributes.get(ACTION_ATTRIBUTE, {})
+    if isinstance(value, str):  # the attribute was made a text, radio or dropdown attribute in VIA
+        chosen = [value] if value.strip() else []
+    elif isinstance(value, Mapping):
+        chosen = [k for k, v in value.items() if v]
+    else:
+        raise region.error(f"the {ACTION_ATTRIBUTE!r} attribute holds {value!r}",
+                           "Tick the actions in the checkbox attribute of the exported project")
+    ids = []
+    for name in chosen:
+        if name not in names:
+            raise region.error(f"action {name!r} is not in the action list",
+                               f"Known actions: {', '.join(names)}. Add it to the list or relabel the box")
+        ids.append(names[name])
+    return tuple(sorted(set(ids)))
+
+
+def _box(region: ViaRegion, width: int, height: int) -> Tuple[float, float, float, float]:
+    shape = region.shape
+    if shape.get("name") != "rect":
+        raise region.error(f"a {shape.get('name', 'shapeless')} region; person boxes must be rectangles",
+                           "Delete it and draw a rectangle")
+    try:
+        x, y, w, h = (float(shape[k]) for k in ("x", "y", "width", "height"))
+    except (KeyError, TypeError, ValueError):
+        raise region.error("rectangle without numeric x, y, width, height") from None
+    if w <= 0 or h <= 0:
+        raise region.error(f"rectangle of size {w:g} x {h:g}", "Redraw it")
+    x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height
+    clipped = tuple(round(min(max(v, 0.0), 1.0), 3) for v in (x1, y1, x2, y2))
+    if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+        raise region.error(f"the rectangle lies outside the {width}x{height} image", "Redraw it on the person")
+    return clipped  # type: ignore[return-value]
+
+
+def _person_id(region: ViaRegion) -> Optional[int]:
+    value = region.attributes.get(PERSON_ATTRIBUTE, "")
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        person_id = int(text)
+    except ValueError:
+        raise region.error(f"person id {text!r} is not a whole number",
+                           "Leave it empty for a new person, or type the id of the person it continues") from None
+    if person_id < 0:
+        raise region.error(f"person id {person_id} is negative")
+    return person_id
+
+
+def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion], actions: Sequence[LabelMapEntry],
+                            image_sizes: Mapping[str, Tuple[int, int]]) -> Tuple[List[LabelledBox], ImportStats]:
+    """Regions -> ``LabelledBox`` (normalised, clipped, rounded to 3 decimals) and counts.
+
+    ``image_sizes``: ``{video: (width, height)}`` of the keyframe images.
+    Boxes without a person id get new ids, per video from the largest id
+    used + 1, in keyframe and region order.
+    """
+    names = {e.name: e.id for e in actions}
+    keys = {}
+    for image in images:
+        try:
+            keys[image] = parse_keyframe_image_name(image)
+        except ValueError:
+            raise DataError(image, "image name does not tell its video and second",
+                            hint="Keep the names tools/export_via.py gave the images (<video>__<second>.jpg)") from None
+        if keys[image][0] not in image_sizes:
+            raise DataError(image, f"video {keys[image][0]} has no frames in the frames folder",
+                            hint="Point --frames at the frames the project was exported from")
+
+    parsed = []
+    for region in regions:
+        video, second = keys[region.image]
+        width, height = image_sizes[video]
+        parsed.append((video, second, region, _box(region, width, height), _person_id(region),
+                       _selected_actions(region, names)))
+
+    next_id: Dict[str, int] = defaultdict(lambda: 1)
+    for video, _, _, _, person_id, _ in parsed:
+        if person_id is not None:
+            next_id[video] = max(next_id[video], person_id + 1)
+    boxes, new_ids = [], 0
+    for video, second, region, box, person_id, action_ids in sorted(parsed, key=lambda p: (p[0], p[1], p[2].index)):
+        if person_id is None:
+            person_id = next_id[video]
+            next_id[video] += 1
+            new_ids += 1
+        boxes.append(LabelledBox(video, second, box, action_ids, person_id, source=region.where))
+    stats = ImportStats(images=len(images), regions=len(regions), new_person_ids=new_ids,
+                        unlabelled=sum(1 for b in boxes if not b.action_ids),
+                        videos=sorted({v for v, _ in keys.values()}))
+    return boxes, stats
+
+
+def import_via(via_file: PathLike, dataset_dir: PathLike, actions: Sequence[LabelMapEntry], *,
+               split: SplitSpec = SplitSpec(), frame_dir: Optional[PathLike] = None, fps: float = DEFAULT_FPS,
+               val_predicted_boxes: Optional[Sequence[BoxRow]] = None) -> Tuple[DatasetSummary, ImportStats]:
+    """A labelled VIA file -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir`` (``write_ava_dataset_annotations``)."""
+    frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
+    images, regions = read_via_regions(via_file)
+    videos = sorted({parse_keyframe_image_name(i)[0] for i in images if _is_keyframe_name(i)})
+    sizes = image_sizes_from_frames(frame_dir, [v for v in videos if (frame_dir / v).is_dir()])
+    boxes, stats = labelled_boxes_from_via(images, regions, actions, sizes)
+    summary = write_ava_dataset_annotations(dataset_dir, boxes, actions, split=split, frame_dir=frame_dir, fps=fps,
+                                            val_predicted_boxes=val_predicted_boxes)
+    return summary, stats
+
+
+def _is_keyframe_name(name: str) -> bool:
+    try:
+        parse_keyframe_image_name(name)
+    except ValueError:
+        return False
+    return True

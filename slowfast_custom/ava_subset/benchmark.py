@@ -1,0 +1,177 @@
+"""A generated AVA annotation set in the real formats, and the speed and memory of subsetting it.
+
+``write_fake_ava`` writes every file ``ava_annotations.tar`` holds (ground
+truth, exclusions, both label maps, both detection files, optionally frame
+lists) for any number of videos and seconds; the full-size setting is close to
+AVA v2.2 (299 train and 64 val videos, seconds 902-1798, about a million box
+rows). Tests use it with a few videos and seconds. ``benchmark`` runs the
+subset build on it and measures seconds, rows per second and the peak growth
+of the resident memory, sampled while it runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import string
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from slowfast_custom.ava_subset import source as names
+from slowfast_custom.ava_subset.build import SubsetSpec, make_subset
+from slowfast_custom.fileio import atomic_open
+
+# The 60 classes of AVA's ActivityNet evaluation (ava_action_list_v2.2_for_activitynet_2019.pbtxt).
+EVAL_IDS = (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 20, 22, 24, 26, 27, 28, 29, 30, 34, 36, 37, 38,
+            41, 43, 45, 46, 47, 48, 49, 51, 52, 54, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70,
+            72, 73, 74, 76, 77, 78, 79, 80)
+NUM_ACTIONS = 80
+_ID_CHARS = string.ascii_letters + string.digits + "-_"
+
+
+@dataclass(frozen=True)
+class FakeAvaSpec:
+    train_videos: int = 299
+    val_videos: int = 64
+    first_sec: int = 902
+    last_sec: int = 1798
+    frames_per_video: int = 0  # rows per video in frame_lists/*.csv; 0: no frame lists
+    train_ids: Optional[Tuple[str, ...]] = None  # None: random YouTube-like ids (some start with "-")
+    val_ids: Optional[Tuple[str, ...]] = None
+    seed: int = 0
+
+
+def fake_ids(count: int, rng: random.Random) -> List[str]:
+    ids = ["".join(rng.choice(_ID_CHARS) for _ in range(11)) for _ in range(count)]
+    if ids:
+        ids[0] = "-" + ids[0][1:]  # AVA has such ids (-5KQ66BBWC4); the tool must take them
+    return ids
+
+
+def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[str, int], Dict[str, List[str]]]:
+    """Write the annotation files under ``root``; return ``{file name: rows}`` and ``{split: video ids}``.
+
+    The same spec gives the same bytes.
+    """
+    rng = random.Random(spec.seed)
+    ids = {"train": list(spec.train_ids) if spec.train_ids is not None else fake_ids(spec.train_videos, rng),
+           "val": list(spec.val_ids) if spec.val_ids is not None else fake_ids(spec.val_videos, rng)}
+    rows: Dict[str, int] = {}
+    _write_label_maps(root, rows)
+    for split, gt, det, excl, frame_list in (
+            ("train", names.TRAIN_GT, names.TRAIN_DETECTIONS, names.TRAIN_EXCLUSIONS, names.TRAIN_FRAME_LIST),
+            ("val", names.VAL_GT, names.VAL_DETECTIONS, names.VAL_EXCLUSIONS, names.VAL_FRAME_LIST)):
+        with atomic_open(root / gt, "w") as gt_f, atomic_open(root / det, "w") as det_f:
+            rows[gt], rows[det] = _write_boxes(ids[split], spec, rng, gt_f, det_f)
+        with atomic_open(root / excl, "w") as f:
+            rows[excl] = 0
+            for video in ids[split][::7]:  # AVA excludes a few seconds of some videos
+                f.write(f"{video},{spec.first_sec + 1:04d}\n")
+                rows[excl] += 1
+        if spec.frames_per_video:
+            with atomic_open(root / frame_list, "w") as f:
+                f.write("original_vido_id video_id frame_id path labels\n")
+                for index, video in enumerate(ids[split]):
+                    f.writelines(f'{video} {index} {k} {video}/{video}_{k + 1:06d}.jpg ""\n'
+                                 for k in range(spec.frames_per_video))
+            rows[frame_list] = spec.frames_per_video * len(ids[split])
+    return rows, ids
+
+
+def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, gt, det) -> Tuple[int, int]:
+    """One or two people per second, each with one or two actions; detections include negatives."""
+    n_gt = n_det = 0
+    for video in videos:
+        for second in range(spec.first_sec, spec.last_sec + 1):
+            for person in range(1 + (rng.random() < 0.5)):
+                x1, y1 = rng.random() * 0.5, rng.random() * 0.5
+                box = f"{x1:.3f},{y1:.3f},{x1 + 0.2 + rng.random() * 0.29:.3f},{y1 + 0.3 + rng.random() * 0.19:.3f}"
+                for _ in range(1 + (rng.random() < 0.5)):
+                    gt.write(f"{video},{second:04d},{box},{rng.randint(1, NUM_ACTIONS)},{person}\n")
+                    n_gt += 1
+                # The first person is a confident, labelled detection; the second a negative ("" action).
+                if person == 0:
+                    action, score = str(rng.choice(EVAL_IDS)), 0.8 + rng.random() / 5
+                else:
+                    action, score = "", 0.5 + rng.random() / 2
+                det.write(f"{video},{second:04d},{box},{action},{score:.6f}\n")
+                n_det += 1
+    return n_gt, n_det
+
+
+def _write_label_maps(root: Path, rows: Dict[str, int]) -> None:
+    with atomic_open(root / names.FULL_LABEL_MAP, "w") as f:
+        for i in range(1, NUM_ACTIONS + 1):
+            f.write(f'label {{\n  name: "action {i}"\n  label_id: {i}\n  label_type: PERSON_MOVEMENT\n}}\n')
+    with atomic_open(root / names.LABEL_MAP, "w") as f:
+        for i in EVAL_IDS:
+            f.write(f'item {{\n  name: "action {i}"\n  id: {i}\n}}\n')
+    rows[names.FULL_LABEL_MAP], rows[names.LABEL_MAP] = NUM_ACTIONS, len(EVAL_IDS)
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    rows: int  # rows in all annotation files read
+    seconds: float
+    peak_rss_growth: int  # bytes above the resident memory at the start
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("inf")
+
+
+class _PeakRss:
+    """Samples this process's resident memory every few milliseconds in a thread."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        import psutil
+
+        self._process, self._interval = psutil.Process(), interval
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> "_PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+
+def benchmark(spec: FakeAvaSpec, work_dir: Optional[Path] = None, train_videos: int = 1,
+              val_videos: int = 1) -> BenchmarkResult:
+    """Generate ``spec`` (frame lists of 30 rows per video unless set), subset it, and measure the subset build.
+
+    The build runs in a fresh interpreter, so memory freed by an earlier run
+    (or by the generator) cannot hide its growth.
+    """
+    if not spec.frames_per_video:
+        spec = replace(spec, frames_per_video=30)
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix="ava_subset_bench.") as tmp:
+        root = Path(tmp) / "annotations"
+        rows, ids = write_fake_ava(root, spec)
+        subset = SubsetSpec(annotations=root, out=Path(tmp) / "AVA", train_ids=tuple(ids["train"][:train_videos]),
+                            val_ids=tuple(ids["val"][:val_videos]))
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            seconds, growth = pool.submit(_measure, subset).result()
+    return BenchmarkResult(sum(rows.values()), seconds, growth)
+
+
+def _measure(subset: SubsetSpec) -> Tuple[float, int]:
+    with _PeakRss() as rss:
+        start = time.perf_counter()
+        make_subset(subset)
+        seconds = time.perf_counter() - start
+    return seconds, rss.peak - rss.start

@@ -1,0 +1,139 @@
+"""Stream AVA files line by line, keeping the rows of chosen videos.
+
+A full AVA annotation set is about a million rows, almost all of them for
+videos the subset drops. Those rows are only checked for their column count
+(enough to report a malformed row as ``file:line``); the kept rows are parsed
+and validated in full by the readers in ``slowfast_custom.data.ava_formats``
+and written back as they were read, so the output keeps AVA's formatting.
+Memory grows with the kept rows and the number of distinct videos, never
+with the input's length.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from slowfast_custom.data.ava_formats import (
+    FRAME_LIST_HEADER,
+    BoxRow,
+    parse_box_row,
+    parse_exclusion_row,
+    parse_frame_list_row,
+)
+from slowfast_custom.errors import DataError
+
+ParseRow = Callable[[Path, int, str], Any]
+
+
+@dataclass(frozen=True)
+class RowFormat:
+    """How to find a row's video and check its shape cheaply."""
+
+    sep: str
+    separators: Tuple[int, ...]  # allowed counts of ``sep`` in a row (columns - 1)
+    parse: ParseRow  # full validation; raises DataError with the line
+    header: Optional[str] = None  # first word of an optional header line
+
+
+GT_BOXES = RowFormat(",", (6, 7), lambda p, n, t: parse_box_row(p, n, t, "gt"))
+PREDICTED_BOXES = RowFormat(",", (7,), lambda p, n, t: parse_box_row(p, n, t, "predicted"))
+EXCLUSIONS = RowFormat(",", (1,), parse_exclusion_row)
+FRAME_LIST = RowFormat(" ", (4,), parse_frame_list_row, header=FRAME_LIST_HEADER.split()[0])
+
+
+def filter_rows(lines: Iterable[str], path: Path, fmt: RowFormat, keep: AbstractSet[str],
+                on_keep: Callable[[Any, str, int], None]) -> Set[str]:
+    """Call ``on_keep(parsed row, stripped text, line)`` for each row of a video in ``keep``.
+
+    Returns every video id the file mentions (for "did you mean" hints).
+    Malformed rows of any video raise DataError with ``path`` and the line.
+    """
+    seen: Set[str] = set()
+    last = None
+    sep, separators, parse = fmt.sep, fmt.separators, fmt.parse
+    for line_no, line in enumerate(lines, start=1):
+        cut = line.find(sep)
+        video = line[:cut] if cut > 0 else ""
+        if video in keep:
+            text = line.strip()
+            on_keep(parse(path, line_no, text), text, line_no)
+        elif line.count(sep) not in separators:
+            text = line.strip()
+            if not text or (line_no == 1 and fmt.header and text.split()[0] == fmt.header):
+                continue
+            parse(path, line_no, text)  # raises the precise error
+            if sep == " ":  # tabs or repeated spaces: parse accepted the row, so did split()
+                video = text.split()[0]
+            elif not video:
+                continue
+        if video != last:
+            seen.add(video)
+            last = video
+    seen.discard(fmt.header)
+    return seen
+
+
+@dataclass
+class BoxStats:
+    """What the summary tells about a split's ground truth."""
+
+    keyframes: Set[Tuple[str, int]] = field(default_factory=set)
+    boxes: Set[Tuple[str, int, Tuple[float, float, float, float]]] = field(default_factory=set)
+    actions: Counter = field(default_factory=Counter)
+    videos: Dict[str, None] = field(default_factory=dict)  # in file order
+
+    def add(self, row: BoxRow) -> None:
+        self.videos.setdefault(row.video_id)
+        self.keyframes.add((row.video_id, row.second))
+        self.boxes.add((row.video_id, row.second, row.box))
+        if row.action_id is not None:
+            self.actions[row.action_id] += 1
+
+
+def filter_box_file(lines: Iterable[str], path: Path, fmt: RowFormat, keep: AbstractSet[str], out: IO[str],
+                    max_action_id: int = 0) -> Tuple[BoxStats, Set[str]]:
+    """Write the kept rows of a box CSV to ``out``; return their stats and every video id in the file."""
+    stats = BoxStats()
+
+    def on_keep(row: BoxRow, text: str, line_no: int) -> None:
+        if max_action_id and row.action_id is not None and row.action_id > max_action_id:
+            raise DataError(path, f"action_id {row.action_id} is not in the label map (largest id "
+                            f"{max_action_id})", line_no)
+        stats.add(row)
+        out.write(text + "\n")
+
+    seen = filter_rows(lines, path, fmt, keep, on_keep)
+    return stats, seen
+
+
+def filter_exclusions(lines: Iterable[str], path: Path, keep: AbstractSet[str], out: IO[str]) -> None:
+    filter_rows(lines, path, EXCLUSIONS, keep, lambda row, text, line_no: out.write(text + "\n"))
+
+
+@dataclass
+class FrameListRows:
+    """Kept frame-list rows: ``{video: [frame path, ...]}`` and the line each path came from."""
+
+    videos: Dict[str, List[str]] = field(default_factory=dict)
+    lines: Dict[str, List[int]] = field(default_factory=dict)
+
+
+def filter_frame_list(lines: Iterable[str], path: Path, keep: AbstractSet[str]) -> FrameListRows:
+    """Kept rows of a frame list, checked for increasing frame ids within each video."""
+    rows = FrameListRows()
+    last_id: Dict[str, int] = {}
+
+    def on_keep(row: Tuple[str, int, str], text: str, line_no: int) -> None:
+        video, frame_id, frame_path = row
+        if video in last_id and frame_id <= last_id[video]:
+            raise DataError(path, f"frames of video {video} are not sorted (frame_id {frame_id} after "
+                            f"{last_id[video]})", line_no)
+        last_id[video] = frame_id
+        rows.videos.setdefault(video, []).append(frame_path)
+        rows.lines.setdefault(video, []).append(line_no)
+
+    filter_rows(lines, path, FRAME_LIST, keep, on_keep)
+    return rows

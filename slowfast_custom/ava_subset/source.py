@@ -1,0 +1,133 @@
+"""The AVA annotation set as given: ``ava_annotations.tar`` or its extracted folder, read in place.
+
+Files are located by the folder holding ``ava_train_v2.2.csv`` (the archive's
+root or one folder below it); the frame lists may sit in ``frame_lists/``
+beside the CSVs or one level up (AVA's ``ava/annotations`` +
+``ava/frame_lists`` layout). Nothing is extracted or written: inputs stay
+untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import posixpath
+import tarfile
+from pathlib import Path
+from typing import IO, Dict, Iterator, List, Optional
+
+from slowfast_custom.errors import UserError
+
+TRAIN_GT = "ava_train_v2.2.csv"
+VAL_GT = "ava_val_v2.2.csv"
+TRAIN_EXCLUSIONS = "ava_train_excluded_timestamps_v2.2.csv"
+VAL_EXCLUSIONS = "ava_val_excluded_timestamps_v2.2.csv"
+LABEL_MAP = "ava_action_list_v2.2_for_activitynet_2019.pbtxt"  # the 60 evaluated classes
+FULL_LABEL_MAP = "ava_action_list_v2.2.pbtxt"  # all 80 classes, for ava.json
+TRAIN_DETECTIONS = "person_box_67091280_iou90/ava_detection_train_boxes_and_labels_include_negative_v2.2.csv"
+VAL_DETECTIONS = "person_box_67091280_iou90/ava_detection_val_boxes_and_labels.csv"
+TRAIN_FRAME_LIST = "frame_lists/train.csv"
+VAL_FRAME_LIST = "frame_lists/val.csv"
+
+REQUIRED = (TRAIN_GT, VAL_GT, TRAIN_EXCLUSIONS, VAL_EXCLUSIONS, LABEL_MAP, FULL_LABEL_MAP,
+            TRAIN_DETECTIONS, VAL_DETECTIONS)
+OPTIONAL = (TRAIN_FRAME_LIST, VAL_FRAME_LIST)
+
+
+class AnnotationSource:
+    """Read-only access to the annotation files of a tar archive or a folder, by their AVA names."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._tar: Optional[tarfile.TarFile] = None
+        self.is_tar = self.path.is_file()
+        if self.path.is_dir():
+            # Only the folder and its sub-folders are looked at, never a recursive walk
+            # (the user may point at an AVA root that also holds millions of frames).
+            dirs = [""] + sorted(p.name + "/" for p in self.path.iterdir() if p.is_dir())
+            exists = lambda rel: (self.path / rel).is_file()  # noqa: E731
+        elif self.path.is_file():
+            if not tarfile.is_tarfile(self.path):
+                raise UserError(f"{self.path}: not a tar archive or a folder (expected ava_annotations.tar "
+                                "or the folder it extracts to)")
+            try:
+                self._tar = tarfile.open(self.path, "r:*")
+                members = {m.name[2:] if m.name.startswith("./") else m.name: m.name
+                           for m in self._tar.getmembers() if m.isfile()}
+            except (tarfile.TarError, OSError, EOFError) as err:
+                raise UserError(f"{self.path}: cannot read the tar archive ({err})") from None
+            self._members = members
+            dirs = sorted((n[: -len(TRAIN_GT)] for n in members if posixpath.basename(n) == TRAIN_GT),
+                          key=lambda p: (p.count("/"), p))
+            exists = members.__contains__
+        else:
+            raise UserError(f"{self.path}: annotations not found (expected ava_annotations.tar or its folder)")
+        prefix = next((d for d in dirs if exists(d + TRAIN_GT)), "")
+        self._files: Dict[str, str] = {rel: prefix + rel for rel in REQUIRED + OPTIONAL if exists(prefix + rel)}
+        # AVA's own layout keeps the frame lists one level up: ava/annotations/ + ava/frame_lists/.
+        if prefix:
+            parent: Optional[str] = posixpath.dirname(prefix.rstrip("/"))
+            parent = parent + "/" if parent else ""
+        else:
+            parent = None if self.is_tar else "../"
+        for rel in OPTIONAL:
+            if rel not in self._files and parent is not None and exists(parent + rel):
+                self._files[rel] = parent + rel
+        missing = [name for name in REQUIRED if name not in self._files]
+        if missing:
+            where = self._location(prefix.rstrip("/")) if prefix else str(self.path)
+            self.close()
+            raise UserError(f"{where}: missing annotation file{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(missing)}")
+
+    def _location(self, rel: str) -> str:
+        return f"{self.path}:{rel}" if self.is_tar else str(self.path / rel)
+
+    # --- reading ---
+
+    def has(self, name: str) -> bool:
+        return name in self._files
+
+    def display(self, name: str) -> str:
+        """How errors name the file: a path, or ``archive.tar:member``."""
+        return self._location(self._files[name])
+
+    def local_path(self, name: str) -> Optional[Path]:
+        """The file's path for a folder source (None inside a tar)."""
+        return None if self.is_tar else (self.path / self._files[name]).resolve()
+
+    @contextlib.contextmanager
+    def open_binary(self, name: str) -> Iterator[IO[bytes]]:
+        if not self.is_tar:
+            with open(self.path / self._files[name], "rb") as f:
+                yield f
+            return
+        f = self._tar.extractfile(self._members[self._files[name]])
+        if f is None:
+            raise UserError(f"{self.display(name)}: not a regular file in the archive")
+        with f:
+            yield f
+
+    @contextlib.contextmanager
+    def open_text(self, name: str) -> Iterator[IO[str]]:
+        with self.open_binary(name) as raw:
+            # newline=None: CRLF files (edited on Windows) read like LF ones.
+            with io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
+                yield text
+
+    def local_files(self) -> List[Path]:
+        """The files read (the archive itself for a tar), for the check that no output overwrites one."""
+        if self.is_tar:
+            return [self.path.resolve()]
+        return [self.local_path(name) for name in self._files]
+
+    def close(self) -> None:
+        if self._tar is not None:
+            self._tar.close()
+            self._tar = None
+
+    def __enter__(self) -> "AnnotationSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

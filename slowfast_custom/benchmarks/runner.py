@@ -1,0 +1,186 @@
+"""One benchmark run: generate (or reuse) the frames, measure loading, training and the demo, report.
+
+On a machine with CUDA it measures what the issue's targets name: the R101
+32x2 recipe at batch 16, fp32 against the fast path, and GPU JPEG decoding.
+On a CPU it says so and measures the tiny config instead (on the CPU the
+defaults resolve to fp32, so the fast path is forced there to exercise it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import platform
+import shlex
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import torch
+
+from slowfast_custom.benchmarks.configs import R101_CFG, TINY_CFG, bench_config
+from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
+from slowfast_custom.benchmarks.demo import measure_demo
+from slowfast_custom.benchmarks.loading import OURS, OURS_GPU, UPSTREAM, measure_loading
+from slowfast_custom.benchmarks.training import AUTOCAST_ONLY, DEFAULTS, FORCED_FAST, FP32, measure_training
+from slowfast_custom.fileio import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    frames: FramesSpec
+    loader_repeats: int = 5
+    loader_frames: int = 0  # DATA.NUM_FRAMES of the loading comparison; 0: the R101 recipe's 32
+    train_batch: int = 16
+    train_steps: int = 10
+    train_warmup: int = 3
+    train_repeats: int = 3
+    demo_seconds: float = 10.0
+    workers: int = 0  # loader workers for training; 0: CPU count - 1 (at least 1)
+
+    @classmethod
+    def for_machine(cls, cuda: bool, quick: bool) -> "Settings":
+        if quick:  # minutes of CPU at most; a smoke test, not a measurement
+            return cls(FramesSpec(width=1280, height=720, keyframes=2, tail_frames=16), loader_repeats=1,
+                       loader_frames=8, train_batch=2, train_steps=1, train_warmup=0, train_repeats=1,
+                       demo_seconds=4.0, workers=1)
+        if cuda:
+            return cls(FramesSpec(keyframes=16))
+        return cls(FramesSpec(keyframes=8), train_batch=8, train_steps=3, train_warmup=1, train_repeats=3,
+                   demo_seconds=4.0, workers=1)
+
+
+def host_info() -> Dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: Dict[str, object] = {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
+                               "python": platform.python_version()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+        info["gpu_memory_gib"] = round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
+    else:
+        info["gpu"] = None
+    try:
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return info
+
+
+def cfg_file_of(cuda: bool) -> Path:
+    return R101_CFG if cuda else TINY_CFG
+
+
+def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: List[str]) -> Dict[str, object]:
+    cuda = torch.cuda.is_available()
+    results: Dict[str, object] = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+        "host": host_info(),
+        "settings": asdict(settings),
+    }
+    logger.info("Generating or reusing the frames in %s", data_dir)
+    results["data"] = make_frames_dataset(data_dir, settings.frames)
+    loader_extra = ["DATA.NUM_FRAMES", settings.loader_frames] if settings.loader_frames else []
+    workers = settings.workers or max(1, (os.cpu_count() or 2) - 1)
+
+    if "loading" in parts:
+        logger.info("(a) clip loading: upstream Ava vs Customava")
+        cfg = bench_config(R101_CFG, data_dir, work_dir / "loading", "DATA_LOADER.NUM_WORKERS", 0, *loader_extra)
+        results["loading"] = measure_loading(cfg, settings.loader_repeats, gpu_decode=cuda)
+        if not cuda:
+            results["loading"]["gpu_decode"] = "not measured: no CUDA device on this machine"
+
+    if "training" in parts:
+        if cuda:
+            logger.info("(b) training: R101 32x2, batch %d, fp32 vs fast path", settings.train_batch)
+            cfg = bench_config(R101_CFG, data_dir, work_dir / "training", "TRAIN.BATCH_SIZE", settings.train_batch,
+                               "DATA_LOADER.NUM_WORKERS", workers)
+            modes = {"fp32": FP32, "fast path (defaults)": DEFAULTS, "autocast, contiguous": AUTOCAST_ONLY}
+            note = "R101 32x2 recipe on CUDA"
+        else:
+            logger.info("(b) training: no CUDA, measuring the tiny config on the CPU instead")
+            cfg = bench_config(TINY_CFG, data_dir, work_dir / "training", "TRAIN.BATCH_SIZE", settings.train_batch,
+                               "DATA_LOADER.NUM_WORKERS", workers)
+            modes = {"fp32 (= defaults on CPU)": FP32, "bf16 + channels-last (forced)": FORCED_FAST}
+            note = ("no CUDA device: the R101 32x2 target (fp32 vs bf16 + channels-last at batch 16 on a GPU) is "
+                    "not measured; this is the tiny CPU config, where the defaults resolve to fp32")
+        results["training"] = {"config": Path(cfg_file_of(cuda)).name, "note": note,
+                               **measure_training(cfg, modes, settings.train_steps, settings.train_warmup,
+                                                  settings.train_repeats)}
+
+    if "demo" in parts:
+        logger.info("(c) demo throughput on a %g s clip", settings.demo_seconds)
+        cfg = bench_config(cfg_file_of(cuda), data_dir, work_dir / "demo", "DATA_LOADER.NUM_WORKERS", 0)
+        demo = measure_demo(cfg, data_dir, settings.frames, settings.demo_seconds, work_dir / "demo")
+        results["demo"] = {"config": Path(cfg_file_of(cuda)).name, **demo}
+        if not cuda:
+            results["demo"]["note"] = "no CUDA device: the tiny CPU config, not the R101 32x2 GPU target"
+    return results
+
+
+def _fmt(value: Optional[float], unit: str = "") -> str:
+    return "-" if value is None else f"{value:.3g}{unit}"
+
+
+def format_table(results: Dict) -> str:
+    """The results as a plain-text table: one row per measured variant, ratios to the baseline."""
+    rows = [("measurement", "variant", "rate", "vs baseline", "notes")]
+    loading = results.get("loading")
+    if loading:
+        rates = loading["clips_per_s"]
+        eq = loading["equivalence_vs_upstream"]
+        for name in (UPSTREAM, OURS, OURS_GPU):
+            if name in rates:
+                ratio = loading["ratio_vs_upstream"].get(name)
+                note = (f"1/{loading['reduction']} decode, |diff| {eq[name]['mean_abs_levels']:.2f} levels, "
+                        f"boxes {eq[name]['max_box_px']:.2g} px") if name in eq else "baseline"
+                rows.append(("(a) clips/s", name, _fmt(rates[name]["median"]), _fmt(ratio, "x"), note))
+        dec = loading["decode_ms_per_frame"]
+        rows.append(("(a) decode ms/frame", f"full vs 1/{dec['reduction']}", f"{dec['full_ms']:.3g} / "
+                     f"{dec['reduced_ms']:.3g}", _fmt(dec["ratio"], "x"), "JPEG decoding only"))
+        cache = loading["frame_cache_val_in_order"]
+        rows.append(("(a) val clips/s", "frame cache on vs off", _fmt(cache["clips_per_s"]["on"]["median"]),
+                     _fmt(cache["ratio_on_vs_off"], "x"),
+                     f"frames decoded/clip {cache['frames_decoded_per_clip']['on']} vs "
+                     f"{cache['frames_decoded_per_clip']['off']}"))
+        if "gpu_decode" in loading:
+            rows.append(("(a) clips/s", OURS_GPU, "-", "-", loading["gpu_decode"]))
+    training = results.get("training")
+    if training:
+        for name, mode in training["modes"].items():
+            ratio = training["ratio_vs_baseline"].get(name)
+            mem = f", peak {mode['peak_memory_gib']} GiB" if mode["peak_memory_gib"] is not None else ""
+            rows.append(("(b) train iters/s", name,
+                         _fmt(mode["iters_per_s"]["median"]), _fmt(ratio, "x") if ratio else "baseline",
+                         f"{training['config']}, batch {training['batch_size']}, "
+                         f"data wait {mode['data_wait_fraction']:.0%}{mem}"))
+    demo = results.get("demo")
+    if demo:
+        if demo.get("measured"):
+            rows.append(("(c) demo frames/s", demo["config"], _fmt(demo["frames_per_s"]),
+                         _fmt(demo["realtime_factor"], "x real time"), demo["video"]))
+        else:
+            rows.append(("(c) demo frames/s", "-", "-", "-", f"not measured: {demo.get('why')}"))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    host = results["host"]
+    lines.append(f"host: {host['cpu']} ({host['cpu_cores']} cores), GPU: {host['gpu'] or 'none'}; {results['date']}")
+    return "\n".join(lines)
+
+
+def write_results(results: Dict, path: Path) -> None:
+    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+

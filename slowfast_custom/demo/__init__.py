@@ -1,0 +1,12 @@
+"""The demo: a video in, the same video out with person boxes and their predicted actions.
+
+``runner.run_demo(cfg)`` is what ``tools/run_net.py`` calls with ``DEMO.ENABLE True``.
+The pieces, each usable on its own:
+
+* ``video_io``: decode any video PyAV opens; encode H.264 (or a named fallback);
+* ``people``: person boxes from a detector (optionally tracked) or from an AVA CSV;
+* ``clips``: which frames form the clip of each prediction, and when a frame can be written;
+* ``predictor``: the model on one clip, all people in one batched forward pass;
+* ``draw``: boxes and top actions on a frame;
+* ``results``: the predictions as an AVA CSV and as JSON beside the video.
+"""

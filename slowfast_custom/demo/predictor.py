@@ -1,0 +1,76 @@
+"""The action model on one clip: every person of the clip in one batched forward pass.
+
+Preprocessing is the dataset's test split (upstream's
+``Ava._images_and_boxes_preprocessing_cv2`` with ``split == "test"``): the
+short side scaled to ``DATA.TEST_CROP_SIZE``, no crop, ``/255``, normalised
+by ``DATA.MEAN``/``DATA.STD``, BGR to RGB unless ``AVA.BGR``, then split into
+pathways by ``pack_pathway_output``. A model fed differently at demo time
+than at test time gives quietly worse labels, so the same upstream
+functions are used.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from slowfast.datasets import cv2_transform
+from slowfast.datasets.utils import pack_pathway_output
+
+from slowfast_custom.demo.people import Person, boxes_in_pixels
+from slowfast_custom.engine.precision import StepPrecision
+
+
+def num_outputs(model: torch.nn.Module, default: int) -> int:
+    """Classes the model's head predicts (its last projection layer), or ``default``."""
+    model = model.module if hasattr(model, "module") else model
+    projection = getattr(getattr(model, "head", None), "projection", None)
+    return int(projection.out_features) if isinstance(projection, torch.nn.Linear) else default
+
+
+class ActionPredictor:
+    """Scores ``[K, num_classes]`` (sigmoid) for K people of a clip of frames."""
+
+    def __init__(self, cfg, model: torch.nn.Module, precision: StepPrecision) -> None:
+        """``precision``: autocast and memory format, as the training step's (``StepPrecision``)."""
+        self.cfg = cfg
+        self.precision = precision
+        self.model = precision.prepare_model(model.eval())
+        self.device = precision.device
+        self.size = int(cfg.DATA.TEST_CROP_SIZE)
+        # Upstream normalises in the frame's BGR channel order and flips to RGB afterwards.
+        self.mean = np.array(cfg.DATA.MEAN, dtype=np.float32).reshape(3, 1, 1, 1)
+        self.std = np.array(cfg.DATA.STD, dtype=np.float32).reshape(3, 1, 1, 1)
+        self.bgr = bool(cfg.AVA.BGR)
+
+    def scale(self, image: np.ndarray) -> np.ndarray:
+        """A decoded frame at model size (short side ``TEST_CROP_SIZE``); done once per frame, clips share it."""
+        return cv2_transform.scale(self.size, image).astype(np.uint8, copy=False)
+
+    def clip_tensor(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
+        """``C x T x H x W`` float tensor from scaled BGR frames, as the test split makes it."""
+        clip = np.stack(frames).astype(np.float32).transpose(3, 0, 1, 2) / 255.0
+        clip = (clip - self.mean) / self.std
+        if not self.bgr:
+            clip = clip[::-1]
+        return torch.from_numpy(np.ascontiguousarray(clip))
+
+    def model_boxes(self, people: Sequence[Person], width: int, height: int) -> np.ndarray:
+        """People's boxes in pixels of the model input, for a source frame of ``width`` x ``height``."""
+        boxes = cv2_transform.scale_boxes(self.size, boxes_in_pixels(people, width, height), height, width)
+        scaled_h, scaled_w = self.scale(np.zeros((height, width, 1), np.uint8)).shape[:2]
+        return cv2_transform.clip_boxes_to_image(boxes, scaled_h, scaled_w)
+
+    @torch.inference_mode()
+    def __call__(self, frames: Sequence[np.ndarray], people: Sequence[Person], width: int,
+                 height: int) -> np.ndarray:
+        """Scores of ``people`` (boxes as fractions of a ``width`` x ``height`` source frame) on ``frames``."""
+        if not people:
+            return np.zeros((0, self.cfg.MODEL.NUM_CLASSES), dtype=np.float32)
+        inputs = [x.unsqueeze(0).to(self.device) for x in pack_pathway_output(self.cfg, self.clip_tensor(frames))]
+        boxes = torch.from_numpy(self.model_boxes(people, width, height))
+        boxes = torch.cat([torch.zeros(len(people), 1), boxes], dim=1).to(self.device)
+        with self.precision.autocast():
+            scores = self.model(self.precision.prepare_inputs(inputs), boxes)
+        return scores.float().cpu().numpy()

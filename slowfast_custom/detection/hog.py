@@ -1,0 +1,53 @@
+"""OpenCV's HOG people detector (Dalal & Triggs): no weights to download, CPU only.
+
+Its SVM margins are mapped to (0, 1) with a logistic function, so that a
+margin of 0 (the detector's own decision boundary) scores 0.5. It finds
+upright people at least about 128 px tall; ``upscale`` enlarges the frame
+first for smaller people (slower).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List
+
+import cv2
+import numpy as np
+
+from slowfast_custom.detection import Detection, keep_valid
+
+
+class HogPersonDetector:
+    def __init__(self, score_thresh: float = 0.5, upscale: float = 1.0, nms_iou: float = 0.5,
+                 win_stride: int = 8, scale: float = 1.05) -> None:
+        self.score_thresh = score_thresh
+        self.upscale = upscale
+        self.nms_iou = nms_iou
+        self.win_stride = win_stride
+        self.scale = scale
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def __call__(self, frame_bgr: np.ndarray) -> List[Detection]:
+        height, width = frame_bgr.shape[:2]
+        image = frame_bgr
+        if self.upscale != 1.0:
+            image = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        stride = (self.win_stride, self.win_stride)
+        rects, margins = self._hog.detectMultiScale(image, winStride=stride, padding=stride, scale=self.scale)
+        if len(rects) == 0:
+            return []
+        rects = [list(map(float, r)) for r in np.asarray(rects).reshape(-1, 4)]
+        scores = [1.0 / (1.0 + math.exp(-float(m))) for m in np.asarray(margins).ravel()]
+        # detectMultiScale groups overlapping windows, but nested boxes of one person survive it.
+        keep = cv2.dnn.NMSBoxes(rects, scores, self.score_thresh, self.nms_iou)
+        dets = []
+        for i in np.asarray(keep).ravel():
+            x, y, w, h = (v / self.upscale for v in rects[i])
+            dets.append(Detection((x, y, x + w, y + h), scores[i]))
+        return keep_valid(dets, width, height, self.score_thresh)
+
+
+def build(score_thresh: float = 0.5, weights: str = "", device: str = "cpu") -> HogPersonDetector:
+    # HOG has no weights file and runs on the CPU whatever ``device`` says.
+    return HogPersonDetector(score_thresh=score_thresh)

@@ -1,0 +1,81 @@
+"""Numeric precision and memory format of the training step and the evaluation forward.
+
+``TRAIN.MIXED_PRECISION`` and ``TRAIN.MEMORY_FORMAT`` resolve to a
+``StepPrecision`` for the device the process runs on. Their ``"auto"``
+defaults speed up CUDA training (bf16 autocast, or fp16 with gradient scaling
+on GPUs without bf16; channels-last 3D convolutions, which cuDNN runs faster
+in reduced precision) and leave the CPU path exactly as upstream's fp32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import ContextManager, List, Optional
+
+import torch
+
+from slowfast_custom.errors import UserError
+
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
+
+
+@dataclass(frozen=True)
+class StepPrecision:
+    """How a forward pass runs: autocast dtype (None: fp32) and channels-last 3D or not."""
+
+    device: torch.device
+    autocast_dtype: Optional[torch.dtype] = None
+    channels_last: bool = False
+
+    @classmethod
+    def resolve(cls, precision: str, memory_format: str, device: torch.device) -> "StepPrecision":
+        if precision not in PRECISIONS:
+            raise UserError(f"TRAIN.MIXED_PRECISION {precision!r} is not one of {', '.join(PRECISIONS)}")
+        if memory_format not in MEMORY_FORMATS:
+            raise UserError(f"TRAIN.MEMORY_FORMAT {memory_format!r} is not one of {', '.join(MEMORY_FORMATS)}")
+        cuda = device.type == "cuda"
+        if precision == "auto":
+            precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+        if precision == "fp16" and not cuda:
+            raise UserError("TRAIN.MIXED_PRECISION fp16 needs CUDA (its gradient scaling is CUDA-only): "
+                            "use bf16 or fp32 on the CPU")
+        if precision == "bf16" and cuda and not torch.cuda.is_bf16_supported():
+            raise UserError("TRAIN.MIXED_PRECISION bf16: this GPU does not support bfloat16; use fp16 or auto")
+        channels_last = cuda if memory_format == "auto" else memory_format == "channels_last"
+        return cls(device, _DTYPES[precision], channels_last)
+
+    @classmethod
+    def from_cfg(cls, cfg, device: torch.device) -> "StepPrecision":
+        return cls.resolve(cfg.TRAIN.MIXED_PRECISION, cfg.TRAIN.MEMORY_FORMAT, device)
+
+    @property
+    def needs_grad_scaler(self) -> bool:
+        # fp16 gradients underflow without loss scaling; bf16 has fp32's exponent range.
+        return self.autocast_dtype == torch.float16
+
+    def grad_scaler(self) -> Optional[torch.amp.GradScaler]:
+        return torch.amp.GradScaler(self.device.type) if self.needs_grad_scaler else None
+
+    def autocast(self) -> ContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Convert the model's 5-D weights to channels-last in place (same Parameter objects); idempotent."""
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last_3d)
+        return model
+
+    def prepare_inputs(self, inputs: List[torch.Tensor]) -> List[torch.Tensor]:
+        if not self.channels_last:
+            return inputs
+        return [x.contiguous(memory_format=torch.channels_last_3d) if x.dim() == 5 else x for x in inputs]
+
+    def describe(self) -> str:
+        dtype = {None: "fp32", torch.bfloat16: "bf16 autocast", torch.float16: "fp16 autocast + grad scaling"}
+        layout = "channels-last 3D" if self.channels_last else "contiguous"
+        return f"{dtype[self.autocast_dtype]}, {layout}, on {self.device.type}"

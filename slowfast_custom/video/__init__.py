@@ -1,0 +1,1 @@
+"""Video work shared by the dataset tools: probing, frame extraction, cutting clips."""

@@ -1,0 +1,327 @@
+"""Probe videos, extract their frames as JPEGs and cut clips, with the ffmpeg the set-up installs.
+
+Frames follow AVA's layout: ``<frame_root>/<video_id>/<video_id>_%06d.jpg``,
+numbered from 1, at a fixed rate (AVA's recipe: 30 fps, ``-q:v 1``). The
+ffmpeg binary is the one shipped in the ``imageio-ffmpeg`` wheel, so no
+system package is needed.
+
+Extraction is resumable and never leaves a half-written folder under the
+final name: ffmpeg writes into a hidden temporary folder next to it, which is
+renamed once the frame count is verified. The folder then holds a hidden
+``.extract.json`` with the settings and the exact frame count, so a re-run
+skips a complete video and redoes one whose frames were deleted or whose
+settings changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
+
+from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import atomic_path, atomic_write_text
+
+MARKER = ".extract.json"
+# The fps filter rounds the first and the last frame of the window to the
+# nearest output tick; a source whose timestamps do not start at 0 or whose
+# frame rate varies (common in AVA's YouTube .webm/.mkv files) can gain or
+# lose one frame at each end. Anything further off is an incomplete output.
+FRAME_TOLERANCE = 2
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    duration: float  # seconds
+    fps: float  # the video stream's average frame rate
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """One video's extraction; the fields are ``extract_frames``'s arguments."""
+
+    video: Path
+    frame_root: Path
+    video_id: str
+    fps: float = 30.0
+    start_sec: Optional[float] = None
+    end_sec: Optional[float] = None
+    quality: int = 1
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    job: ExtractJob
+    frames: int  # frames in the folder (0 when failed)
+    skipped: bool  # the folder was already complete
+    error: Optional[UserError] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary from the ``imageio-ffmpeg`` wheel."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise UserError("imageio-ffmpeg is not installed: pip install imageio-ffmpeg "
+                        "(it ships the ffmpeg binary the video tools use)") from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def probe(video: Path) -> VideoInfo:
+    """Duration, frame rate and size of the first video stream (PyAV)."""
+    import av
+
+    video = Path(video)
+    if not video.is_file():
+        raise DataError(video, "video not found")
+    try:
+        with av.open(str(video)) as container:
+            if not container.streams.video:
+                raise DataError(video, "has no video stream")
+            stream = container.streams.video[0]
+            duration = _stream_duration(stream)
+            if duration is None:
+                duration = container.duration / av.time_base if container.duration is not None else 0.0
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            return VideoInfo(video, float(duration), float(rate or 0), stream.codec_context.width,
+                             stream.codec_context.height)
+    except (av.error.FFmpegError, OSError) as err:
+        raise DataError(video, f"cannot read video ({err.strerror or err})",
+                        hint="Check that the file is a complete .mp4/.mkv/.webm (re-download it)") from None
+
+
+def _stream_duration(stream) -> Optional[float]:
+    """The picture's own duration: the container's counts its longest stream, often the audio."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")  # Matroska/WebM keep it as a tag: HH:MM:SS.nnnnnnnnn
+    match = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d*)?)", tag or "")
+    if match:
+        return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
+    return None
+
+
+def frame_window(info: VideoInfo, video_id: str, fps: float, start_sec: Optional[float] = None,
+                 end_sec: Optional[float] = None) -> Tuple[float, float, int]:
+    """``(start, end, expected frames)`` of a window; DataError when the video is too short for it."""
+    start = 0.0 if start_sec is None else float(start_sec)
+    end = info.duration if end_sec is None else float(end_sec)
+    if start < 0 or end <= start:
+        raise UserError(f"bad time window {start:g}-{end:g} s for video {video_id}: need 0 <= start < end")
+    if end > info.duration + FRAME_TOLERANCE / fps:
+        raise DataError(info.path, f"video {video_id} is {info.duration:.2f} s long, too short for seconds "
+                        f"{start:g}-{end:g}", hint="Choose a shorter window (--start-sec/--end-sec) or drop the video")
+    end = min(end, info.duration)
+    return start, end, int(round((end - start) * fps))
+
+
+def _settings(job: ExtractJob, video: Path, start: float, end: float) -> dict:
+    return {"source": video.name, "source_bytes": video.stat().st_size, "fps": job.fps,
+            "start_sec": start, "end_sec": end, "quality": job.quality}
+
+
+def count_frames(folder: Path, video_id: str) -> Optional[int]:
+    """N when ``folder`` holds exactly the non-empty frames 1..N of ``video_id``, else None."""
+    pattern = re.compile(re.escape(video_id) + r"_(\d{6})\.jpg")
+    numbers = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match:
+                if entry.stat().st_size == 0:
+                    return None
+                numbers.append(int(match.group(1)))
+    if not numbers or min(numbers) != 1 or max(numbers) != len(numbers) or len(set(numbers)) != len(numbers):
+        return None
+    return len(numbers)
+
+
+def frames_complete(folder: Path, video_id: str, settings: dict, expected: int) -> Optional[int]:
+    """The frame count when ``folder`` is a finished extraction with ``settings``, else None.
+
+    A folder this module wrote must still hold exactly the frames it recorded;
+    one written by hand (no marker) must hold frames 1..N with N within
+    ``FRAME_TOLERANCE`` of ``expected``.
+    """
+    if not folder.is_dir():
+        return None
+    count = count_frames(folder, video_id)
+    if count is None:
+        return None
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        if recorded.get("settings") != settings or recorded.get("frames") != count:
+            return None
+        return count
+    return count if abs(count - expected) <= FRAME_TOLERANCE else None
+
+
+def _run_ffmpeg(video: Path, args: Sequence[str]) -> None:
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+        raise DataError(video, f"ffmpeg failed ({lines[-1] if lines else f'exit code {proc.returncode}'})",
+                        hint="Check that the video plays; re-download it if it is truncated")
+
+
+def _extract(job: ExtractJob) -> Tuple[int, bool]:
+    """Extract one video; return (frame count, skipped because already complete)."""
+    video = Path(job.video)
+    info = probe(video)
+    start, end, expected = frame_window(info, job.video_id, job.fps, job.start_sec, job.end_sec)
+    settings = _settings(job, video, start, end)
+    frame_root = Path(job.frame_root)
+    folder = frame_root / job.video_id
+    done = frames_complete(folder, job.video_id, settings, expected)
+    if done is not None:
+        return done, True
+
+    frame_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.video_id}.", suffix=".tmp", dir=frame_root))
+    try:
+        # -ss before -i seeks accurately (decodes from the previous keyframe) and
+        # restarts timestamps at 0, so frame k is at start + (k - 1) / fps. The fps
+        # filter may add a frame for the source's last frame duration; -frames:v
+        # caps the count at the window's, so every source gives the same count.
+        pattern = tmp / (job.video_id.replace("%", "%%") + "_%06d.jpg")
+        _run_ffmpeg(video, ["-ss", f"{start:.6f}", "-t", f"{end - start:.6f}", "-i", str(video),
+                            "-map", "0:v:0", "-vf", f"fps={job.fps:g}", "-q:v", str(job.quality),
+                            "-frames:v", str(expected), "-start_number", "1", str(pattern)])
+        count = count_frames(tmp, job.video_id)
+        if count is None or abs(count - expected) > FRAME_TOLERANCE:
+            raise DataError(video, f"ffmpeg wrote {count or 0} frames for video {job.video_id}, expected "
+                            f"{expected} ({end - start:g} s at {job.fps:g} fps)",
+                            hint="The video may be truncated or have broken timestamps")
+        atomic_write_text(tmp / MARKER, json.dumps({"frames": count, "settings": settings}, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+        return count, False
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def extract_frames(video: Path, frame_root: Path, video_id: str, *, fps: float = 30.0,
+                   start_sec: Optional[float] = None, end_sec: Optional[float] = None, quality: int = 1) -> int:
+    """Write ``frame_root/<video_id>/<video_id>_%06d.jpg`` (from 1) for seconds start..end; return the count.
+
+    ``start_sec``/``end_sec`` default to the whole video; ``quality`` is
+    ffmpeg's ``-q:v`` (1 is best, AVA's recipe). A folder already complete
+    with the same settings is kept as it is.
+    """
+    job = ExtractJob(Path(video), Path(frame_root), video_id, fps, start_sec, end_sec, quality)
+    return _extract(job)[0]
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T],
+                 workers: int) -> List[Tuple[Optional[R], Optional[UserError]]]:
+    """``fn`` over ``items`` in threads (the work is in ffmpeg processes); results in order, UserErrors caught."""
+
+    def call(item: T) -> Tuple[Optional[R], Optional[UserError]]:
+        try:
+            return fn(item), None
+        except UserError as err:
+            return None, err
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(call, items))
+
+
+def extract_many(jobs: Sequence[ExtractJob], workers: int, *, raise_errors: bool = True) -> List[ExtractResult]:
+    """Run ``jobs`` with up to ``workers`` videos at a time.
+
+    Every job runs even if another fails (finished videos are kept for the
+    next run); then, with ``raise_errors``, the failures are raised as one
+    error naming each video.
+    """
+    results = [ExtractResult(job, *(value or (0, False)), error=error)
+               for job, (value, error) in zip(jobs, parallel_map(_extract, jobs, workers))]
+    if raise_errors:
+        raise_failures([r.error for r in results if r.error is not None])
+    return results
+
+
+def raise_failures(errors: Sequence[UserError]) -> None:
+    """Raise the first error, mentioning how many more there were (each on its own line of the message)."""
+    if not errors:
+        return
+    first = errors[0]
+    if len(errors) == 1:
+        raise first
+    rest = "; ".join(str(e) for e in errors[1:])
+    if isinstance(first, DataError):
+        raise DataError(first.path, f"{first.message} (and {len(errors) - 1} more: {rest})", first.line, first.hint)
+    raise UserError(f"{first} (and {len(errors) - 1} more: {rest})")
+
+
+def cut_clip(video: Path, out_path: Path, *, start_sec: float, end_sec: float) -> bool:
+    """Cut seconds start..end of ``video`` to an H.264 ``.mp4``; return False when that clip already exists.
+
+    It re-encodes (libx264, CRF 18, visually lossless) rather than copying
+    the stream: a stream copy can only start at a keyframe, so the clip would
+    begin up to a GOP (seconds, for YouTube sources) before ``start_sec`` and
+    its second 0 would no longer be video second ``start_sec``, which the
+    dataset's START_SEC and the demo's STARTING_SECOND assume. Frames are
+    extracted from the original, not from this clip, so training never sees
+    this second encoding. The clip's ``comment`` tag records the source and
+    seconds, so a re-run keeps a finished clip and redoes one cut differently.
+    """
+    video, out_path = Path(video), Path(out_path)
+    # 30 fps only sets how much shorter than end_sec the video may be (FRAME_TOLERANCE frames).
+    start, end, _ = frame_window(probe(video), video.stem, 30.0, start_sec, end_sec)
+    tag = f"cut of {video.name} ({video.stat().st_size} bytes), seconds {start:g}-{end:g}"
+    if out_path.is_file() and _comment(out_path) == tag:
+        return False
+    with atomic_path(out_path) as tmp:
+        _run_ffmpeg(video, ["-ss", f"{start:.6f}", "-t", f"{end - start:.6f}", "-i", str(video),
+                            "-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast",
+                            "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+                            "-metadata", f"comment={tag}", "-f", "mp4", str(tmp)])
+    return True
+
+
+def _comment(path: Path) -> Optional[str]:
+    """The container's ``comment`` tag, or None when the file cannot be read (an unfinished leftover)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return container.metadata.get("comment")
+    except (av.error.FFmpegError, OSError):
+        return None
+
+
+def render_test_pattern(path: Path, seconds: float, *, fps: float = 25.0, size: Tuple[int, int] = (160, 120)) -> Path:
+    """Write a short video of ffmpeg's moving test pattern (for tests and trying the tools).
+
+    H.264, or VP9 for a ``.webm`` path (the codecs of AVA's YouTube files).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    codec = ["libvpx-vp9", "-deadline", "realtime"] if path.suffix == ".webm" else ["libx264", "-preset", "ultrafast"]
+    _run_ffmpeg(path, ["-f", "lavfi", "-i", f"testsrc=size={size[0]}x{size[1]}:rate={fps:g}:duration={seconds:g}",
+                       "-c:v", *codec, "-pix_fmt", "yuv420p", str(path)])
+    return path

@@ -1,0 +1,110 @@
+"""A project from the tracks file or from a VIA project, and its export through the shared AVA writer."""
+
+import json
+
+import pytest
+
+from slowfast_custom.annotate.project import PROJECT_NAME, Project
+from slowfast_custom.annotate.workflow import TRACKS_NAME, export_ava, open_project
+from slowfast_custom.annotation.ava_writer import SplitSpec
+from slowfast_custom.annotation.via import PROJECT_FILE, export_via, import_via
+from slowfast_custom.data.ava_formats import BoxRow, read_action_names, write_tracks_csv
+from slowfast_custom.errors import DataError, UserError
+
+from annotate_helpers import FPS, write_frames
+
+from conftest import run_tool
+
+TRACKS = [BoxRow("alpha", s, (0.1, 0.2, 0.3, 0.9), None, 7, 0.9) for s in range(1, 9)] + \
+         [BoxRow("alpha", s, (0.5, 0.25, 0.625, 0.875), None, 8, 0.8) for s in range(3, 6)] + \
+         [BoxRow("beta", s, (0.4, 0.1, 0.6, 0.8), None, 1, 0.7) for s in range(2, 5)]
+
+
+def dataset(root, tracks=True):
+    for video in ("alpha", "beta"):
+        write_frames(root, video)
+    (root / "actions.txt").write_text("stand\nwalk\ntalk\n")
+    if tracks:
+        write_tracks_csv(root / TRACKS_NAME, TRACKS)
+    return root
+
+
+def test_a_new_project_from_the_tracks_file_then_reopened(tmp_path):
+    data = dataset(tmp_path)
+    project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=1)
+    assert project.videos == {"alpha": list(range(1, 10)), "beta": list(range(1, 10))}
+    assert [(b.second, b.person, b.box) for b in project.track("alpha", 8)] == [
+        (s, 8, (0.5, 0.25, 0.625, 0.875)) for s in (3, 4, 5)]
+    assert [e.name for e in project.actions] == ["stand", "walk", "talk"]
+    project.label("alpha", 7, 1, 8, [2])
+    again = open_project(data, fps=FPS)
+    assert again.revision == 1 and again.track("alpha", 7)[0].actions == (2,)
+    with pytest.raises(UserError, match="exists and keeps its own boxes and actions, so --actions would be ignored"):
+        open_project(data, actions_file=data / "actions.txt", fps=FPS)
+
+
+def test_what_a_new_project_needs(tmp_path):
+    data = dataset(tmp_path, tracks=False)
+    with pytest.raises(UserError, match="give the action list with --actions FILE"):
+        open_project(data, fps=FPS)
+    with pytest.raises(DataError, match="detections/tracks.csv: tracks file not found. Detect and track"):
+        open_project(data, actions_file=data / "actions.txt", fps=FPS)
+    result = run_tool("annotate.py", data, "--actions", data / "actions.txt")
+    assert result.returncode == 2 and "tracks file not found" in result.stderr
+    result = run_tool("annotate.py", tmp_path / "nowhere")
+    assert result.returncode == 2 and "dataset folder not found" in result.stderr
+
+
+def test_every_network_is_refused(tmp_path):
+    data = dataset(tmp_path)
+    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--host", "0.0.0.0")
+    assert result.returncode == 2 and "listens on every network" in result.stderr
+
+
+def test_continue_a_via_project_and_export_what_the_via_import_writes(tmp_path):
+    """The VIA import and the app's export go through one writer: a VIA project imported as such, and the
+    same project continued in the app and exported, give the same files."""
+    data = dataset(tmp_path / "via")
+    actions = read_action_names(data / "actions.txt")
+    export_via(data / "frames", TRACKS, actions, data / "via", fps=FPS, margin_sec=1)
+    project = json.loads((data / "via" / PROJECT_FILE).read_text())
+    for image in project["_via_img_metadata"].values():
+        for region in image["regions"]:
+            region["region_attributes"]["action"] = {"walk": True} if image["filename"].startswith("alpha") else {
+                "stand": True, "talk": True}
+    drawn = next(i for i in project["_via_img_metadata"].values() if i["filename"] == "alpha__000002.jpg")
+    drawn["regions"].append({"shape_attributes": {"name": "rect", "x": 32, "y": 12, "width": 16, "height": 24},
+                             "region_attributes": {"person_id": "", "action": {"stand": True}}})
+    labelled = data / "via" / "labelled.json"
+    labelled.write_text(json.dumps(project))
+
+    split = {"val_videos": ["beta"]}
+    import_via(labelled, data, actions, split=SplitSpec(**split), fps=FPS)
+    app_data = dataset(tmp_path / "app", tracks=False)
+    app = open_project(app_data, actions_file=app_data / "actions.txt", via_file=labelled, fps=FPS, margin_sec=1)
+    assert [(b.person, b.source, b.box) for b in app.boxes.values() if b.person == 9] == [
+        (9, "via", (0.5, 0.25, 0.75, 0.75))]  # drawn by hand in VIA: a new id after the video's largest
+    result = export_ava(app, app_data, split)
+    assert result["rows"] == {"train": 12, "val": 6} and result["unlabelled"] == 0
+    for name in ("annotations/ava_train_v2.2.csv", "annotations/ava_val_v2.2.csv",
+                 "annotations/ava_val_predicted_boxes.csv", "annotations/ava.json",
+                 "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt",
+                 "frame_lists/train.csv", "frame_lists/val.csv"):
+        assert (app_data / name).read_text() == (data / name).read_text(), name
+
+    # Labelling goes on in the app from there.
+    app.label("alpha", 9, 2, 2, [3])
+    assert Project.load(app_data / PROJECT_NAME).track("alpha", 9)[0].actions == (3,)
+
+
+def test_export_reports_unlabelled_boxes_and_bad_splits(tmp_path):
+    data = dataset(tmp_path)
+    project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=1)
+    project.label("alpha", 7, 1, 8, [2])
+    project.label("beta", 1, 2, 4, [1])
+    result = export_ava(project, data, {"val_ratio": 0.5})
+    assert result["videos"] == {"train": ["alpha"], "val": ["beta"]} or result["videos"] == {
+        "train": ["beta"], "val": ["alpha"]}
+    assert result["unlabelled"] == 3 and result["message"].endswith("3 boxes without actions left out")
+    with pytest.raises(UserError, match="split lists name videos without labelled boxes: gamma"):
+        export_ava(project, data, {"val_videos": ["gamma"]})

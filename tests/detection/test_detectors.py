@@ -1,0 +1,130 @@
+"""Detector backends behind build_detector: HOG runs offline; Faster R-CNN and YOLO load only local weights."""
+
+import sys
+import types
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from slowfast_custom.detection import Detection, build_detector, keep_valid
+from slowfast_custom.detection import torchvision_frcnn as frcnn
+from slowfast_custom.detection import yolo
+from slowfast_custom.errors import UserError
+
+from conftest import shared_file
+
+
+def test_unknown_backend_and_bad_threshold():
+    with pytest.raises(UserError, match="unknown detector 'ssd'.*hog"):
+        build_detector("ssd")
+    with pytest.raises(UserError, match=r"threshold must be in \[0, 1\]"):
+        build_detector("hog", score_thresh=1.5)
+
+
+def test_keep_valid_clips_drops_and_sorts():
+    dets = [Detection((-5, -5, 20, 30), 0.6), Detection((10, 10, 10.5, 40), 0.9), Detection((0, 0, 5, 5), 0.3),
+            Detection((50, 60, 90, 200), 0.95)]
+    kept = keep_valid(dets, 80, 100, 0.5)
+    assert kept == [Detection((50.0, 60.0, 80.0, 100.0), 0.95), Detection((0.0, 0.0, 20.0, 30.0), 0.6)]
+
+
+def test_hog_on_a_blank_frame_finds_nobody():
+    detector = build_detector("hog")
+    assert detector(np.zeros((240, 320, 3), np.uint8)) == []
+
+
+def test_hog_finds_pedestrians_in_the_street_video():
+    cap = cv2.VideoCapture(str(shared_file("data", "vtest.avi")))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    dets = build_detector("hog", score_thresh=0.5)(frame)
+    assert dets and all(isinstance(d, Detection) and 0.5 <= d.score <= 1 for d in dets)
+    for d in dets:
+        x1, y1, x2, y2 = d.box
+        assert 0 <= x1 < x2 <= frame.shape[1] and 0 <= y1 < y2 <= frame.shape[0]
+        assert y2 - y1 > x2 - x1  # upright people
+
+
+def test_frcnn_error_says_where_to_put_the_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    expected = tmp_path / "torch_home" / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+    assert frcnn.cached_weights_path() == expected
+    with pytest.raises(UserError) as err:
+        build_detector("torchvision_frcnn")
+    text = str(err.value)
+    assert str(expected) in text and "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco" in text
+    assert "--weights" in text
+    with pytest.raises(UserError, match="nowhere.pth: Faster R-CNN weights file not found.*put it at"):
+        build_detector("torchvision_frcnn", weights=str(tmp_path / "nowhere.pth"))
+
+
+def test_frcnn_rejects_a_file_that_is_not_its_weights(tmp_path):
+    bad = tmp_path / "other.pth"
+    torch.save({"conv.weight": torch.zeros(1)}, bad)
+    with pytest.raises(UserError, match="not torchvision's COCO Faster R-CNN R50-FPN weights"):
+        frcnn.load_model(str(bad))
+
+
+def test_frcnn_keeps_only_confident_people():
+    class StandIn(torch.nn.Module):  # a torchvision detection model's output contract
+        def forward(self, images):
+            assert images[0].shape == (3, 50, 80) and float(images[0].max()) <= 1.0
+            return [{"boxes": torch.tensor([[10.0, 5, 30, 45], [0, 0, 20, 20], [40, 10, 95, 60], [1, 1, 9, 9]]),
+                     "labels": torch.tensor([1, 3, 1, 1]), "scores": torch.tensor([0.9, 0.99, 0.7, 0.2])}]
+
+    detector = frcnn.TorchvisionPersonDetector(StandIn(), score_thresh=0.5)
+    dets = detector(np.zeros((50, 80, 3), np.uint8))
+    assert dets == [Detection((10.0, 5.0, 30.0, 45.0), pytest.approx(0.9)),
+                    Detection((40.0, 10.0, 80.0, 50.0), pytest.approx(0.7))]
+
+
+def test_frcnn_real_architecture_runs_and_loads_a_weights_file(tmp_path):
+    # weights=None: randomly initialised (the test hook); then the same state dict as a local weights file.
+    detector = frcnn.build(score_thresh=0.0, weights=None, min_size=64, max_size=96)
+    dets = detector(np.random.default_rng(0).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    assert all(isinstance(d, Detection) for d in dets)
+    path = tmp_path / "frcnn.pth"
+    torch.save(detector.model.state_dict(), path)
+    loaded = frcnn.load_model(str(path), min_size=64, max_size=96)
+    assert torch.equal(loaded.state_dict()["roi_heads.box_predictor.cls_score.weight"],
+                       detector.model.state_dict()["roi_heads.box_predictor.cls_score.weight"])
+
+
+def test_frcnn_cuda_request_without_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match="no CUDA device.*--device cpu"):
+        frcnn.torch_device("cuda")
+
+
+def test_yolo_missing_extra_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ultralytics", None)  # import fails as if not installed
+    with pytest.raises(UserError, match=r"AGPL.*pip install 'slowfast-custom\[yolo\]'"):
+        build_detector("yolo")
+
+
+def test_yolo_with_a_stand_in_ultralytics(monkeypatch, tmp_path):
+    class Boxes:
+        xyxy = np.array([[1.0, 2, 30, 60], [5, 5, 200, 90]])
+        conf = np.array([0.8, 0.6])
+        cls = np.array([0.0, 0.0])
+
+    class YOLO:
+        def __init__(self, path):
+            self.path = path
+
+        def predict(self, frame, classes, conf, device, verbose):
+            assert classes == [0] and conf == 0.5 and frame.shape == (100, 120, 3)
+            return [types.SimpleNamespace(boxes=Boxes())]
+
+    monkeypatch.setitem(sys.modules, "ultralytics", types.SimpleNamespace(YOLO=YOLO))
+    with pytest.raises(UserError, match="missing.pt: YOLO weights file not found.*--weights"):
+        build_detector("yolo", weights=str(tmp_path / "missing.pt"))
+    weights = tmp_path / "yolov8n.pt"
+    weights.write_bytes(b"stand-in")
+    detector = build_detector("yolo", weights=str(weights))
+    assert isinstance(detector, yolo.YoloPersonDetector)
+    assert detector(np.zeros((100, 120, 3), np.uint8)) == [Detection((1.0, 2.0, 30.0, 60.0), 0.8),
+                                                           Detection((5.0, 5.0, 120.0, 90.0), 0.6)]

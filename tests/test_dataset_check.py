@@ -1,0 +1,140 @@
+"""tools/check_dataset.py: every problem with file:line and a hint; --fix writes new files only."""
+
+import argparse
+import shutil
+
+import pytest
+
+from slowfast_custom.config import load_config
+from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg, fix_dataset, fixed_path
+
+from conftest import TINY_CFG, run_tool
+
+
+@pytest.fixture
+def data(tiny_dataset, tmp_path):
+    """A private copy of the tiny dataset's lists and annotations; the frames are shared through a link."""
+    root = tmp_path / "data"
+    shutil.copytree(tiny_dataset / "annotations", root / "annotations")
+    shutil.copytree(tiny_dataset / "frame_lists", root / "frame_lists")
+    (root / "frames").symlink_to(tiny_dataset / "frames", target_is_directory=True)
+    return root
+
+
+def spec_for(root, *overrides):
+    args = argparse.Namespace(cfg_file=str(TINY_CFG), opts=["DATA.PATH_TO_DATA_DIR", str(root), *overrides])
+    return check_spec_from_cfg(load_config(args))
+
+
+def edit(path, fn):
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(fn(lines)) + "\n")
+
+
+def replace_line(number, fn):
+    return lambda lines: [fn(l) if i == number else l for i, l in enumerate(lines, start=1)]
+
+
+TRAIN_LIST = "frame_lists/train.csv"
+TRAIN_GT = "annotations/ava_train_v2.2.csv"
+VAL_PRED = "annotations/ava_val_predicted_boxes.csv"
+
+
+def swap(i, j):
+    def fn(lines):
+        lines = list(lines)
+        lines[i - 1], lines[j - 1] = lines[j - 1], lines[i - 1]
+        return lines
+    return fn
+
+
+def set_col(line_no, col, value):
+    return replace_line(line_no, lambda l: ",".join(value if k == col else c for k, c in enumerate(l.split(","))))
+
+
+CASES = [
+    (TRAIN_LIST, replace_line(3, lambda l: l.replace(" ", ",")), TRAIN_LIST, 3, "separated by single spaces"),
+    (TRAIN_LIST, replace_line(5, lambda l: l.rsplit(" ", 1)[0]), TRAIN_LIST, 5, "expected 5 columns"),
+    (TRAIN_LIST, swap(3, 4), TRAIN_LIST, 4, "frames of video synth_train_000 are not sorted"),
+    (TRAIN_LIST, replace_line(32, lambda l: l.replace("synth_train_000_000031", "gone")), TRAIN_LIST, 32,
+     "gone.jpg is missing (clip around video synth_train_000 second 1)"),
+    (TRAIN_LIST, lambda lines: [l for l in lines if not l.startswith("synth_train_001")], TRAIN_GT, None,
+     "video synth_train_001 has boxes but is not in the train frame lists"),
+    (TRAIN_LIST, lambda lines: lines[1:], TRAIN_LIST, 1, "no header line"),
+    (TRAIN_GT, set_col(1, 4, "1.2"), TRAIN_GT, 1, "x2=1.2 is outside [0, 1]"),
+    (TRAIN_GT, lambda lines: [",".join(c[:2] + [c[4], c[3], c[2], c[5]] + c[6:]) if i == 0 else l
+                              for i, (l, c) in enumerate((l, l.split(",")) for l in lines)], TRAIN_GT, 1,
+     "empty or inverted"),
+    (TRAIN_GT, set_col(2, 6, "9"), TRAIN_GT, 2, "action_id 9 is not in the label map"),
+    (TRAIN_GT, lambda lines: lines + [lines[0]], TRAIN_GT, None, "duplicate of line 1"),
+    (TRAIN_GT, set_col(1, 1, "0009"), TRAIN_GT, 1, "video synth_train_000 second 9 is frame 270, but train.csv lists 120"),
+    (TRAIN_GT, set_col(3, 1, "one"), TRAIN_GT, 3, "second 'one' is not an integer"),
+    (VAL_PRED, lambda lines: [l.rsplit(",", 1)[0] for l in lines], VAL_PRED, 1,
+     "predicted-box file without a score column"),
+    ("annotations/ava_val_excluded_timestamps_v2.2.csv", lambda lines: ["synth_val_000"],
+     "annotations/ava_val_excluded_timestamps_v2.2.csv", 1, "expected 2 columns"),
+]
+
+
+@pytest.mark.parametrize("target, change, where, line, message", CASES)
+def test_each_problem_is_reported_with_file_and_line(data, target, change, where, line, message):
+    edit(data / target, change)
+    report = check_dataset(spec_for(data))
+    matches = [p for p in report.errors if message in p.message]
+    assert matches, report.text()
+    assert matches[0].path == str(data / where) and (line is None or matches[0].line == line)
+    assert str(matches[0]).startswith(f"{data / where}:") and matches[0].hint
+
+
+def test_video_in_both_splits_and_video_without_boxes(data):
+    val_rows = [l for l in (data / "frame_lists/val.csv").read_text().splitlines()[1:] if l.startswith("synth_val_000")]
+    edit(data / TRAIN_LIST, lambda lines: lines + val_rows)
+    report = check_dataset(spec_for(data))
+    assert any("video synth_val_000 is in the val list and in the train list" in p.message for p in report.errors)
+    warning = [p for p in report.warnings if "synth_val_000 is in the train frame list but has no boxes" in p.message]
+    assert warning and warning[0].line == 242
+
+
+def test_label_map_and_num_classes(data):
+    report = check_dataset(spec_for(data, "MODEL.NUM_CLASSES", "3"))
+    assert any("label map ids go up to 4, MODEL.NUM_CLASSES is 3" in p.message for p in report.errors)
+    assert any("larger than MODEL.NUM_CLASSES 3" in p.message for p in report.errors)
+    (data / "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt").unlink()
+    report = check_dataset(spec_for(data))
+    assert any("label map not found" in p.message for p in report.errors)
+
+
+def test_many_problems_of_a_kind_are_summarised(data):
+    edit(data / TRAIN_LIST, lambda lines: [lines[0]] + [l.replace(" ", ",") for l in lines[1:]])
+    report = check_dataset(spec_for(data))
+    separator = [p for p in report.errors if p.path.endswith("train.csv") and "single spaces" in p.message]
+    assert len(separator) == 20 and any("more like the above, lines 22-241" in p.message for p in report.errors)
+
+
+def test_fix_writes_repaired_copies_and_never_touches_originals(data):
+    clean_rows = (data / TRAIN_GT).read_text().splitlines()
+    edit(data / TRAIN_LIST, lambda lines: [lines[0], lines[2], lines[1]] + [l.replace(" ", ",") for l in lines[3:]])
+    edit(data / TRAIN_GT, lambda lines: [l.replace(",", " ") for l in lines[::-1]] + [lines[0]])
+    originals = {p: p.read_bytes() for p in (data / TRAIN_LIST, data / TRAIN_GT)}
+    spec = spec_for(data)
+    report = check_dataset(spec)
+    written = fix_dataset(spec, report)
+    assert sorted(fixed.name for _, fixed in written) == ["ava_train_v2.2.fixed.csv", "train.fixed.csv"]
+    assert all(p.read_bytes() == b for p, b in originals.items())
+    fixed = check_dataset(spec_for(data, "AVA.TRAIN_LISTS", "['train.fixed.csv']",
+                                   "AVA.TRAIN_GT_BOX_LISTS", "['ava_train_v2.2.fixed.csv']"))
+    assert fixed.errors == [], fixed.text()
+    rows = fixed_path(data / TRAIN_GT).read_text().splitlines()
+    assert len(rows) == len(set(rows)) and set(rows) == set(clean_rows)
+    assert [r.split(",")[:2] for r in rows] == sorted(r.split(",")[:2] for r in rows)
+
+
+def test_tool_exit_status_and_output(data):
+    ok = run_tool("check_dataset.py", data, "--cfg", TINY_CFG)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "0 errors, 0 warnings" in ok.stdout
+    edit(data / TRAIN_GT, lambda lines: lines + [lines[0]])
+    bad = run_tool("check_dataset.py", data, "--cfg", TINY_CFG, "--fix")
+    assert bad.returncode == 1
+    assert f"{data / TRAIN_GT}:{len((data / TRAIN_GT).read_text().splitlines())}: error: duplicate of line 1" in bad.stdout
+    assert f"wrote {fixed_path(data / TRAIN_GT)}" in bad.stdout

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Export a dataset's keyframes and tracked people as a VIA 2 project for labelling actions.
+
+    python tools/export_via.py --data datasets/mine --actions actions.txt
+
+Writes DATA/via/images/<video>__<second>.jpg and DATA/via/via_project.json;
+open via.html 2.x, Project > Load, tick each person's actions, Project > Save.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from slowfast_custom.annotation.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.annotation.via import export_via
+from slowfast_custom.data.ava_formats import read_action_names, read_tracks_csv
+from slowfast_custom.errors import UserError, run_cli
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")
+    parser.add_argument("--actions", required=True, type=Path,
+                        help="action list: a .pbtxt label map or a text file with one action name per line")
+    parser.add_argument("--tracks", type=Path, default=None,
+                        help="tracks file of tools/detect_and_track.py (default: DATA/detections/tracks.csv)")
+    parser.add_argument("--no-tracks", action="store_true", help="export keyframes without boxes (draw them all)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/via)")
+    parser.add_argument("--videos", nargs="*", default=None, help="only these videos (default: all in frames/)")
+    parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--margin-sec", type=int, default=DEFAULT_MARGIN_SEC,
+                        help="seconds at each end of a video without keyframes")
+    parser.add_argument("--image-path", default=None,
+                        help="folder (or URL) prefix VIA loads the images from (default: absolute path of OUT/images/)")
+    parser.add_argument("--name", default="slowfast_custom", help="VIA project name")
+    args = parser.parse_args(argv)
+    actions = read_action_names(args.actions)
+    tracks_path = args.tracks or args.data / "detections" / "tracks.csv"
+    if args.no_tracks:
+        tracks = []
+    elif not tracks_path.is_file():
+        raise UserError(f"{tracks_path}: tracks file not found; run tools/detect_and_track.py --data {args.data} "
+                        "first, or pass --no-tracks to draw every box by hand")
+    else:
+        tracks = read_tracks_csv(tracks_path)
+    summary = export_via(args.data / "frames", tracks, actions, args.out or args.data / "via", videos=args.videos,
+                         fps=args.fps, margin_sec=args.margin_sec, image_path=args.image_path, project_name=args.name)
+    print(f"{summary.images} keyframe images of {summary.videos} videos, {summary.regions} person boxes, "
+          f"{len(actions)} actions")
+    print(f"VIA project: {summary.project}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
