@@ -44,5 +44,10 @@ browser-deps:
 test: setup browser-deps
 	$(PY) -m pytest
 
+# Speed, as ratios against baselines measured in the same run (docs/BENCHMARKS.md).
+benchmark: setup
+	$(PY) tools/benchmark.py --out output/benchmark/results.json
+	$(PY) tools/benchmark_subset.py
+
 clean:
 	rm -rf $(OUT) $(DATA)

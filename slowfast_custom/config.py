@@ -68,7 +68,7 @@ def _add_performance_config(cfg: CfgNode) -> None:
     # Largest JPEG decode reduction (1, 2, 4 or 8; libjpeg DCT scaling) used where it divides both frame sides and
     # keeps the short side >= the size the transform scales to (slowfast_custom/data/frame_decode.py); 1: full size.
     cfg.DATA_LOADER.MAX_DECODE_REDUCTION = 8
-    # Decode frames with nvJPEG on the process's GPU; CUDA cannot run in forked workers, so needs NUM_WORKERS 0.
+    # Decode frames with nvJPEG on the process's GPU (loader workers are then spawned, not forked).
     cfg.DATA_LOADER.GPU_DECODE = False
     # Keep each worker's last clip of decoded frames: consecutive keyframes of a batch share half their frames.
     cfg.DATA_LOADER.FRAME_CACHE = True
@@ -231,6 +231,16 @@ def finalize_config(cfg: CfgNode) -> None:
                         f"(it builds {', '.join(archs)})")
     if cfg.DETECTION.ENABLE and cfg.MODEL.HEAD_ACT != "sigmoid":
         raise UserError(f"MODEL.HEAD_ACT {cfg.MODEL.HEAD_ACT!r}: action detection is multi-label and needs sigmoid")
+    from slowfast_custom.engine.precision import MEMORY_FORMATS, PRECISIONS
+
+    if cfg.TRAIN.MIXED_PRECISION not in PRECISIONS:
+        raise UserError(f"TRAIN.MIXED_PRECISION {cfg.TRAIN.MIXED_PRECISION!r} is not one of {', '.join(PRECISIONS)}")
+    if cfg.TRAIN.MEMORY_FORMAT not in MEMORY_FORMATS:
+        raise UserError(f"TRAIN.MEMORY_FORMAT {cfg.TRAIN.MEMORY_FORMAT!r} is not one of {', '.join(MEMORY_FORMATS)}")
+    if cfg.DATA_LOADER.MAX_DECODE_REDUCTION not in (1, 2, 4, 8):
+        raise UserError(f"DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, got {cfg.DATA_LOADER.MAX_DECODE_REDUCTION}")
+    if cfg.DATA_LOADER.GPU_DECODE and cfg.NUM_GPUS == 0:
+        raise UserError("DATA_LOADER.GPU_DECODE needs a GPU (NUM_GPUS > 0)")
     if cfg.AVA.FPS <= 0 or cfg.DATA.TARGET_FPS <= 0:
         raise UserError("AVA.FPS and DATA.TARGET_FPS must be positive")
     if cfg.AVA.VALID_SECONDS and (len(cfg.AVA.VALID_SECONDS) != 2 or cfg.AVA.VALID_SECONDS[0] > cfg.AVA.VALID_SECONDS[1]):

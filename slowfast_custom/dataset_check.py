@@ -42,6 +42,7 @@ from slowfast_custom.data.ava_formats import (
 from slowfast_custom.data.keyframes import clip_frame_indices, second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
+from slowfast_custom.video.frames import count_frames
 
 Severity = Literal["error", "warning"]
 MAX_PER_KIND = 20  # problems of one kind reported per file before summarising the rest
@@ -117,8 +118,7 @@ class FrameListEntry:
 
 @dataclass
 class CheckReport:
-    problems: List[Problem] = field(default_factory=list)
-    frame_lists: Dict[Path, Dict[str, List[FrameListEntry]]] = field(default_factory=dict)
+    problems: List[Problem] = field(default_factory=list)  # each kind of problem of a file at most MAX_PER_KIND + 1
     _counts: Dict[Tuple[str, str], List[Problem]] = field(default_factory=dict)
 
     @property
@@ -150,9 +150,13 @@ class CheckReport:
                                              rest[0].fix))
         self.problems.sort(key=lambda p: (p.path, p.line or 0))
 
+    def count(self, severity: Severity) -> int:
+        """All problems of ``severity``, including those only counted."""
+        return sum(1 for same in self._counts.values() for p in same if p.severity == severity)
+
     def text(self) -> str:
         lines = [str(p) for p in self.problems]
-        lines.append(f"{len(self.errors)} errors, {len(self.warnings)} warnings")
+        lines.append(f"{self.count('error')} errors, {self.count('warning')} warnings")
         return "\n".join(lines)
 
 
@@ -176,8 +180,8 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
             if line_no == 1:
                 if text.split()[0] == FRAME_LIST_HEADER.split()[0]:
                     continue
-                report.add(path, 1, f"no header line ({FRAME_LIST_HEADER}); upstream's reader skips the first "
-                           "line, losing this frame", FIX_HINT, fix=path)
+                report.add(path, 1, f"no header line ({FRAME_LIST_HEADER}); upstream PySlowFast's reader would "
+                           "skip this first frame", FIX_HINT, severity="warning", fix=path)
             if "," in text or "\t" in text:
                 report.add(path, line_no, "frame lists are separated by single spaces, this row has commas or tabs",
                            FIX_HINT, fix=path, kind="separator")
@@ -201,7 +205,6 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
                            f"{last[video][0]} on line {last[video][1]})", FIX_HINT, fix=path, kind="sorted")
             last[video] = (index, line_no)
             videos.setdefault(video, []).append(FrameListEntry(frame_path, line_no))
-    # Rows of a video ordered wrongly are read in frame_id order.
     return videos
 
 
@@ -290,8 +293,7 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
             frame = spec.frame_dir / entry.path
             if not frame.is_file():
                 report.add(frame_list, entry.line, f"frame {frame} is missing (clip around video {video} second "
-                           f"{second})", f"Re-extract video {video} (tools/extract_frames.py), then {FIX_HINT}",
-                           fix=frame_list, kind="missing frame")
+                           f"{second})", f"Re-extract video {video} (tools/extract_frames.py)", kind="missing frame")
     if clamped:
         report.add(frame_list, entries[0].line, f"video {video}: the clip around {clamped} labelled seconds runs "
                    "past the video's first or last frame, which is repeated to fill it", severity="warning",
@@ -322,7 +324,6 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
         videos: Dict[str, Tuple[List[FrameListEntry], Path]] = {}
         for path in files.frame_lists:
             listed = check_frame_list(path, report)
-            report.frame_lists[path] = listed
             for video, entries in listed.items():
                 if video in split_of_video and split_of_video[video][0] != split:
                     other = split_of_video[video]
@@ -404,6 +405,11 @@ def fix_dataset(spec: CheckSpec, report: CheckReport) -> List[Tuple[Path, Path]]
             videos = _videos_named_in(path) if path.is_file() else []
             videos += [v for v in _box_videos(box_files) if v not in videos]
             videos = [v for v in videos if (spec.frame_dir / v).is_dir()]
+            for video in videos:
+                # A gap in the numbering would shift every later frame in time: no mechanical repair.
+                if count_frames(spec.frame_dir / video, video) is None:
+                    raise DataError(spec.frame_dir / video, f"frames of video {video} are not numbered 1..N without "
+                                    "gaps, so its frame list cannot be rebuilt", hint="Re-extract the video")
             if videos:
                 write_frame_list(fixed_path(path), frame_list_from_dir(spec.frame_dir, videos))
                 written.append((path, fixed_path(path)))

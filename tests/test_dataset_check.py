@@ -7,6 +7,7 @@ import pytest
 
 from slowfast_custom.config import load_config
 from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg, fix_dataset, fixed_path
+from slowfast_custom.errors import DataError
 
 from conftest import TINY_CFG, run_tool
 
@@ -60,14 +61,14 @@ CASES = [
      "gone.jpg is missing (clip around video synth_train_000 second 1)"),
     (TRAIN_LIST, lambda lines: [l for l in lines if not l.startswith("synth_train_001")], TRAIN_GT, None,
      "video synth_train_001 has boxes but is not in the train frame lists"),
-    (TRAIN_LIST, lambda lines: lines[1:], TRAIN_LIST, 1, "no header line"),
     (TRAIN_GT, set_col(1, 4, "1.2"), TRAIN_GT, 1, "x2=1.2 is outside [0, 1]"),
     (TRAIN_GT, lambda lines: [",".join(c[:2] + [c[4], c[3], c[2], c[5]] + c[6:]) if i == 0 else l
                               for i, (l, c) in enumerate((l, l.split(",")) for l in lines)], TRAIN_GT, 1,
      "empty or inverted"),
     (TRAIN_GT, set_col(2, 6, "9"), TRAIN_GT, 2, "action_id 9 is not in the label map"),
     (TRAIN_GT, lambda lines: lines + [lines[0]], TRAIN_GT, None, "duplicate of line 1"),
-    (TRAIN_GT, set_col(1, 1, "0009"), TRAIN_GT, 1, "video synth_train_000 second 9 is frame 270, but train.csv lists 120"),
+    (TRAIN_GT, set_col(1, 1, "0009"), TRAIN_GT, 1,
+     "video synth_train_000 second 9 is frame 270, but train.csv lists 120"),
     (TRAIN_GT, set_col(3, 1, "one"), TRAIN_GT, 3, "second 'one' is not an integer"),
     (VAL_PRED, lambda lines: [l.rsplit(",", 1)[0] for l in lines], VAL_PRED, 1,
      "predicted-box file without a score column"),
@@ -95,6 +96,12 @@ def test_video_in_both_splits_and_video_without_boxes(data):
     assert warning and warning[0].line == 242
 
 
+def test_missing_header_is_a_warning(data):
+    edit(data / TRAIN_LIST, lambda lines: lines[1:])
+    report = check_dataset(spec_for(data))
+    assert report.errors == [] and "no header line" in report.warnings[0].message and report.warnings[0].line == 1
+
+
 def test_label_map_and_num_classes(data):
     report = check_dataset(spec_for(data, "MODEL.NUM_CLASSES", "3"))
     assert any("label map ids go up to 4, MODEL.NUM_CLASSES is 3" in p.message for p in report.errors)
@@ -109,6 +116,7 @@ def test_many_problems_of_a_kind_are_summarised(data):
     report = check_dataset(spec_for(data))
     separator = [p for p in report.errors if p.path.endswith("train.csv") and "single spaces" in p.message]
     assert len(separator) == 20 and any("more like the above, lines 22-241" in p.message for p in report.errors)
+    assert report.text().endswith("240 errors, 0 warnings")
 
 
 def test_fix_writes_repaired_copies_and_never_touches_originals(data):
@@ -136,5 +144,19 @@ def test_tool_exit_status_and_output(data):
     edit(data / TRAIN_GT, lambda lines: lines + [lines[0]])
     bad = run_tool("check_dataset.py", data, "--cfg", TINY_CFG, "--fix")
     assert bad.returncode == 1
-    assert f"{data / TRAIN_GT}:{len((data / TRAIN_GT).read_text().splitlines())}: error: duplicate of line 1" in bad.stdout
+    last = len((data / TRAIN_GT).read_text().splitlines())
+    assert f"{data / TRAIN_GT}:{last}: error: duplicate of line 1" in bad.stdout
     assert f"wrote {fixed_path(data / TRAIN_GT)}" in bad.stdout
+
+
+def test_fix_refuses_to_rebuild_a_list_over_a_gap(data, tiny_dataset):
+    (data / "frames").unlink()
+    shutil.copytree(tiny_dataset / "frames", data / "frames")
+    (data / "frames/synth_train_000/synth_train_000_000049.jpg").unlink()  # frame 48, sampled for second 2
+    edit(data / TRAIN_LIST, swap(3, 4))
+    spec = spec_for(data)
+    report = check_dataset(spec)
+    missing = [p for p in report.errors if "synth_train_000_000049.jpg is missing" in p.message]
+    assert missing and missing[0].line == 50 and not missing[0].fix
+    with pytest.raises(DataError, match="synth_train_000 are not numbered 1..N without gaps"):
+        fix_dataset(spec, report)

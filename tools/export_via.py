@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--image-path", default=None,
                         help="folder (or URL) prefix VIA loads the images from (default: absolute path of OUT/images/)")
     parser.add_argument("--name", default="slowfast_custom", help="VIA project name")
+    parser.add_argument("--overwrite", action="store_true", help="replace a project that already holds labels")
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions)
     tracks_path = args.tracks or args.data / "detections" / "tracks.csv"
@@ -44,7 +45,8 @@ def main(argv=None) -> int:
     else:
         tracks = read_tracks_csv(tracks_path)
     summary = export_via(args.data / "frames", tracks, actions, args.out or args.data / "via", videos=args.videos,
-                         fps=args.fps, margin_sec=args.margin_sec, image_path=args.image_path, project_name=args.name)
+                         fps=args.fps, margin_sec=args.margin_sec, image_path=args.image_path, project_name=args.name,
+                         overwrite=args.overwrite)
     print(f"{summary.images} keyframe images of {summary.videos} videos, {summary.regions} person boxes, "
           f"{len(actions)} actions")
     print(f"VIA project: {summary.project}")

@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
     parser.add_argument("--val-boxes", type=Path, default=None,
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
-                             "predicted_boxes.csv); default: the labelled val boxes, scored 1.0")
+                             "predicted_boxes.csv; those scored below AVA.DETECTION_SCORE_THRESH are not used); "
+                             "default: the labelled val boxes, scored 1.0")
     parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions)

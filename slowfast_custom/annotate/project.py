@@ -77,21 +77,26 @@ class PersonBox:
         if not isinstance(data, dict) or set(data) != {"uid", "video", "second", "person", "box", "actions", "source"}:
             raise ValueError("a box needs exactly the fields uid, video, second, person, box, actions, source")
         for name in ("uid", "second", "person"):
-            if not _is_int(data[name]) or data[name] < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {data[name]!r}")
+            try:
+                check_count(data[name])
+            except ValueError as err:
+                raise ValueError(f"{name} {err}") from None
         if not isinstance(data["video"], str) or not data["video"]:
             raise ValueError(f"video must be a non-empty string, got {data['video']!r}")
         if data["source"] not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {data['source']!r}")
         actions = data["actions"]
-        if not isinstance(actions, list) or not all(_is_int(a) for a in actions):
+        if not isinstance(actions, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in actions):
             raise ValueError(f"actions must be a list of integers, got {actions!r}")
         return PersonBox(data["uid"], data["video"], data["second"], data["person"], check_box(data["box"]),
                          tuple(sorted(set(actions))), data["source"])
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def check_count(value: object) -> int:
+    """A non-negative integer (JSON's true and false are not); ValueError otherwise."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"must be a non-negative integer, got {value!r}")
+    return value
 
 
 def check_box(value: object) -> Box:

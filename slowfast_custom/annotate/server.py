@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 from flask import Flask, Response, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from slowfast_custom.annotate.project import ChangeError, Project, check_box
+from slowfast_custom.annotate.project import ChangeError, Project, check_box, check_count
 from slowfast_custom.data.ava_formats import frame_list_from_dir
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import UserError
@@ -44,12 +44,6 @@ class BadRequest(Exception):
 # -- request bodies -----------------------------------------------------------
 
 
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"must be a non-negative integer, got {value!r}")
-    return value
-
-
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"must be a non-empty string, got {value!r}")
@@ -59,7 +53,7 @@ def _text(value: object) -> str:
 def _ints(value: object) -> List[int]:
     if not isinstance(value, list):
         raise ValueError(f"must be a list of integers, got {value!r}")
-    return [_int(v) for v in value]
+    return [check_count(v) for v in value]
 
 
 def _texts(value: object) -> List[str]:
@@ -78,12 +72,12 @@ Fields = Mapping[str, Callable[[object], object]]
 
 # Each change: its fields (besides "op" and "revision") and what it does to the project.
 CHANGES: Dict[str, Fields] = {
-    "label": {"video": _text, "person": _int, "first": _int, "last": _int, "actions": _ints},
-    "move": {"uid": _int, "box": check_box},
-    "add": {"video": _text, "second": _int, "box": check_box},
-    "delete": {"video": _text, "person": _int, "first": _int, "last": _int},
-    "merge": {"video": _text, "keep": _int, "absorb": _int},
-    "split": {"video": _text, "person": _int, "second": _int},
+    "label": {"video": _text, "person": check_count, "first": check_count, "last": check_count, "actions": _ints},
+    "move": {"uid": check_count, "box": check_box},
+    "add": {"video": _text, "second": check_count, "box": check_box},
+    "delete": {"video": _text, "person": check_count, "first": check_count, "last": check_count},
+    "merge": {"video": _text, "keep": check_count, "absorb": check_count},
+    "split": {"video": _text, "person": check_count, "second": check_count},
     "undo": {},
     "redo": {},
 }
@@ -126,7 +120,7 @@ def parse_change() -> Dict[str, object]:
     op = body.get("op")
     if op not in CHANGES:
         raise BadRequest(f"field 'op' must be one of {', '.join(CHANGES)}, got {op!r}")
-    fields = dict(CHANGES[str(op)], op=_text, revision=_int)
+    fields = dict(CHANGES[str(op)], op=_text, revision=check_count)
     return check_fields(body, fields, list(fields))
 
 
@@ -235,6 +229,9 @@ def create_app(project: Project, dataset: Path, host: str, port: int,
     def http_error(err: HTTPException):
         if err.code == 413:
             return _error(f"the body is too large (more than {MAX_BODY} bytes); no change is that big", 413)
+        cause = getattr(err, "original_exception", None)
+        if cause is not None:  # a bug or a full disk; a change that raised was not saved (Project rolls back)
+            return _error(f"the server failed ({type(cause).__name__}: {cause}); the change was not saved", 500)
         return _error(err.description or err.name, err.code or 500)
 
     @app.get("/")
@@ -255,7 +252,7 @@ def create_app(project: Project, dataset: Path, host: str, port: int,
         path = keyframes.path(video, second)
         if path is None or not path.is_file():
             return _error(f"no keyframe image for video {video!r} second {second}", 404)
-        return send_file(path, mimetype="image/jpeg", max_age=3600)
+        return send_file(path, max_age=3600)
 
     @app.post("/api/change")
     def change():

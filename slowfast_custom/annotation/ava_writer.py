@@ -151,17 +151,17 @@ def _clean_box(item: LabelledBox) -> Box:
     return clipped  # type: ignore[return-value]
 
 
-def _link_frames(dataset_dir: Path, frame_dir: Path, warnings: List[str]) -> Path:
-    """``dataset_dir/frames``, made a link to ``frame_dir`` when the frames live elsewhere."""
+def _link_frames(dataset_dir: Path, frame_dir: Path, warnings: List[str]) -> None:
+    """Make ``dataset_dir/frames`` a link to ``frame_dir`` when the frames live elsewhere."""
     target = dataset_dir / "frames"
     if target.exists() and target.resolve() == frame_dir.resolve():
-        return target
+        return
     if target.exists() or target.is_symlink():
         raise UserError(f"{target} exists and is not the frames folder {frame_dir}; move it or pass that folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(frame_dir.resolve(), target, target_is_directory=True)
-    warnings.append(f"{target} links to {frame_dir.resolve()} (the config reads frames from DATA.PATH_TO_DATA_DIR/frames)")
-    return target
+    warnings.append(f"{target} links to {frame_dir.resolve()} "
+                    "(the config reads frames from DATA.PATH_TO_DATA_DIR/frames)")
 
 
 def write_ava_dataset_annotations(
@@ -202,6 +202,8 @@ def write_ava_dataset_annotations(
     if not boxes:
         raise UserError("no labelled boxes to write")
     names = {e.id: e.name for e in actions}
+    if not names:
+        raise UserError("the action list is empty")
     warnings: List[str] = []
 
     # Validate every box before writing anything.
@@ -220,7 +222,8 @@ def write_ava_dataset_annotations(
         for action_id in item.action_ids:
             if action_id not in names:
                 raise DataError(item.source or item.video_id, f"action id {action_id} is not in the action list "
-                                f"(ids {min(names)}..{max(names)})", hint="Add it to the action list or relabel the box")
+                                f"(ids {min(names)}..{max(names)})",
+                                hint="Add it to the action list or relabel the box")
         if item.action_ids:
             labelled.append((item, box))
         else:
@@ -234,7 +237,6 @@ def write_ava_dataset_annotations(
         warnings.append("the val split is empty: train with TRAIN.EVAL_PERIOD larger than SOLVER.MAX_EPOCH "
                         "and TEST.ENABLE False, or label more videos")
 
-    frame_dir = _link_frames(dataset_dir, frame_dir, warnings)
     frames = frame_list_from_dir(frame_dir, videos)
     for item, _ in labelled:
         index = second_to_frame(item.second, fps, 0)
@@ -242,6 +244,7 @@ def write_ava_dataset_annotations(
             raise DataError(item.source or item.video_id, f"second {item.second} of video {item.video_id} is frame "
                             f"{index + 1}, but {frame_dir / item.video_id} has {len(frames[item.video_id])} frames "
                             f"at {fps:g} fps", hint="Extract all frames of the video, or check --fps")
+    _link_frames(dataset_dir, frame_dir, warnings)
 
     ann = dataset_dir / "annotations"
     rows: Dict[str, List[BoxRow]] = {"train": [], "val": []}

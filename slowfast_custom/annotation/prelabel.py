@@ -145,7 +145,8 @@ def detect_and_track(
             continue
         rows, n = track_video(video, [frame_dir / p for p in paths], detector, make_tracker(), spec)
         write_tracks_csv(path, rows)
-        logger.info("%s: %d frames tracked, %d boxes on %d keyframes", video, n, len(rows), len({r.second for r in rows}))
+        logger.info("%s: %d frames tracked, %d boxes on %d keyframes", video, n, len(rows),
+                    len({r.second for r in rows}))
         all_rows.extend(rows)
         done += 1
         tracked += n

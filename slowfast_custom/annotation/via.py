@@ -175,15 +175,19 @@ class ExportSummary:
 def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
                *, videos: Optional[Sequence[str]] = None, fps: float = DEFAULT_FPS,
                margin_sec: int = DEFAULT_MARGIN_SEC, image_path: Optional[str] = None,
-               project_name: str = "slowfast_custom") -> ExportSummary:
+               project_name: str = "slowfast_custom", overwrite: bool = False) -> ExportSummary:
     """Write the keyframe images and the VIA project for ``videos`` (default: every video in ``frame_dir``).
 
     Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
     second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
     ``image_path`` is where VIA will find the images (default: the absolute
-    path of ``<out_dir>/images/``).
+    path of ``<out_dir>/images/``). A project that already holds labels is
+    replaced only with ``overwrite``.
     """
     frame_dir, out_dir = Path(frame_dir), Path(out_dir)
+    path = out_dir / PROJECT_FILE
+    if path.is_file() and not overwrite and _has_labels(path):
+        raise UserError(f"{path} already holds ticked actions; import it first, or pass --overwrite / another --out")
     by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
     for row in tracks:
         by_second[(row.video_id, row.second)].append(row)
@@ -216,9 +220,16 @@ def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[
     if image_path is None:
         image_path = str(image_dir.resolve()) + os.sep
     project = build_via_project(images, actions, project_name=project_name, image_path=image_path)
-    path = out_dir / PROJECT_FILE
     atomic_write_text(path, json.dumps(project, indent=1) + "\n")
     return ExportSummary(path, len(images), sum(len(i.regions) for i in images), len(videos))
+
+
+def _has_labels(path: Path) -> bool:
+    """Whether a VIA file has any region with an action ticked (unreadable files count as labelled)."""
+    try:
+        return any(_selected_names(region) for region in read_via_regions(path)[1])
+    except DataError:
+        return True
 
 
 # ---------------------------------------------------------------------------
@@ -321,17 +332,20 @@ class ImportStats:
                 f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked")
 
 
-def _selected_actions(region: ViaRegion, names: Mapping[str, int]) -> Tuple[int, ...]:
+def _selected_names(region: ViaRegion) -> List[str]:
+    """The action names ticked for ``region``."""
     value = region.attributes.get(ACTION_ATTRIBUTE, {})
     if isinstance(value, str):  # the attribute was made a text, radio or dropdown attribute in VIA
-        chosen = [value] if value.strip() else []
-    elif isinstance(value, Mapping):
-        chosen = [k for k, v in value.items() if v]
-    else:
-        raise region.error(f"the {ACTION_ATTRIBUTE!r} attribute holds {value!r}",
-                           "Tick the actions in the checkbox attribute of the exported project")
+        return [value] if value.strip() else []
+    if isinstance(value, Mapping):
+        return [k for k, v in value.items() if v]
+    raise region.error(f"the {ACTION_ATTRIBUTE!r} attribute holds {value!r}",
+                       "Tick the actions in the checkbox attribute of the exported project")
+
+
+def _selected_actions(region: ViaRegion, names: Mapping[str, int]) -> Tuple[int, ...]:
     ids = []
-    for name in chosen:
+    for name in _selected_names(region):
         if name not in names:
             raise region.error(f"action {name!r} is not in the action list",
                                f"Known actions: {', '.join(names)}. Add it to the list or relabel the box")
@@ -419,7 +433,11 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
 def import_via(via_file: PathLike, dataset_dir: PathLike, actions: Sequence[LabelMapEntry], *,
                split: SplitSpec = SplitSpec(), frame_dir: Optional[PathLike] = None, fps: float = DEFAULT_FPS,
                val_predicted_boxes: Optional[Sequence[BoxRow]] = None) -> Tuple[DatasetSummary, ImportStats]:
-    """A labelled VIA file -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir`` (``write_ava_dataset_annotations``)."""
+    """A labelled VIA file -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir``.
+
+    The boxes go through ``write_ava_dataset_annotations`` (see it for ``split``,
+    ``fps`` and ``val_predicted_boxes``); returns its summary and the import counts.
+    """
     frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
     images, regions = read_via_regions(via_file)
     videos = sorted({parse_keyframe_image_name(i)[0] for i in images if _is_keyframe_name(i)})

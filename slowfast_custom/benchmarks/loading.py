@@ -11,7 +11,6 @@ faster decoding.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Sequence
 
@@ -24,8 +23,6 @@ from slowfast_custom.benchmarks.timing import interleaved_rates
 from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, min_short_side
 from slowfast_custom.data.keyframes import clip_frame_indices
-
-logger = logging.getLogger(__name__)
 
 FAST_PATH_OFF = ["DATA_LOADER.MAX_DECODE_REDUCTION", 1, "DATA_LOADER.FRAME_CACHE", False]
 NO_CACHE = ["DATA_LOADER.FRAME_CACHE", False]

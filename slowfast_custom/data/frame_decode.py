@@ -28,7 +28,6 @@ consecutive keyframes, as in evaluation.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -39,8 +38,6 @@ import numpy as np
 import torch
 
 from slowfast_custom.errors import DataError, UserError
-
-logger = logging.getLogger(__name__)
 
 REDUCTIONS = (8, 4, 2, 1)
 _IMREAD_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,

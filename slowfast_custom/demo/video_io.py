@@ -20,6 +20,7 @@ import numpy as np
 
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, temporary_sibling
+from slowfast_custom.video.frames import stream_duration
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +88,9 @@ def probe(path, fallback_fps: float = 30.0) -> VideoInfo:
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / av.time_base
-        else:
-            duration = 0.0
+        duration = stream_duration(stream)
+        if duration is None:
+            duration = container.duration / av.time_base if container.duration is not None else 0.0
         ctx = stream.codec_context
         if not ctx.width or not ctx.height:
             raise DataError(path, "video stream has no frame size", hint=_READ_HINT)

@@ -70,5 +70,7 @@ def build_loader(cfg, split: str) -> DataLoader:
         drop_last=is_train,
         collate_fn=detection_collate if cfg.DETECTION.ENABLE else None,
         persistent_workers=cfg.DATA_LOADER.NUM_WORKERS > 0,
+        # CUDA (GPU JPEG decoding) cannot run in forked workers.
+        multiprocessing_context="spawn" if cfg.DATA_LOADER.GPU_DECODE and cfg.DATA_LOADER.NUM_WORKERS > 0 else None,
         generator=torch.Generator().manual_seed(cfg.RNG_SEED) if is_train and sampler is None else None,
     )

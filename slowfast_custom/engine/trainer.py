@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import psutil
@@ -159,18 +159,21 @@ def training_step(model, optimizer, loss_fun, batch, device: torch.device, preci
     return value
 
 
-def _initial_weights(cfg, model, optimizer) -> int:
-    """Resume from OUTPUT_DIR if allowed and possible, else fine-tune from TRAIN.CHECKPOINT_FILE_PATH; return start epoch."""
+def _initial_weights(cfg, model, optimizer) -> Tuple[int, Dict]:
+    """Resume from OUTPUT_DIR if allowed and possible, else fine-tune from TRAIN.CHECKPOINT_FILE_PATH.
+
+    Returns the start epoch and the resumed checkpoint's dict (empty when not resuming).
+    """
     last = cu.last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
     if last is not None:
-        start, _ = cu.resume(last, model, optimizer)
+        start, data = cu.resume(last, model, optimizer)
         logger.info("Resumed from %s: starting at epoch %d", last, start + 1)
-        return start
+        return start, data
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
         cu.load_pretrained(model, Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE)
     else:
         logger.info("No TRAIN.CHECKPOINT_FILE_PATH: training from random initialisation")
-    return 0
+    return 0, {}
 
 
 def train(cfg) -> Dict:
@@ -185,7 +188,7 @@ def train(cfg) -> Dict:
     logger.info("Model %s (%s), %.2fM parameters, device %s", cfg.MODEL.MODEL_NAME, cfg.MODEL.ARCH,
                 misc.params_count(model) / 1e6, device_of(cfg))
     optimizer = optim.construct_optimizer(model, cfg)
-    start_epoch = _initial_weights(cfg, model, optimizer)
+    start_epoch, resumed = _initial_weights(cfg, model, optimizer)
 
     train_loader = build_loader(cfg, "train")
     val_loader = build_loader(cfg, "val") if cfg.TRAIN.EVAL_PERIOD > 0 else None
@@ -200,6 +203,8 @@ def train(cfg) -> Dict:
     precision = StepPrecision.from_cfg(cfg, device)
     precision.prepare_model(model)
     scaler = precision.grad_scaler()
+    if scaler is not None and "grad_scaler" in resumed:
+        scaler.load_state_dict(resumed["grad_scaler"])
     logger.info("Training step: %s", precision.describe())
 
     model.train()
@@ -216,7 +221,8 @@ def train(cfg) -> Dict:
 
         last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
         if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):
-            path = cu.save_checkpoint(cfg.OUTPUT_DIR, model, optimizer, epoch, cfg)
+            extra = {"grad_scaler": scaler.state_dict()} if scaler is not None else None
+            path = cu.save_checkpoint(cfg.OUTPUT_DIR, model, optimizer, epoch, cfg, extra)
             logger.info("Saved %s", path)
         if evaluator is not None and misc.is_eval_epoch(cfg, epoch):
             result = evaluator.run(model, val_loader, f"val_epoch_{epoch + 1:05d}")

@@ -96,7 +96,7 @@ def probe(video: Path) -> VideoInfo:
             if not container.streams.video:
                 raise DataError(video, "has no video stream")
             stream = container.streams.video[0]
-            duration = _stream_duration(stream)
+            duration = stream_duration(stream)
             if duration is None:
                 duration = container.duration / av.time_base if container.duration is not None else 0.0
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -107,7 +107,7 @@ def probe(video: Path) -> VideoInfo:
                         hint="Check that the file is a complete .mp4/.mkv/.webm (re-download it)") from None
 
 
-def _stream_duration(stream) -> Optional[float]:
+def stream_duration(stream) -> Optional[float]:
     """The picture's own duration: the container's counts its longest stream, often the audio."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)

@@ -1,7 +1,5 @@
 """The AVA-writer: labelled boxes -> the annotation and frame-list files the base config trains on."""
 
-import json
-
 import pytest
 
 from slowfast_custom.annotation import ava_writer as aw
@@ -82,7 +80,8 @@ def test_frames_elsewhere_are_linked(frames, tmp_path):
 def test_detector_boxes_for_validation(frames):
     from slowfast_custom.data.ava_formats import BoxRow
 
-    det = [BoxRow("vb", 2, (0.1, 0.1, 0.25, 0.2), None, score=0.7), BoxRow("va", 2, (0.1, 0.1, 0.2, 0.2), None, score=0.9)]
+    det = [BoxRow("vb", 2, (0.1, 0.1, 0.25, 0.2), None, score=0.7),
+           BoxRow("va", 2, (0.1, 0.1, 0.2, 0.2), None, score=0.9)]
     write_ava_dataset_annotations(frames.parent, boxes(), ACTIONS, split=SplitSpec(val_videos=["vb"]), fps=10,
                                   val_predicted_boxes=det)
     rows = read_box_csv(frames.parent / "annotations" / aw.VAL_PREDICTED, "predicted")
@@ -127,7 +126,8 @@ def test_action_ids_with_gaps_skip_ava_json(frames):
      "image va__000002.jpg, region 3: action id 4 is not in the action list"),
     (LabelledBox("va", 2, (0.5, 0.2, 0.5002, 0.9), (1,), 5, "thin"), "thin: box .* has no area"),
     (LabelledBox("va", 2, (0.5, 0.2, 0.7, 0.9), (1,), 1, "copy"), "copy: person id 1 is used twice .*also a1"),
-    (LabelledBox("va", 9, (0.5, 0.2, 0.7, 0.9), (1,), 3, "late"), "late: second 9 of video va is frame 91, but .* has 50"),
+    (LabelledBox("va", 9, (0.5, 0.2, 0.7, 0.9), (1,), 3, "late"),
+     "late: second 9 of video va is frame 91, but .* has 50"),
     (LabelledBox("v a", 2, (0.5, 0.2, 0.7, 0.9), (1,), 3, "space"), "space: video id 'v a'"),
 ])
 def test_bad_boxes_name_their_source(frames, item, message):

@@ -64,7 +64,8 @@ def test_resumes_finished_videos_and_redoes_on_new_settings(frames, tmp_path):
 def test_unreadable_frame_is_named(frames, tmp_path):
     (frames / "vb" / "vb_000011.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(DataError, match="vb_000011.jpg: cannot read frame of video vb"):
-        detect_and_track(frames, ["vb"], tmp_path / "det", detector=ColourDetector(), make_tracker=fast_tracker, spec=SPEC)
+        detect_and_track(frames, ["vb"], tmp_path / "det", detector=ColourDetector(), make_tracker=fast_tracker,
+                         spec=SPEC)
 
 
 def test_normalise_box():

@@ -172,7 +172,7 @@ def test_import_writes_the_dataset_through_the_writer(exported, tmp_path):
 
 def regions_with(attributes=None, shape=None, filename="va__000002.jpg"):
     region = {"shape_attributes": shape or {"name": "rect", "x": 1, "y": 2, "width": 30, "height": 40},
-              "region_attributes": attributes if attributes is not None else {"person_id": "1", "action": {"walk": True}}}
+              "region_attributes": {"person_id": "1", "action": {"walk": True}} if attributes is None else attributes}
     return {filename + "10": {"filename": filename, "size": 10, "regions": [region], "file_attributes": {}}}
 
 
@@ -241,3 +241,14 @@ def test_csv_errors_name_the_line(exported, tmp_path):
     with pytest.raises(DataError) as err:
         via.labelled_boxes_from_via(images, regions, ACTIONS, image_sizes_from_frames(frames, ["va"]))
     assert str(err.value).startswith(f"{path}:2: image va__000002.jpg, region 1: action 'dance' is not in the action")
+
+
+def test_export_keeps_a_labelled_project(exported):
+    frames, tracks, summary = exported
+    again = via.export_via(frames, tracks, ACTIONS, summary.project.parent, fps=10, margin_sec=1)  # unlabelled: fine
+    assert again.images == summary.images
+    project = label(json.loads(summary.project.read_text()), lambda i: ["walk"])
+    summary.project.write_text(json.dumps(project))
+    with pytest.raises(UserError, match="already holds ticked actions"):
+        via.export_via(frames, tracks, ACTIONS, summary.project.parent, fps=10, margin_sec=1)
+    via.export_via(frames, tracks, ACTIONS, summary.project.parent, fps=10, margin_sec=1, overwrite=True)

@@ -1,13 +1,14 @@
 """Reduced-scale JPEG decoding gives the model what decode-then-resize gives it: same shapes, boxes and pixels
 up to a small, stated difference."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
+from slowfast_custom.benchmarks.configs import variant
 from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
 from slowfast_custom.benchmarks.loading import FAST_PATH_OFF, NO_CACHE, clip_difference, seeded_item
-from slowfast_custom.benchmarks.configs import variant
 from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, choose_reduction, frame_decoder_from_cfg, jpeg_size
 from slowfast_custom.errors import DataError, UserError
@@ -21,7 +22,7 @@ from conftest import tiny_cfg
 # about 4 (checked below), so the bound still catches a wrong crop, scale or channel order.
 MAX_MEAN_ABS_LEVELS = 2.0
 
-# Four 1080p frames per clip, two keyframes one second apart (8 fps, so 20 small files in all).
+# Four 1080p frames per clip, two keyframes one second apart (8 fps, so 20 frames in all).
 SPEC = FramesSpec(width=1920, height=1080, fps=8, keyframes=2, lead_seconds=1, tail_frames=4)
 
 
@@ -69,8 +70,6 @@ def test_jpeg_size_reads_the_frame_header(hd_frames, tmp_path):
     path = frame_paths(hd_frames, 1)[0]
     data = open(path, "rb").read()
     assert jpeg_size(data) == (1080, 1920)
-    import cv2
-
     image = cv2.imread(path)[:301, :403]
     progressive = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
     assert jpeg_size(progressive) == (301, 403)

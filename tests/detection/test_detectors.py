@@ -13,7 +13,7 @@ from slowfast_custom.detection import torchvision_frcnn as frcnn
 from slowfast_custom.detection import yolo
 from slowfast_custom.errors import UserError
 
-from conftest import shared_file
+from conftest import run_tool, shared_file
 
 
 def test_unknown_backend_and_bad_threshold():
@@ -128,3 +128,11 @@ def test_yolo_with_a_stand_in_ultralytics(monkeypatch, tmp_path):
     assert isinstance(detector, yolo.YoloPersonDetector)
     assert detector(np.zeros((100, 120, 3), np.uint8)) == [Detection((1.0, 2.0, 30.0, 60.0), 0.8),
                                                            Detection((5.0, 5.0, 120.0, 90.0), 0.6)]
+
+
+def test_tool_without_frcnn_weights_exits_with_the_message(tmp_path):
+    result = run_tool("detect_and_track.py", "--data", tmp_path, "--detector", "torchvision_frcnn",
+                      env={"TORCH_HOME": str(tmp_path / "th")})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: torchvision's COCO Faster R-CNN weights are not in its cache")
+    assert str(tmp_path / "th" / "hub" / "checkpoints") in result.stderr
