@@ -27,13 +27,13 @@ quickstart: setup
 	$(PY) tools/run_net.py --cfg $(QUICKSTART_CFG) DATA.PATH_TO_DATA_DIR $(DATA) OUTPUT_DIR $(OUT)
 	@# Demo: a val video encoded from its frames, people from the dataset's predicted boxes
 	@# (HOG cannot see stick figures), ground truth drawn beside the predictions.
-	$(PY) tools/frames_to_video.py $(DATA)/frames/synth_val_000 $(OUT)/demo/synth_val_000.mp4 --fps 30
+	$(PY) tools/frames_to_video.py $(DATA)/frames/synth_val_004 $(OUT)/demo/synth_val_004.mp4 --fps 30
 	$(PY) tools/run_net.py --cfg $(QUICKSTART_CFG) DATA.PATH_TO_DATA_DIR $(DATA) OUTPUT_DIR $(OUT) \
-		DEMO.ENABLE True DEMO.INPUT_VIDEO $(OUT)/demo/synth_val_000.mp4 DEMO.OUTPUT_FILE $(OUT)/demo/synth_val_000_demo.mp4 \
+		DEMO.ENABLE True DEMO.INPUT_VIDEO $(OUT)/demo/synth_val_004.mp4 DEMO.OUTPUT_FILE $(OUT)/demo/synth_val_004_demo.mp4 \
 		DEMO.LABEL_FILE_PATH $(DATA)/annotations/ava.json DEMO.STARTING_SECOND 0 \
 		DEMO.PREDS_BOXES $(DATA)/annotations/ava_val_predicted_boxes.csv DEMO.GT_BOXES $(DATA)/annotations/ava_val_v2.2.csv \
 		DEMO.VIS_MODE top-k DEMO.TOPK 2 DEMO.DISPLAY_WIDTH 640
-	@echo "Demo video: $(OUT)/demo/synth_val_000_demo.mp4 (predictions beside it: $(OUT)/demo/synth_val_000_demo_predictions.csv/.json)"
+	@echo "Demo video: $(OUT)/demo/synth_val_004_demo.mp4 (predictions beside it: $(OUT)/demo/synth_val_004_demo_predictions.csv/.json)"
 
 # The labelling app's browser tests drive Debian's chromium with Playwright (the `test` extra);
 # Playwright's own browser download is never used.
