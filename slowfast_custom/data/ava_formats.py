@@ -353,12 +353,8 @@ def read_exclusions(path: PathLike) -> Set[Tuple[str, int]]:
     with open(path, "r", encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             text = line.strip()
-            if not text:
-                continue
-            cols = [c.strip() for c in text.split(",")]
-            if len(cols) != 2:
-                raise DataError(path, f"expected 2 columns (video_id,second), found {len(cols)}", line_no)
-            excluded.add((cols[0], _parse_int(path, line_no, "second", cols[1])))
+            if text:
+                excluded.add(parse_exclusion_row(path, line_no, text))
     return excluded
 
 
