@@ -10,12 +10,15 @@ and box handling) or the pure functions in ``keyframes.py``.
 from __future__ import annotations
 
 import logging
+import math
 from functools import cached_property
 from pathlib import Path
 from typing import List, Optional
 
 import cv2
 import numpy as np
+import torch
+from slowfast.datasets import cv2_transform
 from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
@@ -56,6 +59,20 @@ def load_frames(paths: List[str]) -> List[np.ndarray]:
     return images
 
 
+def _scale_short_side(imgs: List[np.ndarray], size: int):
+    """Resize frames so the short side is ``size`` (upstream's rounding), keeping uint8; return them and the factor."""
+    height, width = imgs[0].shape[:2]
+    if min(height, width) == size:
+        return imgs, 1.0
+    if width < height:
+        new_width, new_height = size, int(math.floor(float(height) / width * size))
+        factor = new_height / height
+    else:
+        new_width, new_height = int(math.floor(float(width) / height * size)), size
+        factor = new_width / width
+    return [cv2.resize(img, (new_width, new_height), interpolation=cv2.INTER_LINEAR) for img in imgs], factor
+
+
 @DATASET_REGISTRY.register()
 class Customava(Ava):
     """AVA-format dataset whose frame rate and seconds come from the config, not from AVA's constants."""
@@ -78,6 +95,46 @@ class Customava(Ava):
         # Made on first use, so each loader worker has its own (and its own frame cache).
         return frame_decoder_from_cfg(self.cfg, self._split)
 
+    def _preprocess_fast(self, imgs: List[np.ndarray], boxes: np.ndarray):
+        """Upstream's cv2 preprocessing, with the pixel work done on uint8 and once per clip.
+
+        The geometry is upstream's (``_images_and_boxes_preprocessing_cv2``:
+        the same transforms, random draws and box arithmetic), but frames stay
+        uint8 through scaling, cropping and flipping (upstream converts each
+        resized frame to float32, which changes no value: OpenCV resizes uint8
+        to uint8), and /255, the mean/std normalisation (in BGR order, as
+        upstream) and the BGR->RGB order are one pass over the clip.
+        """
+        height, width, _ = imgs[0].shape
+        boxes[:, [0, 2]] *= width
+        boxes[:, [1, 3]] *= height
+        boxes = [cv2_transform.clip_boxes_to_image(boxes, height, width)]
+        if self._split == "train":
+            # cv2_transform.random_short_side_scale_jitter_list without its astype(float32).
+            size = int(round(1.0 / np.random.uniform(1.0 / self._jitter_max_scale, 1.0 / self._jitter_min_scale)))
+            imgs, scale = _scale_short_side(imgs, size)
+            boxes = [boxes[0] * scale]
+            imgs, boxes = cv2_transform.random_crop_list(imgs, self._crop_size, order="HWC", boxes=boxes)
+            imgs, boxes = cv2_transform.horizontal_flip_list(0.5, imgs, order="HWC", boxes=boxes)
+        else:
+            imgs, _ = _scale_short_side(imgs, self._crop_size)
+            boxes = [cv2_transform.scale_boxes(self._crop_size, boxes[0], height, width)]
+            if self._split == "val":
+                imgs, boxes = cv2_transform.spatial_shift_crop_list(self._crop_size, imgs, 1, boxes=boxes)
+            if self._test_force_flip:
+                imgs, boxes = cv2_transform.horizontal_flip_list(1, imgs, order="HWC", boxes=boxes)
+        clip = np.stack(imgs)  # T H W C, uint8, BGR
+        # (x / 255 - mean) / std == x * a + b, per channel in BGR order.
+        std = np.asarray(self._data_std, dtype=np.float32)
+        a = 1.0 / (255.0 * std)
+        b = -np.asarray(self._data_mean, dtype=np.float32) / std
+        order = [2, 1, 0] if not self._use_bgr else [0, 1, 2]
+        out = np.empty((3,) + clip.shape[:3], dtype=np.float32)
+        for dst, src in enumerate(order):
+            np.multiply(clip[..., src], a[src], out=out[dst], casting="unsafe")
+            out[dst] += b[src]
+        return torch.from_numpy(out), cv2_transform.clip_boxes_to_image(boxes[0], out.shape[2], out.shape[3])
+
     def __getitem__(self, idx):
         video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]
         frames = self._image_paths[video_idx]
@@ -87,8 +144,12 @@ class Customava(Ava):
         boxes = np.array([box for box, _ in clip_label_list], dtype=np.float32)
         ori_boxes = boxes.copy()
         paths = [frames[i] for i in seq]
-        imgs = self._frame_decoder(paths) if self._frame_decoder is not None else load_frames(paths)
-        imgs, boxes = self._images_and_boxes_preprocessing_cv2(imgs, boxes=boxes.copy())
+        if self._frame_decoder is None or (self._split == "train" and self._use_color_augmentation):
+            # Exactly upstream's path (its colour augmentation works frame by frame on floats).
+            imgs = self._frame_decoder(paths) if self._frame_decoder is not None else load_frames(paths)
+            imgs, boxes = self._images_and_boxes_preprocessing_cv2(imgs, boxes=boxes.copy())
+        else:
+            imgs, boxes = self._preprocess_fast(self._frame_decoder(paths), boxes.copy())
 
         label_arrs = np.zeros((len(clip_label_list), self._num_classes), dtype=np.int32)
         for i, (_, labels) in enumerate(clip_label_list):
