@@ -16,14 +16,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from slowfast_custom.annotate.project import PROJECT_NAME, PersonBox, Project
 from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.annotation.keyframes import (
-    DEFAULT_MARGIN_SEC,
-    image_sizes_from_frames,
-    keyframe_seconds,
-    parse_keyframe_image_name,
-)
+from slowfast_custom.annotation.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
 from slowfast_custom.annotation.prelabel import TRACKS
-from slowfast_custom.annotation.via import labelled_boxes_from_via, read_via_regions
+from slowfast_custom.annotation.via import read_via_labelled_boxes
 from slowfast_custom.data.ava_formats import (
     LabelMapEntry,
     PathLike,
@@ -59,16 +54,7 @@ def project_from_via(dataset: PathLike, via_file: PathLike, actions: Sequence[La
                      margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
     """A new project that continues a VIA project (or VIA's exported annotations): its boxes, ids and actions."""
     dataset = Path(dataset)
-    images, regions = read_via_regions(via_file)
-    videos = set()
-    for image in images:
-        try:
-            videos.add(parse_keyframe_image_name(image)[0])
-        except ValueError:
-            pass  # labelled_boxes_from_via names the image
-    frame_dir = dataset / "frames"
-    present = sorted(v for v in videos if (frame_dir / v).is_dir())
-    labelled, _ = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present))
+    labelled, _, present = read_via_labelled_boxes(via_file, actions, dataset / "frames")
     boxes = [PersonBox(0, b.video_id, b.second, b.person_id, b.box, b.action_ids, "via") for b in labelled]
     return Project.create(dataset / PROJECT_NAME, fps, actions, video_keyframes(dataset, fps, margin_sec, present),
                           boxes)

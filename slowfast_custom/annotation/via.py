@@ -439,13 +439,21 @@ def import_via(via_file: PathLike, dataset_dir: PathLike, actions: Sequence[Labe
     ``fps`` and ``val_predicted_boxes``); returns its summary and the import counts.
     """
     frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
-    images, regions = read_via_regions(via_file)
-    videos = sorted({parse_keyframe_image_name(i)[0] for i in images if _is_keyframe_name(i)})
-    sizes = image_sizes_from_frames(frame_dir, [v for v in videos if (frame_dir / v).is_dir()])
-    boxes, stats = labelled_boxes_from_via(images, regions, actions, sizes)
+    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir)
     summary = write_ava_dataset_annotations(dataset_dir, boxes, actions, split=split, frame_dir=frame_dir, fps=fps,
                                             val_predicted_boxes=val_predicted_boxes)
     return summary, stats
+
+
+def read_via_labelled_boxes(via_file: PathLike, actions: Sequence[LabelMapEntry], frame_dir: PathLike
+                            ) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
+    """The labelled boxes of a VIA file, sized by the frames under ``frame_dir``; also the videos found there."""
+    frame_dir = Path(frame_dir)
+    images, regions = read_via_regions(via_file)
+    videos = sorted({parse_keyframe_image_name(i)[0] for i in images if _is_keyframe_name(i)})
+    present = [v for v in videos if (frame_dir / v).is_dir()]
+    boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present))
+    return boxes, stats, present
 
 
 def _is_keyframe_name(name: str) -> bool:
