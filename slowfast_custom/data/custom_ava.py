@@ -59,6 +59,24 @@ def load_frames(paths: List[str]) -> List[np.ndarray]:
     return images
 
 
+def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tensor:
+    """``C x T x H x W`` float32 model input from same-size HWC BGR frames (uint8 or float).
+
+    As upstream: /255, then mean/std per channel in the frames' BGR order, then
+    RGB order unless ``bgr``; computed as ``x * a + b`` in one pass per channel.
+    """
+    clip = np.stack(frames)  # T H W C, BGR
+    std = np.asarray(std, dtype=np.float32)
+    a = 1.0 / (255.0 * std)
+    b = -np.asarray(mean, dtype=np.float32) / std
+    order = [0, 1, 2] if bgr else [2, 1, 0]
+    out = np.empty((3,) + clip.shape[:3], dtype=np.float32)
+    for dst, src in enumerate(order):
+        np.multiply(clip[..., src], a[src], out=out[dst], casting="unsafe")
+        out[dst] += b[src]
+    return torch.from_numpy(out)
+
+
 def _scale_short_side(imgs: List[np.ndarray], size: int):
     """Resize frames so the short side is ``size`` (upstream's rounding), keeping uint8; return them and the factor."""
     height, width = imgs[0].shape[:2]
@@ -123,17 +141,8 @@ class Customava(Ava):
                 imgs, boxes = cv2_transform.spatial_shift_crop_list(self._crop_size, imgs, 1, boxes=boxes)
             if self._test_force_flip:
                 imgs, boxes = cv2_transform.horizontal_flip_list(1, imgs, order="HWC", boxes=boxes)
-        clip = np.stack(imgs)  # T H W C, uint8, BGR
-        # (x / 255 - mean) / std == x * a + b, per channel in BGR order.
-        std = np.asarray(self._data_std, dtype=np.float32)
-        a = 1.0 / (255.0 * std)
-        b = -np.asarray(self._data_mean, dtype=np.float32) / std
-        order = [2, 1, 0] if not self._use_bgr else [0, 1, 2]
-        out = np.empty((3,) + clip.shape[:3], dtype=np.float32)
-        for dst, src in enumerate(order):
-            np.multiply(clip[..., src], a[src], out=out[dst], casting="unsafe")
-            out[dst] += b[src]
-        return torch.from_numpy(out), cv2_transform.clip_boxes_to_image(boxes[0], out.shape[2], out.shape[3])
+        clip = clip_to_tensor(imgs, self._data_mean, self._data_std, self._use_bgr)
+        return clip, cv2_transform.clip_boxes_to_image(boxes[0], clip.shape[2], clip.shape[3])
 
     def __getitem__(self, idx):
         video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]

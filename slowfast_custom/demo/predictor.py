@@ -18,6 +18,7 @@ import torch
 from slowfast.datasets import cv2_transform
 from slowfast.datasets.utils import pack_pathway_output
 
+from slowfast_custom.data.custom_ava import clip_to_tensor
 from slowfast_custom.demo.people import Person, boxes_in_pixels
 from slowfast_custom.engine.precision import StepPrecision
 
@@ -39,9 +40,6 @@ class ActionPredictor:
         self.model = precision.prepare_model(model.eval())
         self.device = precision.device
         self.size = int(cfg.DATA.TEST_CROP_SIZE)
-        # Upstream normalises in the frame's BGR channel order and flips to RGB afterwards.
-        self.mean = np.array(cfg.DATA.MEAN, dtype=np.float32).reshape(3, 1, 1, 1)
-        self.std = np.array(cfg.DATA.STD, dtype=np.float32).reshape(3, 1, 1, 1)
         self.bgr = bool(cfg.AVA.BGR)
 
     def scale(self, image: np.ndarray) -> np.ndarray:
@@ -50,11 +48,7 @@ class ActionPredictor:
 
     def clip_tensor(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
         """``C x T x H x W`` float tensor from scaled BGR frames, as the test split makes it."""
-        clip = np.stack(frames).astype(np.float32).transpose(3, 0, 1, 2) / 255.0
-        clip = (clip - self.mean) / self.std
-        if not self.bgr:
-            clip = clip[::-1]
-        return torch.from_numpy(np.ascontiguousarray(clip))
+        return clip_to_tensor(list(frames), self.cfg.DATA.MEAN, self.cfg.DATA.STD, self.bgr)
 
     def model_boxes(self, people: Sequence[Person], width: int, height: int) -> np.ndarray:
         """People's boxes in pixels of the model input, for a source frame of ``width`` x ``height``."""
