@@ -73,7 +73,8 @@ def _add_performance_config(cfg: CfgNode) -> None:
     # Keep each worker's last clip of decoded frames: consecutive keyframes of a batch share half their frames.
     cfg.DATA_LOADER.FRAME_CACHE = True
     # Autocast of the training step and evaluation: "auto" (bf16 on CUDA, fp16 + gradient scaling on GPUs
-    # without bf16, fp32 on the CPU), "bf16", "fp16" (CUDA only) or "fp32".
+    # without bf16, fp32 on the CPU), "bf16", "fp16" (with gradient scaling) or "fp32". The CPU runs bf16 and
+    # fp16 too (the tests use that), but slower than fp32 without bf16/fp16 instructions.
     cfg.TRAIN.MIXED_PRECISION = "auto"
     # Memory format of the model and its inputs: "auto" (channels_last on CUDA, contiguous on the CPU),
     # "channels_last" or "contiguous".

@@ -5,6 +5,12 @@
 defaults speed up CUDA training (bf16 autocast, or fp16 with gradient scaling
 on GPUs without bf16; channels-last 3D convolutions, which cuDNN runs faster
 in reduced precision) and leave the CPU path exactly as upstream's fp32.
+
+Under autocast the head's activation still runs in fp32. Upstream's AVA head
+ends in a sigmoid whose output goes to BCE: in bf16 a sigmoid output above
+about 0.998 rounds to exactly 1, so a confident false positive (logit above
+about 6) would get no gradient at all, where fp32 gives it one up to logits of
+about 17.
 """
 
 from __future__ import annotations
@@ -20,6 +26,18 @@ from slowfast_custom.errors import UserError
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
+
+
+class Float32Activation(torch.nn.Module):
+    """``inner`` (a parameter-free activation) run in fp32 with autocast off; the state dict is unchanged."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return self.inner(x.float())
 
 
 @dataclass(frozen=True)
@@ -39,9 +57,6 @@ class StepPrecision:
         cuda = device.type == "cuda"
         if precision == "auto":
             precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
-        if precision == "fp16" and not cuda:
-            raise UserError("TRAIN.MIXED_PRECISION fp16 needs CUDA (its gradient scaling is CUDA-only): "
-                            "use bf16 or fp32 on the CPU")
         if precision == "bf16" and cuda and not torch.cuda.is_bf16_supported():
             raise UserError("TRAIN.MIXED_PRECISION bf16: this GPU does not support bfloat16; use fp16 or auto")
         channels_last = cuda if memory_format == "auto" else memory_format == "channels_last"
@@ -65,9 +80,15 @@ class StepPrecision:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
-        """Convert the model's 5-D weights to channels-last in place (same Parameter objects); idempotent."""
+        """Convert the model's 5-D weights to channels-last in place (same Parameter objects) and, under
+        autocast, run the head's activation in fp32; idempotent, and the state dict keeps its keys."""
         if self.channels_last:
             model.to(memory_format=torch.channels_last_3d)
+        head = getattr(getattr(model, "module", model), "head", None)  # DistributedDataParallel wraps the model
+        act = getattr(head, "act", None)
+        if self.autocast_dtype is not None and isinstance(act, torch.nn.Module) \
+                and not isinstance(act, Float32Activation):
+            head.act = Float32Activation(act)
         return model
 
     def prepare_inputs(self, inputs: List[torch.Tensor]) -> List[torch.Tensor]:

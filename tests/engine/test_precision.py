@@ -3,6 +3,8 @@
 import copy
 import math
 
+import numpy as np
+
 import pytest
 import torch
 from slowfast.models import losses
@@ -10,8 +12,8 @@ from slowfast.models import optimizer as optim
 from slowfast.models.model_builder import build_model
 
 from slowfast_custom.engine.loader import build_loader
-from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.trainer import _to_device, training_step
+from slowfast_custom.engine.precision import Float32Activation, StepPrecision
+from slowfast_custom.engine.trainer import _to_device, train, training_step
 from slowfast_custom.errors import UserError
 
 from conftest import tiny_cfg
@@ -41,8 +43,6 @@ def test_bad_settings_are_user_errors():
         StepPrecision.resolve("half", "auto", CPU)
     with pytest.raises(UserError, match="TRAIN.MEMORY_FORMAT"):
         StepPrecision.resolve("auto", "nhwc", CPU)
-    with pytest.raises(UserError, match="fp16 needs CUDA"):
-        StepPrecision.resolve("fp16", "auto", CPU)
 
 
 def _model_and_batch(cfg):
@@ -94,9 +94,12 @@ def test_bf16_channels_last_step_runs_on_the_cpu(tiny_dataset, tmp_path):
     inputs, _, boxes, _ = _to_device(batch, CPU)
     model.eval()
     reference.eval()
+    logits = []
+    model.head.projection.register_forward_hook(lambda module, args, out: logits.append(out.dtype))
     with precision.autocast():
         fast = model(precision.prepare_inputs(inputs), boxes)
-    assert fast.dtype == torch.bfloat16  # the forward ran under autocast
+    assert logits == [torch.bfloat16]  # the forward ran under autocast ...
+    assert fast.dtype == torch.float32  # ... and the head's sigmoid in fp32
     with torch.no_grad():
         exact = reference(inputs, boxes)
     assert torch.allclose(fast.float(), exact, atol=0.05)
@@ -105,3 +108,45 @@ def test_bf16_channels_last_step_runs_on_the_cpu(tiny_dataset, tmp_path):
     loss = training_step(model, optim.construct_optimizer(model, cfg), loss_fun, batch, CPU, precision, None, "test")
     assert math.isfinite(loss)
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("mixed", ["bf16", "fp16"])
+def test_a_saturated_false_positive_still_gets_a_gradient_under_autocast(tiny_dataset, tmp_path, mixed):
+    # A logit of 8 is a sigmoid of 0.99966: 1.0 exactly once rounded to bf16 (fp16 keeps it), and a sigmoid
+    # output of exactly 1 gives BCE's gradient nothing to pass back for a negative label.
+    cfg = tiny_cfg(tiny_dataset, tmp_path, "TRAIN.MIXED_PRECISION", mixed)
+    model, batch = _model_and_batch(cfg)
+    precision = StepPrecision.from_cfg(cfg, CPU)
+    precision.prepare_model(model)
+    precision.prepare_model(model)  # idempotent
+    assert isinstance(model.head.act, Float32Activation) and not isinstance(model.head.act.inner, Float32Activation)
+    assert list(model.state_dict()) == list(build_model(cfg).state_dict())  # checkpoints keep their keys
+    with torch.no_grad():
+        model.head.projection.weight.zero_()
+        model.head.projection.bias.fill_(8.0)
+    inputs, labels, boxes, _ = _to_device(batch, CPU)
+    model.eval()  # no dropout
+    with precision.autocast():
+        preds = model(precision.prepare_inputs(inputs), boxes)
+    assert torch.all(preds < 1.0)
+    loss = losses.get_loss_func(cfg.MODEL.LOSS_FUNC)(reduction="mean")(preds, torch.zeros_like(labels))
+    loss.backward()
+    assert torch.all(model.head.projection.bias.grad > 0)
+
+
+def test_fp16_training_scales_gradients_and_resume_restores_the_scaler(tiny_dataset, tmp_path):
+    out = tmp_path / "fp16"
+    common = ("TRAIN.MIXED_PRECISION", "fp16", "TRAIN.EVAL_PERIOD", "0", "TRAIN.AUTO_RESUME", "True")
+    train(tiny_cfg(tiny_dataset, out, *common, "SOLVER.MAX_EPOCH", "1"))
+    path = out / "checkpoints" / "checkpoint_epoch_00001.pyth"
+    data = torch.load(path, weights_only=True)
+    assert 1 <= data["grad_scaler"]["scale"] <= 2.0 ** 16  # the scaler ran (it starts at 2**16)
+    # Give epoch 1 a scale the scaler never reaches by itself in a few steps: a scaler that restarted
+    # instead of resuming would be back at 2**16 (or one halving per overflow below it).
+    data["grad_scaler"]["scale"] = 4.0
+    torch.save(data, path)
+
+    train(tiny_cfg(tiny_dataset, out, *common, "SOLVER.MAX_EPOCH", "2"))
+    resumed = torch.load(out / "checkpoints" / "checkpoint_epoch_00002.pyth", weights_only=True)
+    assert resumed["grad_scaler"]["scale"] <= 4.0
+    assert all(np.isfinite(v.float().numpy()).all() for v in resumed["model_state"].values())
