@@ -9,7 +9,7 @@ OUT ?= output/quickstart
 QUICKSTART_CFG := configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup quickstart test benchmark clean browser-deps
+.PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
 
 setup: $(VENV)/.setup-done
 
@@ -48,6 +48,11 @@ test: setup browser-deps
 benchmark: setup
 	$(PY) tools/benchmark.py --out output/benchmark/results.json
 	$(PY) tools/benchmark_subset.py
+
+# User actions to label vtest.avi's tracks by track span vs box by box (docs/annotate.md): counts, not speed,
+# so not part of `benchmark`; 3.5 minutes on 2 CPU cores (2 of them detection, which later runs reuse from datasets/).
+benchmark-labelling: setup browser-deps
+	$(PY) tools/benchmark_labelling.py --out output/benchmark_labelling/results.json
 
 clean:
 	rm -rf $(OUT) $(DATA)

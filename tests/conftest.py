@@ -30,6 +30,18 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+def require_browser() -> None:
+    """Skip a test that drives the labelling app's page when Playwright or Chromium is missing, naming which;
+    fail instead under ``CI``, where the set-up (make test) must have installed them."""
+    from slowfast_custom.annotate.scripted import browser_missing
+
+    reason = browser_missing()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}; the test set-up (make test) installs them")
+    if reason:
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """Two train and two val videos of 4 s at 30 fps, in the plugin's dataset layout."""

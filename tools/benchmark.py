@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any loader worker starts)
-from slowfast_custom.benchmarks.runner import Settings, format_table, run_benchmark, write_results
+from slowfast_custom.benchmarks.record import write_results
+from slowfast_custom.benchmarks.runner import Settings, format_table, run_benchmark
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import run_cli
 

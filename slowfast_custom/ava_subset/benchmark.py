@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.build import SubsetSpec, make_subset
+from slowfast_custom.data.ava_formats import frame_relpath, write_frame_list
 from slowfast_custom.fileio import atomic_open
 
 # The 60 classes of AVA's ActivityNet evaluation (ava_action_list_v2.2_for_activitynet_2019.pbtxt).
@@ -74,11 +75,9 @@ def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[
                 f.write(f"{video},{spec.first_sec + 1:04d}\n")
                 rows[excl] += 1
         if spec.frames_per_video:
-            with atomic_open(root / frame_list, "w") as f:
-                f.write("original_vido_id video_id frame_id path labels\n")
-                for index, video in enumerate(ids[split]):
-                    f.writelines(f'{video} {index} {k} {video}/{video}_{k + 1:06d}.jpg ""\n'
-                                 for k in range(spec.frames_per_video))
+            numbers = range(1, spec.frames_per_video + 1)
+            frames = {video: (frame_relpath(video, n) for n in numbers) for video in ids[split]}
+            write_frame_list(root / frame_list, frames)
             rows[frame_list] = spec.frames_per_video * len(ids[split])
     return rows, ids
 

@@ -27,6 +27,7 @@ import numpy as np
 from slowfast_custom.data.ava_formats import (
     BoxRow,
     LabelMapEntry,
+    frame_relpath,
     write_box_csv,
     write_class_names_json,
     write_exclusions,
@@ -68,7 +69,7 @@ class FramesSpec:
         return self.first_second + self.lead_seconds
 
     def frame_name(self, t: int) -> str:
-        return f"{self.video}/{self.video}_{t + 1:06d}.jpg"
+        return frame_relpath(self.video, t + 1)
 
 
 def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -8,13 +8,8 @@ defaults resolve to fp32, so the fast path is forced there to exercise it).
 
 from __future__ import annotations
 
-import datetime
-import json
 import logging
 import os
-import platform
-import shlex
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -25,8 +20,8 @@ from slowfast_custom.benchmarks.configs import R101_CFG, TINY_CFG, bench_config
 from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
 from slowfast_custom.benchmarks.demo import measure_demo
 from slowfast_custom.benchmarks.loading import OURS, OURS_GPU, UPSTREAM, measure_loading
+from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
 from slowfast_custom.benchmarks.training import AUTOCAST_ONLY, DEFAULTS, FORCED_FAST, FP32, measure_training
-from slowfast_custom.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,41 +50,13 @@ class Settings:
                    demo_seconds=4.0, workers=1)
 
 
-def host_info() -> Dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: Dict[str, object] = {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-                               "python": platform.python_version()}
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-        info["gpu_memory_gib"] = round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
-    else:
-        info["gpu"] = None
-    try:
-        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        pass
-    return info
-
-
 def cfg_file_of(cuda: bool) -> Path:
     return R101_CFG if cuda else TINY_CFG
 
 
 def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: List[str]) -> Dict[str, object]:
     cuda = torch.cuda.is_available()
-    results: Dict[str, object] = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
-        "host": host_info(),
-        "settings": asdict(settings),
-    }
+    results: Dict[str, object] = {**run_header(), "settings": asdict(settings)}
     logger.info("Generating or reusing the frames in %s", data_dir)
     results["data"] = make_frames_dataset(data_dir, settings.frames)
     loader_extra = ["DATA.NUM_FRAMES", settings.loader_frames] if settings.loader_frames else []
@@ -173,14 +140,5 @@ def format_table(results: Dict) -> str:
                          _fmt(demo["realtime_factor"], "x real time"), demo["video"]))
         else:
             rows.append(("(c) demo frames/s", "-", "-", "-", f"not measured: {demo.get('why')}"))
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    host = results["host"]
-    lines.append(f"host: {host['cpu']} ({host['cpu_cores']} cores), GPU: {host['gpu'] or 'none'}; {results['date']}")
-    return "\n".join(lines)
-
-
-def write_results(results: Dict, path: Path) -> None:
-    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+    return f"{plain_table(rows)}\n{host_line(results)}"
 

@@ -2,6 +2,9 @@
 
 The formats, column by column (AVA v2.x, as PySlowFast reads them):
 
+Frames (``frames/<video>/<video>_000001.jpg``): one JPEG per frame, numbered
+from 1 with six digits (``frame_name``, ``frame_relpath``).
+
 Frame list (``frame_lists/train.csv``, ``val.csv``): space separated, one
 header line ``original_vido_id video_id frame_id path labels``, then one row
 per frame: video name, integer video index, integer frame index (0-based,
@@ -61,6 +64,21 @@ def _require_file(path: PathLike, what: str) -> Path:
 # ---------------------------------------------------------------------------
 
 
+def frame_name(video: str, number: int) -> str:
+    """File name of frame ``number`` (from 1) of ``video``: ``<video>_000001.jpg``."""
+    return f"{video}_{number:06d}.jpg"
+
+
+def frame_relpath(video: str, number: int) -> str:
+    """Path of frame ``number`` (from 1) relative to the frames folder, as frame lists hold it."""
+    return f"{video}/{frame_name(video, number)}"
+
+
+def frame_pattern(video: str) -> str:
+    """The printf pattern of ``frame_name`` that ffmpeg numbers its output with (``%`` in the name escaped)."""
+    return video.replace("%", "%%") + "_%06d.jpg"
+
+
 def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
     """Return ``{video: [frame path, ...]}`` in frame order, keeping the file's video order."""
     path = _require_file(path, "frame list")
@@ -94,8 +112,8 @@ def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
     return videos
 
 
-def write_frame_list(path: PathLike, videos: Mapping[str, Sequence[str]]) -> None:
-    """Write upstream's space-separated frame list (atomically)."""
+def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> None:
+    """Write upstream's space-separated frame list (atomically); each video's frames are iterated once."""
     with atomic_open(path, "w", encoding="utf-8") as f:
         f.write(FRAME_LIST_HEADER + "\n")
         for video_idx, (video, frames) in enumerate(videos.items()):

@@ -13,7 +13,7 @@ import logging
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -77,17 +77,23 @@ def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tens
     return torch.from_numpy(out)
 
 
+def scaled_size(height: int, width: int, short_side: int) -> Tuple[int, int]:
+    """``(height, width)`` of a frame scaled so its short side is ``short_side``, rounded as upstream's
+    ``cv2_transform.scale`` rounds it (the long side floored; a frame already that size is kept)."""
+    if min(height, width) == short_side:
+        return height, width
+    if width < height:
+        return int(math.floor(float(height) / width * short_side)), short_side
+    return short_side, int(math.floor(float(width) / height * short_side))
+
+
 def _scale_short_side(imgs: List[np.ndarray], size: int):
     """Resize frames so the short side is ``size`` (upstream's rounding), keeping uint8; return them and the factor."""
     height, width = imgs[0].shape[:2]
-    if min(height, width) == size:
+    new_height, new_width = scaled_size(height, width, size)
+    if (new_height, new_width) == (height, width):
         return imgs, 1.0
-    if width < height:
-        new_width, new_height = size, int(math.floor(float(height) / width * size))
-        factor = new_height / height
-    else:
-        new_width, new_height = int(math.floor(float(width) / height * size)), size
-        factor = new_width / width
+    factor = new_height / height if width < height else new_width / width
     return [cv2.resize(img, (new_width, new_height), interpolation=cv2.INTER_LINEAR) for img in imgs], factor
 
 

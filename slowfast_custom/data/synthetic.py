@@ -30,6 +30,7 @@ import numpy as np
 from slowfast_custom.data.ava_formats import (
     BoxRow,
     LabelMapEntry,
+    frame_name,
     read_box_csv,
     write_box_csv,
     write_class_names_json,
@@ -157,7 +158,7 @@ def render_video(out_dir: Path, video: str, spec: SyntheticSpec, rng: np.random.
         boxes = [_draw(frame, fig, *fig.pose(t, spec.width)) for fig in figures]
         noise = rng.integers(-6, 7, size=frame.shape, dtype=np.int16)
         frame = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-        name = f"{video}_{t + 1:06d}.jpg"
+        name = frame_name(video, t + 1)
         with atomic_path(frame_dir / name) as tmp:
             ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg_quality])
             tmp.write_bytes(data.tobytes())

@@ -18,7 +18,7 @@ import torch
 from slowfast.datasets import cv2_transform
 from slowfast.datasets.utils import pack_pathway_output
 
-from slowfast_custom.data.custom_ava import clip_to_tensor
+from slowfast_custom.data.custom_ava import clip_to_tensor, scaled_size
 from slowfast_custom.demo.people import Person, boxes_in_pixels
 from slowfast_custom.engine.precision import StepPrecision
 
@@ -53,7 +53,7 @@ class ActionPredictor:
     def model_boxes(self, people: Sequence[Person], width: int, height: int) -> np.ndarray:
         """People's boxes in pixels of the model input, for a source frame of ``width`` x ``height``."""
         boxes = cv2_transform.scale_boxes(self.size, boxes_in_pixels(people, width, height), height, width)
-        scaled_h, scaled_w = self.scale(np.zeros((height, width, 1), np.uint8)).shape[:2]
+        scaled_h, scaled_w = scaled_size(height, width, self.size)
         return cv2_transform.clip_boxes_to_image(boxes, scaled_h, scaled_w)
 
     @torch.inference_mode()

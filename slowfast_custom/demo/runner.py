@@ -29,11 +29,12 @@ from slowfast_custom.demo.draw import LabelPolicy, Painter
 from slowfast_custom.demo.people import DetectedPeople, Person, PrecomputedPeople, read_ground_truth
 from slowfast_custom.demo.predictor import ActionPredictor, num_outputs
 from slowfast_custom.demo.results import PredictionLog, output_paths
-from slowfast_custom.demo.video_io import VideoInfo, check_output_path, check_writable, open_writer, probe, read_frames
+from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer, read_frames
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.trainer import device_of, load_for_inference
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,8 @@ def _check_inputs(cfg) -> _Inputs:
     output_path = Path(_required(cfg, "OUTPUT_FILE", "the video to write, e.g. demo.mp4"))
     label_path = Path(_required(cfg, "LABEL_FILE_PATH", "the dataset's ava.json ({class name: index})"))
 
+    if not input_path.exists():
+        raise DataError(input_path, "input video not found", hint="Set DEMO.INPUT_VIDEO to an existing file")
     info = probe(input_path, float(demo.FPS))
     check_output_path(output_path)
     if output_path.resolve() == input_path.resolve():

@@ -20,7 +20,7 @@ import numpy as np
 
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, temporary_sibling
-from slowfast_custom.video.frames import stream_duration
+from slowfast_custom.video.frames import READ_HINT, VideoInfo, open_video
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +33,6 @@ CONTAINERS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
     ".avi": ("avi", ("libx264", "mpeg4")),
     ".webm": ("webm", ("libvpx-vp9", "libvpx")),
 }
-_READ_HINT = "Check that the file plays and is a complete video (mp4, avi, mkv, webm, ...)"
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    path: Path
-    width: int
-    height: int
-    fps: Fraction  # average frame rate of the first video stream
-    duration: float  # seconds; 0 when the container does not say
-    codec: str
-
-    @property
-    def num_frames_estimate(self) -> int:
-        return int(round(self.duration * self.fps))
 
 
 @dataclass(frozen=True)
@@ -57,48 +42,6 @@ class Frame:
     image: np.ndarray  # H x W x 3, BGR uint8
 
 
-def _open(path: Path):
-    if not path.exists():
-        raise DataError(path, "input video not found", hint="Set DEMO.INPUT_VIDEO to an existing file")
-    if not path.is_file():
-        raise DataError(path, "input video is not a file")
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as err:
-        raise DataError(path, f"cannot read video ({err.strerror or err})", hint=_READ_HINT) from None
-    if not container.streams.video:
-        container.close()
-        raise DataError(path, "has no video stream", hint=_READ_HINT)
-    return container
-
-
-def _rate(stream, fallback_fps: float) -> Fraction:
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    if rate and float(rate) > 0:
-        return Fraction(rate)
-    return Fraction(fallback_fps).limit_denominator(1001)
-
-
-def probe(path, fallback_fps: float = 30.0) -> VideoInfo:
-    """Size, frame rate and duration of the first video stream; DataError naming the file when unreadable.
-
-    ``fallback_fps`` is used only when the container states no frame rate.
-    """
-    path = Path(path)
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        duration = stream_duration(stream)
-        if duration is None:
-            duration = container.duration / av.time_base if container.duration is not None else 0.0
-        ctx = stream.codec_context
-        if not ctx.width or not ctx.height:
-            raise DataError(path, "video stream has no frame size", hint=_READ_HINT)
-        return VideoInfo(path, ctx.width, ctx.height, _rate(stream, fallback_fps), duration, ctx.name)
-    finally:
-        container.close()
-
-
 def read_frames(info: VideoInfo, max_seconds: float = 0.0) -> Iterator[Frame]:
     """Decode ``info.path`` in order; stop after ``max_seconds`` of video when it is > 0.
 
@@ -106,7 +49,7 @@ def read_frames(info: VideoInfo, max_seconds: float = 0.0) -> Iterator[Frame]:
     written frame for frame at that rate. (Timestamps are not used: AVI files
     with B-frames, common for XviD, carry none that can be trusted.)
     """
-    container = _open(info.path)
+    container = open_video(info.path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -119,7 +62,7 @@ def read_frames(info: VideoInfo, max_seconds: float = 0.0) -> Iterator[Frame]:
                 break
             except av.error.FFmpegError as err:
                 raise DataError(info.path, f"cannot decode frame {index} ({err.strerror or err})",
-                                hint=_READ_HINT) from None
+                                hint=READ_HINT) from None
             time = index / float(info.fps)
             if max_seconds > 0 and time >= max_seconds:
                 break

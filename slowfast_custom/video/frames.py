@@ -23,9 +23,11 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
 
+from slowfast_custom.data.ava_formats import frame_pattern
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
@@ -35,6 +37,7 @@ MARKER = ".extract.json"
 # frame rate varies (common in AVA's YouTube .webm/.mkv files) can gain or
 # lose one frame at each end. Anything further off is an incomplete output.
 FRAME_TOLERANCE = 2
+READ_HINT = "Check that the file plays and is a complete video (mp4, mkv, webm, avi, ...); re-download it if cut short"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,10 +46,11 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class VideoInfo:
     path: Path
-    duration: float  # seconds
-    fps: float  # the video stream's average frame rate
     width: int
     height: int
+    fps: Fraction  # exact average frame rate of the first video stream (30000/1001 for NTSC)
+    duration: float  # seconds; 0 when the container does not say
+    codec: str
 
 
 @dataclass(frozen=True)
@@ -84,27 +88,47 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def probe(video: Path) -> VideoInfo:
-    """Duration, frame rate and size of the first video stream (PyAV)."""
+def open_video(path: Path):
+    """``path`` opened with PyAV, a container with at least one video stream; DataError naming the file if not."""
     import av
 
-    video = Path(video)
-    if not video.is_file():
-        raise DataError(video, "video not found")
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "video is not a file" if path.exists() else "video not found")
     try:
-        with av.open(str(video)) as container:
-            if not container.streams.video:
-                raise DataError(video, "has no video stream")
-            stream = container.streams.video[0]
-            duration = stream_duration(stream)
-            if duration is None:
-                duration = container.duration / av.time_base if container.duration is not None else 0.0
-            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-            return VideoInfo(video, float(duration), float(rate or 0), stream.codec_context.width,
-                             stream.codec_context.height)
+        container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as err:
-        raise DataError(video, f"cannot read video ({err.strerror or err})",
-                        hint="Check that the file is a complete .mp4/.mkv/.webm (re-download it)") from None
+        raise DataError(path, f"cannot read video ({err.strerror or err})", hint=READ_HINT) from None
+    if not container.streams.video:
+        container.close()
+        raise DataError(path, "has no video stream", hint=READ_HINT)
+    return container
+
+
+def _rate(stream, fallback_fps: float) -> Fraction:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if rate and float(rate) > 0:
+        return Fraction(rate)
+    return Fraction(fallback_fps).limit_denominator(1001)
+
+
+def probe(path: Path, fallback_fps: float = 30.0) -> VideoInfo:
+    """Size, exact frame rate, duration and codec of the first video stream; DataError naming the file if unreadable.
+
+    ``fallback_fps`` is used only when the container states no frame rate.
+    """
+    import av
+
+    path = Path(path)
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        duration = stream_duration(stream)
+        if duration is None:
+            duration = container.duration / av.time_base if container.duration is not None else 0.0
+        ctx = stream.codec_context
+        if not ctx.width or not ctx.height:
+            raise DataError(path, "video stream has no frame size", hint=READ_HINT)
+        return VideoInfo(path, ctx.width, ctx.height, _rate(stream, fallback_fps), float(duration), ctx.name)
 
 
 def stream_duration(stream) -> Optional[float]:
@@ -205,7 +229,7 @@ def _extract(job: ExtractJob) -> Tuple[int, bool]:
         # restarts timestamps at 0, so frame k is at start + (k - 1) / fps. The fps
         # filter may add a frame for the source's last frame duration; -frames:v
         # caps the count at the window's, so every source gives the same count.
-        pattern = tmp / (job.video_id.replace("%", "%%") + "_%06d.jpg")
+        pattern = tmp / frame_pattern(job.video_id)
         _run_ffmpeg(video, ["-ss", f"{start:.6f}", "-t", f"{end - start:.6f}", "-i", str(video),
                             "-map", "0:v:0", "-vf", f"fps={job.fps:g}", "-q:v", str(job.quality),
                             "-frames:v", str(expected), "-start_number", "1", str(pattern)])

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from slowfast_custom.annotate.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.data.ava_formats import LabelMapEntry
+from slowfast_custom.data.ava_formats import LabelMapEntry, frame_name
 
 FPS = 2  # frames per second of the fixture (few files; the app reads any rate)
 SECONDS = 10
@@ -30,7 +30,7 @@ def write_frames(dataset: Path, video: str) -> None:
     for number in range(1, SECONDS * FPS + 1):
         image = np.full((48, 64, 3), (40 * number) % 255, np.uint8)
         cv2.putText(image, str(number), (4, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
-        cv2.imwrite(str(folder / f"{video}_{number:06d}.jpg"), image)
+        cv2.imwrite(str(folder / frame_name(video, number)), image)
 
 
 def tracked_boxes() -> List[PersonBox]:

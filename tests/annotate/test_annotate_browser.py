@@ -6,19 +6,19 @@ import json
 import pytest
 
 from slowfast_custom.annotate.project import PROJECT_NAME, Project
-
-from annotate_helpers import FPS, SECONDS, make_dataset
-from annotate_page import (  # noqa: F401  (browser: a fixture)
+from slowfast_custom.annotate.scripted import (
     AppServer,
     Labeller,
     box_by_box_count,
-    browser,
     label_box_by_box,
     label_by_track,
     open_page,
     track_span_count,
     tracks_of,
 )
+
+from annotate_helpers import FPS, SECONDS, make_dataset
+from annotate_page import browser  # noqa: F401  (a fixture)
 
 ANNOTATIONS = "annotations"
 

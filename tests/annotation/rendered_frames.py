@@ -6,6 +6,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from slowfast_custom.data.ava_formats import frame_name
 from slowfast_custom.detection import Detection
 
 COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))  # BGR, one per person
@@ -31,7 +32,7 @@ def write_video_frames(frame_root: Path, video: str, seconds: int = 6, fps: int 
         for p in range(people):
             x1, y1, x2, y2 = person_box(p, t, width, height)
             cv2.rectangle(frame, (x1, y1), (x2 - 1, y2 - 1), COLOURS[p], -1)
-        cv2.imwrite(str(folder / f"{video}_{t + 1:06d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(str(folder / frame_name(video, t + 1)), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
     return n
 
 

@@ -7,6 +7,7 @@ from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, split_
 from slowfast_custom.config import get_cfg
 from slowfast_custom.data.ava_formats import (
     LabelMapEntry,
+    frame_relpath,
     read_box_csv,
     read_class_names_json,
     read_exclusions,
@@ -62,7 +63,7 @@ def test_writes_every_file_the_base_config_reads(frames):
     assert read_class_names_json(ann / aw.CLASS_NAMES) == ["walk", "stand", "wave"]
     assert read_exclusions(ann / aw.VAL_EXCLUDED) == set() == read_exclusions(ann / aw.TRAIN_EXCLUDED)
     assert list(read_frame_list(data / "frame_lists" / aw.TRAIN_LIST)) == ["va", "vc"]
-    assert read_frame_list(data / "frame_lists" / aw.VAL_LIST) == {"vb": [f"vb/vb_{i:06d}.jpg" for i in range(1, 51)]}
+    assert read_frame_list(data / "frame_lists" / aw.VAL_LIST) == {"vb": [frame_relpath("vb", i) for i in range(1, 51)]}
 
     assert summary.videos == {"train": ["va", "vc"], "val": ["vb"]}
     assert summary.unlabelled == 1 and summary.unlabelled_where == ["a2"]

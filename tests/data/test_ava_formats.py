@@ -104,9 +104,15 @@ def test_frame_list_round_trip_and_errors(tmp_path):
         af.read_frame_list(tmp_path / "missing.csv")
 
 
+def test_frame_names_numbered_from_one():
+    assert af.frame_name("-5KQ66BBWC4", 1) == "-5KQ66BBWC4_000001.jpg"
+    assert af.frame_relpath("v", 27030) == "v/v_027030.jpg"
+    assert af.frame_pattern("50%_off") % 12 == af.frame_name("50%_off", 12)  # as ffmpeg fills it in
+
+
 def test_frame_list_from_dir_sorts_numerically(tmp_path):
     for i in (10, 2, 1):
-        write(tmp_path / "v" / f"v_{i:06d}.jpg", "")
+        write(tmp_path / "v" / af.frame_name("v", i), "")
     write(tmp_path / "v" / "notes.txt", "")
     assert af.frame_list_from_dir(tmp_path) == {"v": ["v/v_000001.jpg", "v/v_000002.jpg", "v/v_000010.jpg"]}
 

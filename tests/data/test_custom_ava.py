@@ -4,8 +4,10 @@ import shutil
 
 import numpy as np
 import pytest
+from slowfast.datasets import cv2_transform
 from slowfast.datasets.build import build_dataset
 
+from slowfast_custom.data.custom_ava import _scale_short_side, scaled_size
 from slowfast_custom.errors import DataError
 
 from conftest import tiny_cfg
@@ -46,3 +48,10 @@ def test_unreadable_frame_names_the_file(tiny_dataset, tmp_path):
     with pytest.raises(DataError, match="cannot read frame") as err:
         dataset[0]
     assert err.value.path == broken
+
+
+@pytest.mark.parametrize("height, width", [(120, 160), (121, 161), (300, 161), (112, 150), (90, 60), (200, 200)])
+def test_short_side_scaling_rounds_as_upstream(height, width):
+    frame = np.zeros((height, width, 3), np.uint8)
+    (scaled,), _ = _scale_short_side([frame], 112)
+    assert scaled.shape[:2] == cv2_transform.scale(112, frame).shape[:2] == scaled_size(height, width, 112)

@@ -16,7 +16,7 @@ def make_video_frames(root: Path, video: str, n_frames: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     image = np.zeros((24, 32, 3), np.uint8)
     for i in range(n_frames):
-        cv2.imwrite(str(folder / f"{video}_{i + 1:06d}.jpg"), image)
+        cv2.imwrite(str(folder / af.frame_name(video, i + 1)), image)
 
 
 def make_split(root: Path, videos: dict, gt_rows, pred_rows=()) -> KeyframeSpec:

@@ -77,6 +77,7 @@ def demo_setup(tiny_dataset, tmp_path_factory) -> DemoSetup:
 
 
 def decode(path) -> List[np.ndarray]:
-    from slowfast_custom.demo.video_io import probe, read_frames
+    from slowfast_custom.demo.video_io import read_frames
+    from slowfast_custom.video.frames import probe
 
     return [frame.image for frame in read_frames(probe(path))]

@@ -1,8 +1,11 @@
 """The model is fed exactly as the dataset's test split feeds it, all people of a clip in one forward pass."""
 
 import numpy as np
+import pytest
 import torch
 
+from slowfast_custom.config import get_cfg
+from slowfast_custom.data.custom_ava import scaled_size
 from slowfast_custom.demo.people import Person
 from slowfast_custom.demo.predictor import ActionPredictor, num_outputs
 from slowfast_custom.engine.precision import StepPrecision
@@ -32,6 +35,19 @@ def test_preprocessing_is_the_dataset_test_split(demo_setup, tmp_path):
     torch.testing.assert_close(clip, expected_clip.float())
     people = [Person(tuple(b)) for b in boxes]
     np.testing.assert_allclose(predictor.model_boxes(people, 160, 120), expected_boxes, atol=1e-4)
+
+
+@pytest.mark.parametrize("height, width", [(120, 160), (121, 161), (300, 161), (112, 150), (90, 60), (200, 200)])
+def test_model_boxes_fit_the_frame_the_scaler_makes(height, width):
+    """Sizes odd, portrait, landscape, already at size, smaller than it, square: the model input's size is
+    computed, not measured, so it must be the size ``scale`` gives the frame."""
+    cfg = get_cfg()
+    cfg.DATA.TEST_CROP_SIZE = 112
+    predictor = ActionPredictor(cfg, torch.nn.Identity(), StepPrecision(torch.device("cpu")))
+    scaled_h, scaled_w = predictor.scale(np.zeros((height, width, 3), np.uint8)).shape[:2]
+    assert scaled_size(height, width, 112) == (scaled_h, scaled_w)
+    whole_frame = predictor.model_boxes([Person((0.0, 0.0, 1.0, 1.0))], width, height)
+    np.testing.assert_allclose(whole_frame, [[0, 0, scaled_w - 1, scaled_h - 1]])
 
 
 def test_all_people_of_a_clip_in_one_forward_pass(demo_setup, tmp_path):

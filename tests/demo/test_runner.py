@@ -10,8 +10,8 @@ from slowfast_custom.data.ava_formats import read_box_csv
 from slowfast_custom.demo.draw import PALETTE
 from slowfast_custom.demo.results import output_paths
 from slowfast_custom.demo.runner import run_demo
-from slowfast_custom.demo.video_io import probe
 from slowfast_custom.errors import CheckpointError, DataError, UserError
+from slowfast_custom.video.frames import probe
 
 from conftest import run_tool, shared_file, tiny_cfg
 from demo_fixtures import VIDEO_ID, decode, demo_setup, save_tiny_checkpoint  # noqa: F401  (fixture)
@@ -132,7 +132,8 @@ def bad_inputs(setup, tmp_path):
     malformed = tmp_path / "preds.csv"
     malformed.write_text("\n".join(rows[:2] + ["synth_val_000,0001,0.1,0.2,0.3"] + rows[2:]) + "\n")
     return {
-        "missing video": (["DEMO.INPUT_VIDEO", str(tmp_path / "missing.mp4")], r"missing\.mp4: input video not found"),
+        "missing video": (["DEMO.INPUT_VIDEO", str(tmp_path / "missing.mp4")],
+                          r"missing\.mp4: input video not found\. Set DEMO\.INPUT_VIDEO"),
         "unreadable video": (["DEMO.INPUT_VIDEO", str(text)], r"notavideo\.mp4: cannot read video"),
         "unwritable output": (["DEMO.OUTPUT_FILE", str(blocker / "out.mp4")], r"blocker/out\.mp4: cannot write"),
         "label file not JSON": (["DEMO.LABEL_FILE_PATH", str(not_json)], r"labels\.json:1: not valid JSON"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import wave
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -30,13 +32,22 @@ def videos(tmp_path_factory) -> Path:
 
 def test_probe(videos):
     info = probe(videos / "-dash.mp4")
-    assert (info.width, info.height, info.fps) == (160, 120, 25.0)
-    assert info.duration == pytest.approx(3.0, abs=0.05)
+    assert (info.width, info.height, info.fps, info.codec) == (160, 120, Fraction(25), "h264")
+    assert isinstance(info.fps, Fraction) and info.duration == pytest.approx(3.0, abs=0.05)
 
 
-def test_probe_names_an_unreadable_video(videos):
+def test_probe_names_the_file_it_cannot_use(videos, tmp_path):
+    with pytest.raises(DataError, match=r"nope\.mp4: video not found"):
+        probe(tmp_path / "nope.mp4")
+    with pytest.raises(DataError, match=r"video is not a file"):
+        probe(tmp_path)
     with pytest.raises(DataError, match=r"broken\.webm: cannot read video"):
         probe(videos / "broken.webm")
+    with wave.open(str(tmp_path / "sound.wav"), "wb") as sound:
+        sound.setparams((1, 2, 8000, 0, "NONE", "not compressed"))  # mono, 16 bit, 8 kHz
+        sound.writeframes(bytes(1600))
+    with pytest.raises(DataError, match=r"sound\.wav: has no video stream"):
+        probe(tmp_path / "sound.wav")
 
 
 def test_extract_window_numbering_and_resume(videos, tmp_path):

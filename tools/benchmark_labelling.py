@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Count the user actions to label every track of a video in the labelling app: by track span vs box by box.
+
+    python tools/benchmark_labelling.py --out output/benchmark_labelling/results.json   # vtest.avi (3.5 min, 2 cores)
+    python tools/benchmark_labelling.py --seconds 6 --out /tmp/labelling.json           # a quick run
+
+Extracts the frames and detects and tracks the people first (the tools'
+defaults; reused from --data-dir on later runs), then a scripted person labels
+every track in a headless Chromium (Playwright and Debian's chromium: make
+setup browser-deps). Prints the counts and their ratios (see docs/annotate.md).
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from slowfast_custom.benchmarks.labelling import default_data_dir, format_table, measure_labelling
+from slowfast_custom.benchmarks.record import write_results
+from slowfast_custom.errors import run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--video", type=Path, default=REPO.parent / "shared" / "data" / "vtest.avi",
+                        help="video to label (default: ../shared/data/vtest.avi beside the repository)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="use only the first SECONDS of the video (a quick run; default: all of it)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="frames and tracks of tools/extract_frames.py and tools/detect_and_track.py: reused "
+                             "when its tracks file exists, made there otherwise (default: "
+                             "datasets/benchmark_labelling/<video>[_<seconds>s])")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the scripted person's actions")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads of the detector and tracker (detect_and_track.py --threads; 0: the "
+                             "libraries' default, 1: fastest on a busy machine); the tracks are the same")
+    parser.add_argument("--out", type=Path, default=Path("output/benchmark_labelling/results.json"),
+                        help="JSON results file")
+    args = parser.parse_args(argv)
+    if args.seconds is not None and args.seconds <= 0:
+        parser.error("--seconds must be > 0")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    results = measure_labelling(args.video, args.data_dir or default_data_dir(args.video, args.seconds),
+                                args.seconds, args.seed, args.threads)
+    write_results(results, args.out)
+    print(format_table(results))
+    print(f"Results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
