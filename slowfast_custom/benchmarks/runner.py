@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
@@ -54,6 +54,24 @@ def cfg_file_of(cuda: bool) -> Path:
     return R101_CFG if cuda else TINY_CFG
 
 
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What (b) compares: a config file, modes (name -> ``KEY, value`` overrides, the first the baseline), a note."""
+
+    cfg_file: Path
+    modes: Dict[str, Sequence[object]]
+    note: str
+
+
+def training_plan(cuda: bool) -> TrainingPlan:
+    if cuda:
+        return TrainingPlan(R101_CFG, {"fp32": FP32, "fast path (defaults)": DEFAULTS,
+                                       "autocast, contiguous": AUTOCAST_ONLY}, "R101 32x2 recipe on CUDA")
+    return TrainingPlan(TINY_CFG, {"fp32 (= defaults on CPU)": FP32, "bf16 + channels-last (forced)": FORCED_FAST},
+                        "no CUDA device: the R101 32x2 target (fp32 vs bf16 + channels-last at batch 16 on a GPU) "
+                        "is not measured; this is the tiny CPU config, where the defaults resolve to fp32")
+
+
 def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: List[str]) -> Dict[str, object]:
     cuda = torch.cuda.is_available()
     results: Dict[str, object] = {**run_header(), "settings": asdict(settings)}
@@ -70,21 +88,12 @@ def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: Lis
             results["loading"]["gpu_decode"] = "not measured: no CUDA device on this machine"
 
     if "training" in parts:
-        if cuda:
-            logger.info("(b) training: R101 32x2, batch %d, fp32 vs fast path", settings.train_batch)
-            cfg = bench_config(R101_CFG, data_dir, work_dir / "training", "TRAIN.BATCH_SIZE", settings.train_batch,
-                               "DATA_LOADER.NUM_WORKERS", workers)
-            modes = {"fp32": FP32, "fast path (defaults)": DEFAULTS, "autocast, contiguous": AUTOCAST_ONLY}
-            note = "R101 32x2 recipe on CUDA"
-        else:
-            logger.info("(b) training: no CUDA, measuring the tiny config on the CPU instead")
-            cfg = bench_config(TINY_CFG, data_dir, work_dir / "training", "TRAIN.BATCH_SIZE", settings.train_batch,
-                               "DATA_LOADER.NUM_WORKERS", workers)
-            modes = {"fp32 (= defaults on CPU)": FP32, "bf16 + channels-last (forced)": FORCED_FAST}
-            note = ("no CUDA device: the R101 32x2 target (fp32 vs bf16 + channels-last at batch 16 on a GPU) is "
-                    "not measured; this is the tiny CPU config, where the defaults resolve to fp32")
-        results["training"] = {"config": Path(cfg_file_of(cuda)).name, "note": note,
-                               **measure_training(cfg, modes, settings.train_steps, settings.train_warmup,
+        plan = training_plan(cuda)
+        logger.info("(b) training: %s, batch %d: %s", plan.cfg_file.name, settings.train_batch, ", ".join(plan.modes))
+        cfg = bench_config(plan.cfg_file, data_dir, work_dir / "training", "TRAIN.BATCH_SIZE", settings.train_batch,
+                           "DATA_LOADER.NUM_WORKERS", workers)
+        results["training"] = {"config": plan.cfg_file.name, "note": plan.note,
+                               **measure_training(cfg, plan.modes, settings.train_steps, settings.train_warmup,
                                                   settings.train_repeats)}
 
     if "demo" in parts:

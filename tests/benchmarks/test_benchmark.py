@@ -34,3 +34,23 @@ def test_quick_benchmark_runs_every_part_and_writes_json(tmp_path):
     table = result.stdout
     for row in ("(a) clips/s", "(b) train iters/s", "(c) demo frames/s", "host:"):
         assert row in table
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_on_cuda_training_compares_the_r101_recipe_in_fp32_with_the_defaults(monkeypatch, tmp_path, bf16):
+    # What (b) runs on a GPU, checked here without one: the recipe the target names, and modes that resolve on
+    # CUDA to fp32 (the baseline), the defaults (mixed precision + channels-last 3D) and mixed precision alone.
+    from slowfast_custom.benchmarks.configs import R101_CFG, bench_config, variant
+    from slowfast_custom.benchmarks.runner import training_plan
+    from slowfast_custom.engine.precision import StepPrecision
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    plan = training_plan(cuda=True)
+    assert plan.cfg_file == R101_CFG
+    cfg = bench_config(plan.cfg_file, tmp_path, tmp_path / "out", "TRAIN.BATCH_SIZE", 16)
+    assert (cfg.RESNET.DEPTH, cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.TRAIN.BATCH_SIZE) == (101, 32, 2, 16)
+    mixed = torch.bfloat16 if bf16 else torch.float16
+    resolved = [StepPrecision.from_cfg(variant(cfg, overrides), torch.device("cuda", 0))
+                for overrides in plan.modes.values()]
+    assert [(p.autocast_dtype, p.channels_last) for p in resolved] == [(None, False), (mixed, True), (mixed, False)]
+    assert [p.needs_grad_scaler for p in resolved] == [False, not bf16, not bf16]
