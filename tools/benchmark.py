@@ -45,9 +45,7 @@ def main(argv=None) -> int:
     settings = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
     work_dir = args.work_dir or args.out.parent / "work"
     results = run_benchmark(settings, args.data_dir, work_dir, args.only)
-    write_results(results, args.out)
-    print(format_table(results))
-    print(f"Results: {args.out}")
+    write_results(results, args.out, format_table(results))
     return 0
 
 

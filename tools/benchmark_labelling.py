@@ -44,9 +44,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     results = measure_labelling(args.video, args.data_dir or default_data_dir(args.video, args.seconds),
                                 args.seconds, args.seed, args.threads)
-    write_results(results, args.out)
-    print(format_table(results))
-    print(f"Results: {args.out}")
+    write_results(results, args.out, format_table(results))
     return 0
 
 

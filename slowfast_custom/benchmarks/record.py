@@ -59,5 +59,8 @@ def plain_table(rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: Dict, path: Path) -> None:
+def write_results(results: Dict, path: Path, table: str) -> None:
+    """Write ``results`` to ``path`` as JSON (atomically), then print ``table`` and where the results are."""
     atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+    print(table)
+    print(f"Results: {path}")
