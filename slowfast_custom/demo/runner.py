@@ -157,9 +157,7 @@ def _check_inputs(cfg) -> _Inputs:
     output_path = Path(_required(cfg, "OUTPUT_FILE", "the video to write, e.g. demo.mp4"))
     label_path = Path(_required(cfg, "LABEL_FILE_PATH", "the dataset's ava.json ({class name: index})"))
 
-    if not input_path.exists():
-        raise DataError(input_path, "input video not found", hint="Set DEMO.INPUT_VIDEO to an existing file")
-    info = probe(input_path, float(demo.FPS))
+    info = probe(input_path, float(demo.FPS), "input video", "Set DEMO.INPUT_VIDEO to an existing file")
     check_output_path(output_path)
     if output_path.resolve() == input_path.resolve():
         raise UserError(f"{output_path}: DEMO.OUTPUT_FILE is the input video; choose another name")

@@ -88,13 +88,17 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def open_video(path: Path):
-    """``path`` opened with PyAV, a container with at least one video stream; DataError naming the file if not."""
+def open_video(path: Path, name: str = "video", missing_hint: str = ""):
+    """``path`` opened with PyAV, a container with at least one video stream; DataError naming the file if not.
+
+    ``name`` is what the messages call the file, ``missing_hint`` what to do when it is absent or not a file
+    (e.g. which option names it).
+    """
     import av
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(path, "video is not a file" if path.exists() else "video not found")
+        raise DataError(path, f"{name} is not a file" if path.exists() else f"{name} not found", hint=missing_hint)
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as err:
@@ -112,15 +116,16 @@ def _rate(stream, fallback_fps: float) -> Fraction:
     return Fraction(fallback_fps).limit_denominator(1001)
 
 
-def probe(path: Path, fallback_fps: float = 30.0) -> VideoInfo:
+def probe(path: Path, fallback_fps: float = 30.0, name: str = "video", missing_hint: str = "") -> VideoInfo:
     """Size, exact frame rate, duration and codec of the first video stream; DataError naming the file if unreadable.
 
-    ``fallback_fps`` is used only when the container states no frame rate.
+    ``fallback_fps`` is used only when the container states no frame rate; ``name`` and ``missing_hint`` as
+    ``open_video`` takes them.
     """
     import av
 
     path = Path(path)
-    with open_video(path) as container:
+    with open_video(path, name, missing_hint) as container:
         stream = container.streams.video[0]
         duration = stream_duration(stream)
         if duration is None:

@@ -16,6 +16,7 @@ from slowfast_custom.annotate.scripted import (
     track_span_count,
     tracks_of,
 )
+from slowfast_custom.data.ava_formats import frame_relpath
 
 from annotate_helpers import FPS, SECONDS, make_dataset
 from annotate_page import browser  # noqa: F401  (a fixture)
@@ -42,7 +43,7 @@ def row(video, second, box, action, person):
 
 def frame_list(video):
     return "original_vido_id video_id frame_id path labels\n" + "".join(
-        f'{video} 0 {i} {video}/{video}_{i + 1:06d}.jpg ""\n' for i in range(SECONDS * FPS))
+        f'{video} 0 {i} {frame_relpath(video, i + 1)} ""\n' for i in range(SECONDS * FPS))
 
 
 def test_label_fix_merge_survive_a_killed_server_and_export(browser, server):
