@@ -4,21 +4,32 @@
 problem found (not only the first), each with its file, line and a hint:
 
 * frame lists: not space-separated, not 5 columns, non-integer or unsorted
-  frame ids, no header, a video in both the train and val lists;
+  frame ids, images out of time order (``cam1_000412.jpg`` listed before
+  ``cam1_000007.jpg``), images of the video's folder the list leaves out, no
+  header, a video in both the train and val lists;
 * frames: a labelled second whose keyframe is past the video's end, frame
   files missing from the clip window around a labelled second (warning when
   the window runs past the video's ends, where frames are repeated);
 * videos present in box files but not in the split's frame lists (error), or
   the other way round (warning);
-* box files: unparsable rows, boxes out of [0, 1] or inverted, predicted-box
-  files without a score column, action ids missing from the label map or
-  above MODEL.NUM_CLASSES, duplicate rows;
-* the label map and exclusion files themselves.
+* box files: unparsable rows, boxes out of [0, 1] (repairable when a hair
+  outside, by at most ``BOX_TOLERANCE``) or inverted, predicted-box files
+  without a score column, action ids above MODEL.NUM_CLASSES, duplicate rows;
+  ids missing from the (evaluation) label map but within MODEL.NUM_CLASSES are
+  trained and not evaluated, as AVA's 80 trained and 60 evaluated ids: one
+  information line with a count;
+* the label map and exclusion files themselves;
+* a configured file that is missing: files of that folder whose names differ
+  only by spaces, case, separators or the extension are named and checked in
+  its place.
 
-``fix_dataset`` rebuilds frame lists from ``frames/`` (sorted, space
-separated, 5 columns) and rewrites box CSVs comma-separated, sorted and
-without duplicate rows, each to ``<name>.fixed.csv`` next to the original,
-which is never modified.
+Each kind of problem is counted (``CheckReport.text`` ends with how many rows
+each kind affects).
+
+``fix_dataset`` rebuilds frame lists from ``frames/`` (sorted by image
+number, space separated, 5 columns) and rewrites box CSVs comma-separated,
+sorted, without duplicate rows and with hair-outside boxes clipped, each to
+``<name>.fixed.csv`` next to the original, which is never modified.
 """
 
 from __future__ import annotations
@@ -30,21 +41,26 @@ from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple
 
 from slowfast_custom.data.ava_formats import (
+    BOX_TOLERANCE,
     FRAME_LIST_HEADER,
+    REBUILD_HINT,
     BoxKind,
     BoxRow,
+    clip_to_frame,
     frame_list_from_dir,
+    frame_number,
+    out_of_time_order,
     parse_box_row,
     read_exclusions,
     read_label_map,
     write_frame_list,
 )
-from slowfast_custom.data.keyframes import clip_frame_indices, second_to_frame
+from slowfast_custom.data.keyframes import box_sources, clip_frame_indices, second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
 from slowfast_custom.video.frames import count_frames
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 MAX_PER_KIND = 20  # problems of one kind reported per file before summarising the rest
 FIX_SUFFIX = ".fixed.csv"
 FIX_HINT = "Run tools/check_dataset.py DIR --fix"
@@ -60,6 +76,8 @@ class Problem:
     hint: str = ""
     severity: Severity = "error"
     fix: str = ""  # the file --fix repairs for this problem (written to a new file)
+    kind: str = ""  # what kind of problem, for the counts per kind
+    rows: int = 1  # rows it stands for (an information line may count many)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -86,19 +104,24 @@ class CheckSpec:
     clip_frames: int = 32  # DATA.NUM_FRAMES
     clip_step: float = 2.0  # frames between sampled frames: SAMPLING_RATE * AVA.FPS / DATA.TARGET_FPS
     num_classes: Optional[int] = None  # MODEL.NUM_CLASSES
+    valid_seconds: Optional[Tuple[int, int]] = None  # AVA.VALID_SECONDS: rows outside are not trained on
 
 
 def check_spec_from_cfg(cfg) -> CheckSpec:
     """The files ``tools/run_net.py`` would read with ``cfg`` (after ``finalize_config``)."""
     ava = cfg.AVA
     ann, lists = Path(ava.ANNOTATION_DIR), Path(ava.FRAME_LIST_DIR)
+
+    def split_files(frame_lists, gt, predicted) -> SplitFiles:
+        sources = box_sources([ann / f for f in gt], [ann / f for f in predicted])
+        return SplitFiles([lists / f for f in frame_lists], [p for p, kind in sources if kind == "gt"],
+                          [p for p, kind in sources if kind == "predicted"])
+
     return CheckSpec(
         frame_dir=Path(ava.FRAME_DIR),
         splits={
-            "train": SplitFiles([lists / f for f in ava.TRAIN_LISTS], [ann / f for f in ava.TRAIN_GT_BOX_LISTS],
-                                [ann / f for f in ava.TRAIN_PREDICT_BOX_LISTS]),
-            "val": SplitFiles([lists / f for f in ava.TEST_LISTS], [ann / ava.GROUNDTRUTH_FILE],
-                              [ann / f for f in ava.TEST_PREDICT_BOX_LISTS]),
+            "train": split_files(ava.TRAIN_LISTS, ava.TRAIN_GT_BOX_LISTS, ava.TRAIN_PREDICT_BOX_LISTS),
+            "val": split_files(ava.TEST_LISTS, [ava.GROUNDTRUTH_FILE], ava.TEST_PREDICT_BOX_LISTS),
         },
         label_map=ann / ava.LABEL_MAP_FILE,
         exclusions=[ann / ava.EXCLUSION_FILE],
@@ -107,6 +130,7 @@ def check_spec_from_cfg(cfg) -> CheckSpec:
         clip_frames=int(cfg.DATA.NUM_FRAMES),
         clip_step=cfg.DATA.SAMPLING_RATE * float(ava.FPS) / cfg.DATA.TARGET_FPS,
         num_classes=int(ava.MAX_ACTION_ID or cfg.MODEL.NUM_CLASSES),
+        valid_seconds=tuple(ava.VALID_SECONDS) if ava.VALID_SECONDS else None,
     )
 
 
@@ -129,9 +153,10 @@ class CheckReport:
     def warnings(self) -> List[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
-    def add(self, path, line, message, hint="", severity: Severity = "error", fix: object = "", kind="") -> None:
+    def add(self, path, line, message, hint="", severity: Severity = "error", fix: object = "", kind="",
+            rows: int = 1) -> None:
         """Record a problem; beyond MAX_PER_KIND of one ``kind`` in one file, only count it."""
-        problem = Problem(str(path), line, message, hint, severity, str(fix))
+        problem = Problem(str(path), line, message, hint, severity, str(fix), kind, rows)
         same = self._counts.setdefault((str(path), kind or message), [])
         same.append(problem)
         if len(same) <= MAX_PER_KIND:
@@ -147,15 +172,32 @@ class CheckReport:
                 rest = same[MAX_PER_KIND:]
                 self.problems.append(Problem(path, rest[0].line, f"{len(rest)} more like the above, lines "
                                              f"{rest[0].line}-{rest[-1].line}", rest[0].hint, rest[0].severity,
-                                             rest[0].fix))
+                                             rest[0].fix, rest[0].kind))
         self.problems.sort(key=lambda p: (p.path, p.line or 0))
 
     def count(self, severity: Severity) -> int:
         """All problems of ``severity``, including those only counted."""
         return sum(1 for same in self._counts.values() for p in same if p.severity == severity)
 
+    def by_kind(self) -> List[Tuple[Severity, str, int, int, bool]]:
+        """``(severity, kind, rows, files, repairable by --fix)`` per kind of problem, most frequent first."""
+        kinds: Dict[Tuple[str, str], List[Problem]] = defaultdict(list)
+        for same in self._counts.values():
+            for p in same:
+                kinds[(p.severity, p.kind or "other")].append(p)
+        rows = [(sev, kind, sum(p.rows for p in ps), len({p.path for p in ps}), all(p.fix for p in ps))
+                for (sev, kind), ps in kinds.items()]
+        order = {"error": 0, "warning": 1, "info": 2}
+        return sorted(rows, key=lambda r: (order[r[0]], -r[2], r[1]))  # type: ignore[return-value]
+
     def text(self) -> str:
         lines = [str(p) for p in self.problems]
+        kinds = self.by_kind()
+        if kinds:
+            lines.append("by kind:")
+            for severity, kind, n, files, fixable in kinds:
+                lines.append(f"  {severity:7s} {n:7d} rows: {kind}" + (f" ({files} files)" if files > 1 else "")
+                             + (" [--fix repairs]" if fixable and severity != "info" else ""))
         lines.append(f"{self.count('error')} errors, {self.count('warning')} warnings")
         return "\n".join(lines)
 
@@ -172,6 +214,8 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
         report.add(path, None, "frame list not found", FIX_HINT + " to build it from frames/", fix=path)
         return videos
     last: Dict[str, Tuple[int, int]] = {}
+    last_image: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
+    shuffled: Set[str] = set()
     with open(path, "r", encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             text = line.rstrip("\n\r")
@@ -204,8 +248,68 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
                 report.add(path, line_no, f"frames of video {video} are not sorted (frame_id {index} after "
                            f"{last[video][0]} on line {last[video][1]})", FIX_HINT, fix=path, kind="sorted")
             last[video] = (index, line_no)
+            number = frame_number(frame_path)
+            if number is not None:
+                if video in last_image and number <= last_image[video][0] and video not in shuffled:
+                    shuffled.add(video)  # the first offending row; the rest of the video would repeat it
+                    report.add(path, line_no, out_of_time_order(video, index, frame_path, *last_image[video]),
+                               REBUILD_HINT, fix=path, kind="images out of time order")
+                last_image[video] = (number, line_no)
             videos.setdefault(video, []).append(FrameListEntry(frame_path, line_no))
     return videos
+
+
+def check_folder_covered(video: str, entries: List[FrameListEntry], frame_list: Path, frame_dir: Path,
+                         report: CheckReport) -> None:
+    """The list names every image of ``frames/<video>/``: one left out shifts every later frame in time."""
+    folder = frame_dir / video
+    if not folder.is_dir():
+        return
+    listed = {Path(e.path).name for e in entries}
+    left_out = sorted((n, p.name) for p in folder.iterdir()
+                      if (n := frame_number(p.name)) is not None and p.name not in listed)
+    if left_out:
+        report.add(frame_list, entries[0].line, f"video {video}: {len(left_out)} images of {folder} are not in the "
+                   f"list (first: {left_out[0][1]}), so later frames are shifted in time", REBUILD_HINT,
+                   fix=frame_list, kind="images left out of the frame list", rows=len(left_out))
+
+
+# ---------------------------------------------------------------------------
+# Configured files under other names
+# ---------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"[\s_\-.]+")
+_EXTENSION = re.compile(r"\.[A-Za-z]+$")
+
+
+def _name_key(name: str) -> str:
+    """A file name up to case, spaces, separators and an alphabetic extension (``AVA_VAL_V2.2.CSV`` ->
+    ``avavalv22``)."""
+    return _SEPARATORS.sub("", _EXTENSION.sub("", name.strip()).lower())
+
+
+def near_misses(path: Path) -> List[Path]:
+    """Files beside a missing ``path`` whose names differ from its name only by spaces, case, separators
+    or the extension (``ava_val_predicted_boxes .csv``, ``AVA_VAL_V2.2.CSV``)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return []
+    key = _name_key(path.name)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name != path.name and _name_key(p.name) == key)
+
+
+def resolve_configured(path: Path, what: str, report: CheckReport) -> Path:
+    """``path``, or when it is missing the file probably meant, reported as an error and checked in its place."""
+    if path.exists():
+        return path
+    candidates = near_misses(path)
+    if not candidates:
+        return path
+    names = ", ".join(repr(p.name) for p in candidates)
+    report.add(path, None, f"{what} not found; {names} in the same folder is probably meant and is checked in its "
+               f"place below", f"Rename it to {path.name!r}, or set the file name in the config",
+               kind="configured file under another name")
+    return candidates[0]
 
 
 # ---------------------------------------------------------------------------
@@ -223,6 +327,8 @@ def check_box_file(path: Path, kind: BoxKind, label_ids: Optional[Set[int]], num
         return rows
     seen: Dict[str, int] = {}
     no_score: List[int] = []
+    not_evaluated: Dict[int, int] = defaultdict(int)  # action id -> rows
+    first_not_evaluated: Optional[int] = None
     with open(path, "r", encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             text = line.strip()
@@ -244,15 +350,36 @@ def check_box_file(path: Path, kind: BoxKind, label_ids: Optional[Set[int]], num
             try:
                 row = parse_box_row(path, line_no, normalised, kind)
             except DataError as err:
-                report.add_error(err, ROW_HINTS[kind], kind="row")
-                continue
-            if row.action_id is not None and label_ids is not None and row.action_id not in label_ids:
-                report.add(path, line_no, f"action_id {row.action_id} is not in the label map",
-                           "Add it to the label map or remove the row", kind="label map")
-            elif row.action_id is not None and num_classes is not None and row.action_id > num_classes:
-                report.add(path, line_no, f"action_id {row.action_id} is larger than MODEL.NUM_CLASSES "
-                           f"{num_classes}", "Set MODEL.NUM_CLASSES to the largest action id", kind="num classes")
+                clipped = clip_to_frame(normalised)
+                if clipped is None:
+                    report.add_error(err, ROW_HINTS[kind], kind="row")
+                    continue
+                report.add(path, line_no, f"{err.message} by at most {BOX_TOLERANCE:g}",
+                           f"{FIX_HINT} to clip it to the frame in the repaired copy", fix=path,
+                           kind=f"box a hair outside the frame (within {BOX_TOLERANCE:g})")
+                try:
+                    row = parse_box_row(path, line_no, clipped, kind)
+                except DataError as err:
+                    report.add_error(err, ROW_HINTS[kind], kind="row")
+                    continue
+            bound = num_classes if num_classes is not None else max(label_ids or {0})
+            if row.action_id is not None and row.action_id > bound:
+                what = (f"larger than MODEL.NUM_CLASSES {num_classes}" if num_classes is not None
+                        else "not in the label map")
+                report.add(path, line_no, f"action_id {row.action_id} is {what}",
+                           "Set MODEL.NUM_CLASSES to the largest action id, or remove the row", kind="action id")
+            elif row.action_id is not None and label_ids is not None and row.action_id not in label_ids:
+                not_evaluated[row.action_id] += 1
+                first_not_evaluated = first_not_evaluated or line_no
             rows.append(row)
+    if not_evaluated:
+        ids = sorted(not_evaluated)
+        shown = ", ".join(map(str, ids[:12])) + (", ..." if len(ids) > 12 else "")
+        n = sum(not_evaluated.values())
+        report.add(path, first_not_evaluated, f"{n} rows with {len(ids)} action ids not in the label map "
+                   f"(ids {shown}): trained (MODEL.NUM_CLASSES {num_classes}), not evaluated",
+                   "As AVA trains 80 ids and evaluates the 60 of its evaluation label map", severity="info",
+                   kind="action ids trained, not evaluated", rows=n)
     if no_score:
         report.add(path, no_score[0], f"predicted-box file without a score column ({len(no_score)} rows of 7 "
                    "columns)", "Predicted boxes need the detector score as the 8th column "
@@ -272,8 +399,17 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
     n = len(entries)
     half = spec.clip_frames * spec.clip_step / 2.0
     first_row = {}
+    outside = []
     for path, row in rows:
+        if spec.valid_seconds and not spec.valid_seconds[0] <= row.second <= spec.valid_seconds[1]:
+            outside.append((path, row))
+            continue
         first_row.setdefault(row.second, (path, row))
+    if outside:
+        path, row = outside[0]
+        report.add(path, row.line, f"video {video}: {len(outside)} rows outside AVA.VALID_SECONDS "
+                   f"{spec.valid_seconds[0]}-{spec.valid_seconds[1]} are not used", severity="info",
+                   kind="rows outside AVA.VALID_SECONDS", rows=len(outside))
     clamped = 0
     for second, (path, row) in sorted(first_row.items()):
         center = second_to_frame(second, spec.fps, spec.start_sec)
@@ -304,16 +440,17 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     """Every problem of the dataset ``spec`` describes (see the module doc)."""
     report = CheckReport()
     label_ids: Optional[Set[int]] = None
+    label_map = resolve_configured(spec.label_map, "label map", report)
     try:
-        label_ids = {e.id for e in read_label_map(spec.label_map)}
+        label_ids = {e.id for e in read_label_map(label_map)}
         if spec.num_classes is not None and max(label_ids) > spec.num_classes:
-            report.add(spec.label_map, None, f"label map ids go up to {max(label_ids)}, MODEL.NUM_CLASSES is "
+            report.add(label_map, None, f"label map ids go up to {max(label_ids)}, MODEL.NUM_CLASSES is "
                        f"{spec.num_classes}", f"Train with MODEL.NUM_CLASSES {max(label_ids)}")
     except DataError as err:
         report.add_error(err, 'Label maps hold blocks like item { name: "walk" id: 1 }')
     for path in spec.exclusions:
         try:
-            read_exclusions(path)
+            read_exclusions(resolve_configured(path, "exclusion file", report))
         except DataError as err:
             report.add_error(err, "Exclusion rows are video_id,second; an empty file excludes nothing")
     if not spec.frame_dir.is_dir():
@@ -323,6 +460,7 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     for split, files in spec.splits.items():
         videos: Dict[str, Tuple[List[FrameListEntry], Path]] = {}
         for path in files.frame_lists:
+            path = resolve_configured(path, "frame list", report)
             listed = check_frame_list(path, report)
             for video, entries in listed.items():
                 if video in split_of_video and split_of_video[video][0] != split:
@@ -331,9 +469,11 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
                                f"list {other[1]}", "A video belongs to one split; remove it from one list")
                 split_of_video.setdefault(video, (split, path))
                 videos[video] = (entries, path)
+                check_folder_covered(video, entries, path, spec.frame_dir, report)
         boxed: Dict[str, List[Tuple[Path, BoxRow]]] = defaultdict(list)
         for kind, paths in (("gt", files.gt_boxes), ("predicted", files.predicted_boxes)):
             for path in paths:
+                path = resolve_configured(path, "box file", report)
                 for row in check_box_file(path, kind, label_ids, spec.num_classes, report):  # type: ignore[arg-type]
                     boxed[row.video_id].append((path, row))
         for video in sorted(set(boxed) - set(videos)):
@@ -398,8 +538,8 @@ def fix_dataset(spec: CheckSpec, report: CheckReport) -> List[Tuple[Path, Path]]
     to_fix = {Path(p.fix) for p in report.problems if p.fix}
     written: List[Tuple[Path, Path]] = []
     for files in spec.splits.values():
-        box_files = list(files.gt_boxes) + list(files.predicted_boxes)
-        for path in files.frame_lists:
+        box_files = [_as_checked(p) for p in list(files.gt_boxes) + list(files.predicted_boxes)]
+        for path in map(_as_checked, files.frame_lists):
             if path not in to_fix:
                 continue
             videos = _videos_named_in(path) if path.is_file() else []
@@ -420,15 +560,22 @@ def fix_dataset(spec: CheckSpec, report: CheckReport) -> List[Tuple[Path, Path]]
     return written
 
 
+def _as_checked(path: Path) -> Path:
+    """The file ``check_dataset`` checked for a configured ``path`` (the probable one when it is missing)."""
+    return path if path.exists() else next(iter(near_misses(path)), path)
+
+
 def _rewrite_box_file(path: Path, target: Path) -> None:
-    """Comma-separate, sort by (video, second) and drop exact duplicate rows; other content is kept as is."""
+    """Comma-separate, sort by (video, second), drop exact duplicate rows and clip boxes a hair outside the
+    frame; other content is kept as is."""
     rows: Dict[str, None] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         text = line.strip()
         if not text:
             continue
         cols = [c.strip() for c in text.split(",")] if "," in text else text.split()
-        rows.setdefault(",".join(cols), None)
+        text = ",".join(cols)
+        rows.setdefault(clip_to_frame(text) or text, None)
 
     def key(text: str):
         cols = text.split(",")

@@ -65,7 +65,7 @@ CASES = [
     (TRAIN_GT, lambda lines: [",".join(c[:2] + [c[4], c[3], c[2], c[5]] + c[6:]) if i == 0 else l
                               for i, (l, c) in enumerate((l, l.split(",")) for l in lines)], TRAIN_GT, 1,
      "empty or inverted"),
-    (TRAIN_GT, set_col(2, 6, "9"), TRAIN_GT, 2, "action_id 9 is not in the label map"),
+    (TRAIN_GT, set_col(2, 6, "9"), TRAIN_GT, 2, "action_id 9 is larger than MODEL.NUM_CLASSES 4"),
     (TRAIN_GT, lambda lines: lines + [lines[0]], TRAIN_GT, None, "duplicate of line 1"),
     (TRAIN_GT, set_col(1, 1, "0009"), TRAIN_GT, 1,
      "video synth_train_000 second 9 is frame 270, but train.csv lists 120"),
@@ -160,3 +160,76 @@ def test_fix_refuses_to_rebuild_a_list_over_a_gap(data, tiny_dataset):
     assert missing and missing[0].line == 50 and not missing[0].fix
     with pytest.raises(DataError, match="synth_train_000 are not numbered 1..N without gaps"):
         fix_dataset(spec, report)
+
+
+def test_frame_list_with_images_out_of_time_order_is_flagged_and_rebuilt(data):
+    """frame_id runs 0, 1, 2, ... but the images come from an unsorted directory listing."""
+    def shuffle(lines):
+        rows = [l.split(" ") for l in lines[1:121]]  # synth_train_000's 120 frames
+        paths = [r[3] for r in rows]
+        paths[1:] = sorted(paths[1:], key=lambda p: (hash(p) % 7, p))
+        return [lines[0]] + [" ".join(r[:3] + [p] + r[4:]) for r, p in zip(rows, paths)] + lines[121:]
+
+    edit(data / TRAIN_LIST, shuffle)
+    spec = spec_for(data)
+    report = check_dataset(spec)
+    shuffled = [p for p in report.errors if "the images are out of time order" in p.message]
+    assert len(shuffled) == 1 and shuffled[0].path == str(data / TRAIN_LIST), report.text()
+    assert "video synth_train_000" in shuffled[0].message and shuffled[0].fix
+    written = dict(fix_dataset(spec, report))
+    assert written[data / TRAIN_LIST] == fixed_path(data / TRAIN_LIST)
+    again = check_dataset(spec_for(data, "AVA.TRAIN_LISTS", "['train.fixed.csv']"))
+    assert again.errors == [], again.text()
+
+
+def test_frame_list_leaving_out_images_of_the_folder(data):
+    edit(data / TRAIN_LIST, lambda lines: [l for l in lines if "synth_train_000_000050.jpg" not in l])
+    report = check_dataset(spec_for(data))
+    left_out = [p for p in report.errors if "are not in the list" in p.message]
+    assert left_out and "video synth_train_000: 1 images" in left_out[0].message
+    assert "synth_train_000_000050.jpg" in left_out[0].message and left_out[0].fix
+
+
+@pytest.mark.parametrize("misnamed", ["ava_val_predicted_boxes .csv", "AVA_VAL_PREDICTED_BOXES.CSV",
+                                      "ava-val-predicted-boxes.txt"])
+def test_misnamed_file_is_named_and_checked_in_its_place(data, misnamed):
+    (data / VAL_PRED).rename(data / "annotations" / misnamed)
+    edit(data / "annotations" / misnamed, replace_line(2, lambda l: l.replace(",0.", ",1.5", 1)))
+    report = check_dataset(spec_for(data))
+    named = [p for p in report.errors if "probably meant" in p.message]
+    assert len(named) == 1 and named[0].path == str(data / VAL_PRED), report.text()
+    assert repr(misnamed) in named[0].message and "checked in its place" in named[0].message
+    # ...and the file was checked as if it had been configured:
+    assert any(p.path == str(data / "annotations" / misnamed) and p.line == 2 for p in report.errors)
+
+
+def test_boxes_a_hair_outside_are_clipped_by_fix(data):
+    edit(data / TRAIN_GT, lambda lines: set_col(3, 4, "1.2")(set_col(2, 2, "-0.003")(set_col(1, 4, "1.004")(lines))))
+    spec = spec_for(data)
+    report = check_dataset(spec)
+    hair = [p for p in report.errors if "by at most 0.01" in p.message]
+    assert [(p.line, p.message) for p in hair] == [(1, "x2=1.004 is outside [0, 1] by at most 0.01"),
+                                                   (2, "x1=-0.003 is outside [0, 1] by at most 0.01")]
+    assert all(p.fix == str(data / TRAIN_GT) for p in hair)
+    beyond = [p for p in report.errors if p.line == 3 and "x2=1.2" in p.message]
+    assert beyond and not beyond[0].fix  # beyond the tolerance: no mechanical repair
+    assert "  error         2 rows: box a hair outside the frame (within 0.01) [--fix repairs]" in report.text()
+    fix_dataset(spec, report)
+    rows = fixed_path(data / TRAIN_GT).read_text().splitlines()
+    original = (data / TRAIN_GT).read_text().splitlines()
+    assert original[0].replace(",1.004,", ",1.000,") in rows and original[1].replace(",-0.003,", ",0.000,") in rows
+    assert "1.004" in original[0]  # the original is never modified
+
+
+def test_ids_outside_the_evaluation_map_are_one_information_line(data):
+    """AVA trains 80 ids and evaluates 60: ids within MODEL.NUM_CLASSES but not in the label map are data."""
+    label_map = data / "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt"
+    label_map.write_text('item {\n  name: "stand"\n  id: 1\n}\nitem {\n  name: "walk"\n  id: 2\n}\n')
+    report = check_dataset(spec_for(data))
+    assert report.errors == [], report.text()
+    info = [p for p in report.problems if p.severity == "info" and "not in the label map" in p.message]
+    gt_rows = [l for l in (data / TRAIN_GT).read_text().splitlines() if l.split(",")[6] in ("3", "4")]
+    train_info = [p for p in info if p.path == str(data / TRAIN_GT)]
+    assert len(train_info) == 1 and train_info[0].message.startswith(f"{len(gt_rows)} rows with 2 action ids")
+    assert "(ids 3, 4): trained (MODEL.NUM_CLASSES 4), not evaluated" in train_info[0].message
+    assert report.text().endswith("0 errors, 0 warnings")

@@ -4,7 +4,15 @@
 truth, exclusions, both label maps, both detection files, optionally frame
 lists) for any number of videos and seconds; the full-size setting is close to
 AVA v2.2 (299 train and 64 val videos, seconds 902-1798, about a million box
-rows). Tests use it with a few videos and seconds. ``benchmark`` runs the
+rows). It reproduces the real files' quirks, from AVA's published formats and
+upstream's readers: 4-digit seconds; several rows per person (one per action)
+with person ids; all 80 action ids in the ground truth while the evaluation
+label map (``item { name id }``) lists 60 and the full one (``label { name
+label_id label_type }``) 80, with AVA's names; detection files whose boxes
+matched to a person repeat its actions and whose unmatched boxes have action
+``-1`` (``*_include_negative_v2.2.csv``) or an empty action (the val file);
+excluded timestamps; frame lists with upstream's header and ids starting with
+``-``. Tests use it with a few videos and seconds. ``benchmark`` runs the
 subset build on it and measures seconds, rows per second and the peak growth
 of the resident memory, sampled while it runs.
 """
@@ -32,6 +40,28 @@ EVAL_IDS = (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 20, 22, 24, 26, 
             41, 43, 45, 46, 47, 48, 49, 51, 52, 54, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70,
             72, 73, 74, 76, 77, 78, 79, 80)
 NUM_ACTIONS = 80
+# AVA v2.2's 80 actions (ava_action_list_v2.2.pbtxt): 1-14 person movement, 15-63 object manipulation,
+# 64-80 person interaction.
+ACTION_NAMES = (
+    "bend/bow (at the waist)", "crawl", "crouch/kneel", "dance", "fall down", "get up", "jump/leap", "lie/sleep",
+    "martial art", "run/jog", "sit", "stand", "swim", "walk", "answer phone", "brush teeth",
+    "carry/hold (an object)", "catch (an object)", "chop", "climb (e.g., a mountain)", "clink glass",
+    "close (e.g., a door, a box)", "cook", "cut", "dig", "dress/put on clothing", "drink",
+    "drive (e.g., a car, a truck)", "eat", "enter", "exit", "extract", "fishing", "hit (an object)",
+    "kick (an object)", "lift/pick up", "listen (e.g., to music)", "open (e.g., a window, a car door)", "paint",
+    "play board game", "play musical instrument", "play with pets", "point to (an object)", "press",
+    "pull (an object)", "push (an object)", "put down", "read", "ride (e.g., a bike, a car, a horse)", "row boat",
+    "sail boat", "shoot", "shovel", "smoke", "stir", "take a photo", "text on/look at a cellphone", "throw",
+    "touch (an object)", "turn (e.g., a screwdriver)", "watch (e.g., TV)", "work on a computer", "write",
+    "fight/hit (a person)", "give/serve (an object) to (a person)", "grab (a person)", "hand clap", "hand shake",
+    "hand wave", "hug (a person)", "kick (a person)", "kiss (a person)", "lift (a person)",
+    "listen to (a person)", "play with kids", "push (another person)", "sing to (e.g., self, a person, a group)",
+    "take (an object) from (a person)", "talk to (e.g., self, a person, a group)", "watch (a person)",
+)
+
+
+def label_type(action_id: int) -> str:
+    return "PERSON_MOVEMENT" if action_id <= 14 else "OBJECT_MANIPULATION" if action_id <= 63 else "PERSON_INTERACTION"
 _ID_CHARS = string.ascii_letters + string.digits + "-_"
 
 
@@ -68,7 +98,9 @@ def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[
             ("train", names.TRAIN_GT, names.TRAIN_DETECTIONS, names.TRAIN_EXCLUSIONS, names.TRAIN_FRAME_LIST),
             ("val", names.VAL_GT, names.VAL_DETECTIONS, names.VAL_EXCLUSIONS, names.VAL_FRAME_LIST)):
         with atomic_open(root / gt, "w") as gt_f, atomic_open(root / det, "w") as det_f:
-            rows[gt], rows[det] = _write_boxes(ids[split], spec, rng, gt_f, det_f)
+            # AVA's train detections mark unmatched boxes -1 (include_negative), its val detections leave them empty.
+            negative = "-1" if split == "train" else ""
+            rows[gt], rows[det] = _write_boxes(ids[split], spec, rng, gt_f, det_f, negative)
         with atomic_open(root / excl, "w") as f:
             rows[excl] = 0
             for video in ids[split][::7]:  # AVA excludes a few seconds of some videos
@@ -82,34 +114,40 @@ def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[
     return rows, ids
 
 
-def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, gt, det) -> Tuple[int, int]:
-    """One or two people per second, each with one or two actions; detections include negatives."""
+def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, gt, det,
+                 negative: str) -> Tuple[int, int]:
+    """One or two people per second, each with one or two of the 80 actions; detections include negatives."""
     n_gt = n_det = 0
     for video in videos:
         for second in range(spec.first_sec, spec.last_sec + 1):
             for person in range(1 + (rng.random() < 0.5)):
                 x1, y1 = rng.random() * 0.5, rng.random() * 0.5
                 box = f"{x1:.3f},{y1:.3f},{x1 + 0.2 + rng.random() * 0.29:.3f},{y1 + 0.3 + rng.random() * 0.19:.3f}"
-                for _ in range(1 + (rng.random() < 0.5)):
-                    gt.write(f"{video},{second:04d},{box},{rng.randint(1, NUM_ACTIONS)},{person}\n")
+                actions = rng.sample(range(1, NUM_ACTIONS + 1), 1 + (rng.random() < 0.5))
+                for action in actions:
+                    gt.write(f"{video},{second:04d},{box},{action},{person}\n")
                     n_gt += 1
-                # The first person is a confident, labelled detection; the second a negative ("" action).
+                # The first person is a confident detection matched to its ground truth (one row per action);
+                # the second an unmatched one (a negative), scored anywhere in [0.5, 1].
                 if person == 0:
-                    action, score = str(rng.choice(EVAL_IDS)), 0.8 + rng.random() / 5
+                    score = 0.8 + rng.random() / 5
+                    labels = [str(a) for a in actions]
                 else:
-                    action, score = "", 0.5 + rng.random() / 2
-                det.write(f"{video},{second:04d},{box},{action},{score:.6f}\n")
-                n_det += 1
+                    score = 0.5 + rng.random() / 2
+                    labels = [negative]
+                for label in labels:
+                    det.write(f"{video},{second:04d},{box},{label},{score:.6f}\n")
+                    n_det += 1
     return n_gt, n_det
 
 
 def _write_label_maps(root: Path, rows: Dict[str, int]) -> None:
     with atomic_open(root / names.FULL_LABEL_MAP, "w") as f:
-        for i in range(1, NUM_ACTIONS + 1):
-            f.write(f'label {{\n  name: "action {i}"\n  label_id: {i}\n  label_type: PERSON_MOVEMENT\n}}\n')
+        for i, name in enumerate(ACTION_NAMES, start=1):
+            f.write(f'label {{\n  name: "{name}"\n  label_id: {i}\n  label_type: {label_type(i)}\n}}\n')
     with atomic_open(root / names.LABEL_MAP, "w") as f:
         for i in EVAL_IDS:
-            f.write(f'item {{\n  name: "action {i}"\n  id: {i}\n}}\n')
+            f.write(f'item {{\n  name: "{ACTION_NAMES[i - 1]}"\n  id: {i}\n}}\n')
     rows[names.FULL_LABEL_MAP], rows[names.LABEL_MAP] = NUM_ACTIONS, len(EVAL_IDS)
 
 

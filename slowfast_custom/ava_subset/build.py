@@ -342,7 +342,9 @@ def subset_config(spec: SubsetSpec, out: Path, num_classes: int) -> Dict[str, An
             "TRAIN_LISTS": [Path(names.TRAIN_FRAME_LIST).name],
             "TEST_LISTS": [Path(names.VAL_FRAME_LIST).name],
             "TRAIN_GT_BOX_LISTS": [names.TRAIN_GT],
-            "TRAIN_PREDICT_BOX_LISTS": [names.TRAIN_DETECTIONS],
+            # Upstream's AVA recipe (configs/AVA/SLOWFAST_32x2_R101_50_50.yaml): ground truth plus the detections,
+            # whose -1 negatives are trained as background.
+            "TRAIN_PREDICT_BOX_LISTS": [names.TRAIN_GT, names.TRAIN_DETECTIONS],
             "TEST_PREDICT_BOX_LISTS": [names.VAL_DETECTIONS],
             "GROUNDTRUTH_FILE": names.VAL_GT,
             "EXCLUSION_FILE": names.VAL_EXCLUSIONS,

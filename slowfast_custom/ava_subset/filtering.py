@@ -1,10 +1,12 @@
 """Stream AVA files line by line, keeping the rows of chosen videos.
 
 A full AVA annotation set is about a million rows, almost all of them for
-videos the subset drops. Those rows are only checked for their column count
-(enough to report a malformed row as ``file:line``); the kept rows are parsed
-and validated in full by the readers in ``slowfast_custom.data.ava_formats``
-and written back as they were read, so the output keeps AVA's formatting.
+videos the subset drops. Those rows are only looked at for their video id
+(for "did you mean" hints): a row of a video the subset does not select is
+never a reason to fail. The kept rows are parsed and validated in full by the
+readers in ``slowfast_custom.data.ava_formats`` (AVA's conventions: ``-1`` or
+an empty action in predicted-box files is a person with no action) and
+written back as they were read, so the output keeps AVA's formatting.
 Memory grows with the kept rows and the number of distinct videos, never
 with the input's length.
 """
@@ -30,18 +32,17 @@ ParseRow = Callable[[Path, int, str], Any]
 
 @dataclass(frozen=True)
 class RowFormat:
-    """How to find a row's video and check its shape cheaply."""
+    """How to find a row's video, and how to validate a kept row."""
 
     sep: str
-    separators: Tuple[int, ...]  # allowed counts of ``sep`` in a row (columns - 1)
     parse: ParseRow  # full validation; raises DataError with the line
     header: Optional[str] = None  # first word of an optional header line
 
 
-GT_BOXES = RowFormat(",", (6, 7), lambda p, n, t: parse_box_row(p, n, t, "gt"))
-PREDICTED_BOXES = RowFormat(",", (7,), lambda p, n, t: parse_box_row(p, n, t, "predicted"))
-EXCLUSIONS = RowFormat(",", (1,), parse_exclusion_row)
-FRAME_LIST = RowFormat(" ", (4,), parse_frame_list_row, header=FRAME_LIST_HEADER.split()[0])
+GT_BOXES = RowFormat(",", lambda p, n, t: parse_box_row(p, n, t, "gt"))
+PREDICTED_BOXES = RowFormat(",", lambda p, n, t: parse_box_row(p, n, t, "predicted"))
+EXCLUSIONS = RowFormat(",", parse_exclusion_row)
+FRAME_LIST = RowFormat(" ", parse_frame_list_row, header=FRAME_LIST_HEADER.split()[0])
 
 
 def filter_rows(lines: Iterable[str], path: Path, fmt: RowFormat, keep: AbstractSet[str],
@@ -49,26 +50,23 @@ def filter_rows(lines: Iterable[str], path: Path, fmt: RowFormat, keep: Abstract
     """Call ``on_keep(parsed row, stripped text, line)`` for each row of a video in ``keep``.
 
     Returns every video id the file mentions (for "did you mean" hints).
-    Malformed rows of any video raise DataError with ``path`` and the line.
+    Malformed kept rows raise DataError with ``path`` and the line; rows of
+    other videos are not validated.
     """
     seen: Set[str] = set()
     last = None
-    sep, separators, parse = fmt.sep, fmt.separators, fmt.parse
+    sep, parse = fmt.sep, fmt.parse
     for line_no, line in enumerate(lines, start=1):
         cut = line.find(sep)
         video = line[:cut] if cut > 0 else ""
+        if sep == " " and video not in keep:  # tabs or repeated spaces
+            words = line.split(None, 1)
+            video = words[0] if words else ""
         if video in keep:
             text = line.strip()
             on_keep(parse(path, line_no, text), text, line_no)
-        elif line.count(sep) not in separators:
-            text = line.strip()
-            if not text or (line_no == 1 and fmt.header and text.split()[0] == fmt.header):
-                continue
-            parse(path, line_no, text)  # raises the precise error
-            if sep == " ":  # tabs or repeated spaces: parse accepted the row, so did split()
-                video = text.split()[0]
-            elif not video:
-                continue
+        elif not video:
+            continue
         if video != last:
             seen.add(video)
             last = video

@@ -18,9 +18,12 @@ integer (AVA writes it zero-padded: ``0902``); coordinates are normalised to
 several actions has one row per action.
 
 Box CSV, predicted (``ava_val_predicted_boxes.csv``,
-``ava_detection_*_boxes_and_labels.csv``): the same first six columns, an
-action id that may be empty (a person box with no action), and the
-detector's score in [0, 1] as the eighth column.
+``person_box_67091280_iou90/ava_detection_*_boxes_and_labels*.csv``): the
+same first six columns, an action id that may be empty or ``-1`` (a detected
+person matched to no annotated one: "no action", trained as background as
+upstream does), and the detector's score in [0, 1] as the eighth column.
+Ground-truth action ids may lie outside the evaluation label map (AVA trains
+80 ids and evaluates 60): such rows are trained, not evaluated.
 
 Label map (``*.pbtxt``): ``item { name: "..." id: N }`` blocks (the
 evaluation form) or ``label { name: "..." label_id: N label_type: T }``
@@ -49,6 +52,12 @@ Box = Tuple[float, float, float, float]
 BoxKind = Literal["gt", "predicted"]
 
 FRAME_LIST_HEADER = "original_vido_id video_id frame_id path labels"
+# A predicted box matched to no annotated person: AVA's ``*_include_negative`` files write -1, others leave the
+# action column empty. Upstream's ``ava_helper`` reads both as "no action" (trained as background).
+NO_ACTION = "-1"
+# Labelling tools write boxes that touch the frame's edge a hair outside it (x2=1.004); by at most this much
+# (a fraction of the frame) a coordinate is a repairable error that ``check_dataset --fix`` clips.
+BOX_TOLERANCE = 0.01
 FIX_HINT = "Run tools/check_dataset.py on the dataset folder for a full report"
 
 
@@ -84,6 +93,7 @@ def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
     path = _require_file(path, "frame list")
     videos: Dict[str, List[str]] = {}
     last_index: Dict[str, int] = {}
+    last_number: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
     with open(path, "r", encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             text = line.rstrip("\n\r")
@@ -108,8 +118,24 @@ def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
                 raise DataError(path, f"frames of video {video} are not sorted (frame_id {index} after "
                                 f"{last_index[video]})", line_no, "Sort it with tools/check_dataset.py DIR --fix")
             last_index[video] = index
+            number = frame_number(frame_path)
+            if number is not None:
+                if video in last_number and number <= last_number[video][0]:
+                    raise DataError(path, out_of_time_order(video, index, frame_path, *last_number[video]), line_no,
+                                    REBUILD_HINT)
+                last_number[video] = (number, line_no)
             videos.setdefault(video, []).append(frame_path)
     return videos
+
+
+REBUILD_HINT = "Rebuild the list from frames/ with tools/check_dataset.py DIR --fix"
+
+
+def out_of_time_order(video: str, frame_id: int, frame_path: str, previous_number: int, previous_line: int) -> str:
+    """The message for a frame-list row whose image comes before the previous row's in time."""
+    return (f"frame_id {frame_id} of video {video} is image {frame_path.rsplit('/', 1)[-1]}, which comes before "
+            f"image {previous_number} on line {previous_line}: the images are out of time order, so every clip "
+            "would be built from shuffled frames")
 
 
 def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> None:
@@ -124,6 +150,12 @@ def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> Non
 _FRAME_NUMBER = re.compile(r"_(\d+)\.(jpg|jpeg|png)$", re.IGNORECASE)
 
 
+def frame_number(frame_path: str) -> Optional[int]:
+    """The image number in a frame file name (``<video>_000412.jpg`` -> 412), None for other names."""
+    match = _FRAME_NUMBER.search(frame_path)
+    return int(match.group(1)) if match else None
+
+
 def frame_list_from_dir(frame_dir: PathLike, videos: Optional[Iterable[str]] = None) -> Dict[str, List[str]]:
     """Build ``{video: [relative frame path, ...]}`` from ``frames/<video>/<video>_%06d.jpg``."""
     frame_dir = Path(frame_dir)
@@ -136,9 +168,9 @@ def frame_list_from_dir(frame_dir: PathLike, videos: Optional[Iterable[str]] = N
                             hint="Extract its frames first (tools/extract_frames.py)")
         frames = []
         for p in folder.iterdir():
-            match = _FRAME_NUMBER.search(p.name)
-            if match:
-                frames.append((int(match.group(1)), f"{video}/{p.name}"))
+            number = frame_number(p.name)
+            if number is not None:
+                frames.append((number, f"{video}/{p.name}"))
         frames.sort()
         result[video] = [rel for _, rel in frames]
     return result
@@ -198,16 +230,21 @@ def parse_box_row(path: Path, line_no: int, text: str, kind: BoxKind) -> BoxRow:
     x1, y1, x2, y2 = (_parse_float(path, line_no, n, c) for n, c in zip(("x1", "y1", "x2", "y2"), cols[2:6]))
     for name, value in (("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2)):
         if not 0.0 <= value <= 1.0:
-            raise DataError(path, f"{name}={value} is outside [0, 1]", line_no,
-                            "Box coordinates are fractions of the frame width and height")
+            hint = "Box coordinates are fractions of the frame width and height"
+            if -BOX_TOLERANCE <= value <= 1.0 + BOX_TOLERANCE:
+                hint = (f"It is within {BOX_TOLERANCE:g} of the frame's edge: tools/check_dataset.py DIR --fix "
+                        "writes a copy with such boxes clipped")
+            raise DataError(path, f"{name}={value} is outside [0, 1]", line_no, hint)
     if x2 <= x1 or y2 <= y1:
         raise DataError(path, f"box ({x1}, {y1}, {x2}, {y2}) is empty or inverted: need x2 > x1 and y2 > y1",
                         line_no, "Columns are x1,y1,x2,y2 (left, top, right, bottom)")
     action_id: Optional[int] = None
-    if cols[6]:
+    if cols[6] and not (kind == "predicted" and cols[6] == NO_ACTION):
         action_id = _parse_int(path, line_no, "action_id", cols[6])
         if action_id < 1:
-            raise DataError(path, f"action_id {action_id} < 1 (AVA action ids start at 1)", line_no)
+            hint = ("-1 marks a detected person with no action, which only predicted-box files hold "
+                    "(AVA.TRAIN_PREDICT_BOX_LISTS)" if kind == "gt" and action_id == -1 else "")
+            raise DataError(path, f"action_id {action_id} < 1 (AVA action ids start at 1)", line_no, hint)
     elif kind == "gt":
         raise DataError(path, "empty action_id in a ground-truth file", line_no)
     person_id = score = None
@@ -215,7 +252,32 @@ def parse_box_row(path: Path, line_no: int, text: str, kind: BoxKind) -> BoxRow:
         person_id = _parse_int(path, line_no, "person_id", cols[7])
     if kind == "predicted":
         score = _parse_float(path, line_no, "score", cols[7])
+        if not 0.0 <= score <= 1.0:
+            raise DataError(path, f"score {cols[7]} is outside [0, 1]", line_no,
+                            "The 8th column of a predicted-box file is the detector's score; a ground-truth file "
+                            "(8th column: person id) belongs in AVA.TRAIN_GT_BOX_LISTS / AVA.GROUNDTRUTH_FILE")
     return BoxRow(video_id, second, (x1, y1, x2, y2), action_id, person_id, score, line_no)
+
+
+def clip_to_frame(text: str, tolerance: float = BOX_TOLERANCE) -> Optional[str]:
+    """The row with coordinates a hair outside [0, 1] (by at most ``tolerance``) clipped to it, in AVA's
+    3 decimals; None when no coordinate is outside or one is outside by more (no mechanical repair)."""
+    cols = [c.strip() for c in text.split(",")]
+    if len(cols) < 6:
+        return None
+    changed = False
+    for k in range(2, 6):
+        try:
+            value = float(cols[k])
+        except ValueError:
+            return None
+        if 0.0 <= value <= 1.0:
+            continue
+        if not -tolerance <= value <= 1.0 + tolerance:
+            return None
+        cols[k] = f"{min(max(value, 0.0), 1.0):.3f}"
+        changed = True
+    return ",".join(cols) if changed else None
 
 
 def iter_box_csv(path: PathLike, kind: BoxKind) -> Iterator[BoxRow]:

@@ -81,7 +81,7 @@ def load_keyframe_index(spec: KeyframeSpec) -> KeyframeIndex:
     skipped: Counter = Counter()
     per_video: Dict[str, Dict[int, Dict[Box, List[int]]]] = {}
     first_row: Dict[str, Tuple[Path, int]] = {}
-    sources = [(p, "gt") for p in spec.gt_box_files] + [(p, "predicted") for p in spec.predicted_box_files]
+    sources = box_sources(spec.gt_box_files, spec.predicted_box_files)
     for path, kind in sources:
         for row in iter_box_csv(path, kind):  # type: ignore[arg-type]
             if not _keep(row, spec, skipped):
@@ -126,6 +126,23 @@ def load_keyframe_index(spec: KeyframeSpec) -> KeyframeIndex:
     for why, n in sorted(skipped.items()):
         logger.info("Skipped %d box rows: %s", n, why)
     return index
+
+
+def box_sources(gt_files: Sequence[Path], predicted_files: Sequence[Path]) -> List[Tuple[Path, str]]:
+    """``[(file, "gt" | "predicted")]`` in reading order, a ground-truth file listed again as predicted read once.
+
+    Upstream's AVA recipe lists ``ava_train_v2.2.csv`` in both ``TRAIN_GT_BOX_LISTS`` and
+    ``TRAIN_PREDICT_BOX_LISTS``; upstream then reads its person-id column as a score and merges the rows into
+    the same boxes, which leaves the ground truth as it was. Reading it once as ground truth gives that result
+    without treating person ids as scores.
+    """
+    gt = list(dict.fromkeys(Path(p) for p in gt_files))
+    repeated = [p for p in predicted_files if Path(p) in gt]
+    if repeated:
+        logger.info("Read %s once, as ground truth (also listed among the predicted-box files)",
+                    ", ".join(str(p) for p in repeated))
+    return [(p, "gt") for p in gt] + [(Path(p), "predicted") for p in dict.fromkeys(predicted_files)
+                                      if Path(p) not in gt]
 
 
 def _keep(row: BoxRow, spec: KeyframeSpec, skipped: Counter) -> bool:

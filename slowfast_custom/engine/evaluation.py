@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
@@ -21,7 +22,10 @@ import numpy as np
 from slowfast.utils.ava_eval_helper import get_ava_eval_data, run_evaluation
 
 from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry
+from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
+
+logger = logging.getLogger(__name__)
 
 MAP_KEY = "PascalBoxes_Precision/mAP@0.5IOU"
 PER_CLASS_PREFIX = "PascalBoxes_PerformanceByCategory/AP@0.5IOU/"
@@ -55,6 +59,34 @@ def groundtruth_from_rows(rows: Iterable[BoxRow], class_ids: Set[int], second_st
         labels[key].append(row.action_id)
         scores[key].append(1.0)
     return boxes, labels, scores
+
+
+def check_label_map_coverage(rows: Sequence[BoxRow], label_map: Sequence[LabelMapEntry], groundtruth_file: Path,
+                             label_map_file: Path) -> Dict[int, int]:
+    """Ground-truth ids outside the label map: ``{action id: rows}``, trained and not evaluated (AVA trains 80
+    ids and evaluates 60). A label map that shares no id with the ground truth would make every AP undefined
+    (frame-mAP NaN): that is a DataError naming both files, raised before any training."""
+    class_ids = {e.id for e in label_map}
+    outside = Counter(r.action_id for r in rows if r.action_id not in class_ids)
+    used = sorted({r.action_id for r in rows})
+    if not rows:
+        raise DataError(groundtruth_file, "no ground-truth rows, so there is nothing to evaluate against",
+                        hint="Point AVA.GROUNDTRUTH_FILE at the validation split's boxes")
+    if sum(outside.values()) == len(rows):
+        shown = ", ".join(map(str, used[:12])) + (", ..." if len(used) > 12 else "")
+        raise DataError(label_map_file, f"none of the action ids of {groundtruth_file} ({shown}) is in this label "
+                        "map, so no class could be scored (frame-mAP NaN)",
+                        hint="Set AVA.LABEL_MAP_FILE to the label map of this dataset")
+    if outside:
+        ids = sorted(outside)
+        logger.info("%d ground-truth rows of %s have %d action ids not in %s (ids %s): trained, not evaluated",
+                    sum(outside.values()), groundtruth_file, len(ids), label_map_file.name,
+                    ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else ""))
+    unscored = [e.name for e in label_map if e.id not in used]
+    if unscored:
+        logger.info("%d classes of %s have no ground truth in %s, so no AP (left out of the mean): %s",
+                    len(unscored), label_map_file.name, groundtruth_file.name, ", ".join(unscored[:10]))
+    return dict(outside)
 
 
 def evaluate(

@@ -80,8 +80,10 @@ class Evaluator:
         self.excluded = read_exclusions(ann / cfg.AVA.EXCLUSION_FILE)
         stride = keyframe_spec_from_cfg(cfg, split).second_stride
         class_ids = {e.id for e in self.label_map}
-        self.groundtruth = evaluation.groundtruth_from_rows(
-            read_box_csv(ann / cfg.AVA.GROUNDTRUTH_FILE, "gt"), class_ids, stride)
+        rows = read_box_csv(ann / cfg.AVA.GROUNDTRUTH_FILE, "gt")
+        evaluation.check_label_map_coverage(rows, self.label_map, ann / cfg.AVA.GROUNDTRUTH_FILE,
+                                            ann / cfg.AVA.LABEL_MAP_FILE)
+        self.groundtruth = evaluation.groundtruth_from_rows(rows, class_ids, stride)
 
     @torch.no_grad()
     def run(self, model: torch.nn.Module, loader, tag: str) -> Optional[evaluation.EvalResult]:

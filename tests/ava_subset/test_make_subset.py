@@ -92,7 +92,7 @@ def test_layout_rows_and_frames(inputs, built):
     for name in (names.LABEL_MAP, names.FULL_LABEL_MAP):
         assert (ann / name).read_bytes() == (inputs.folder / name).read_bytes()
     classes = json.loads((ann / "ava.json").read_text())
-    assert len(classes) == 80 and classes["action 1"] == 0
+    assert len(classes) == 80 and classes["bend/bow (at the waist)"] == 0
 
     for split, video in (("train", TRAIN[0]), ("val", VAL[0])):
         lines = (out / "frame_lists" / f"{split}.csv").read_text().splitlines()
@@ -113,7 +113,7 @@ def test_written_config(built):
     cfg = load_config(argparse.Namespace(cfg_file=str(path), opts=["NUM_GPUS", "0"], shard_id=0, num_shards=1))
     assert cfg.AVA.FRAME_DIR == str(built.out / "frames") and cfg.DATA.PATH_TO_DATA_DIR == str(built.out)
     assert (cfg.AVA.START_SEC, list(cfg.AVA.VALID_SECONDS), cfg.AVA.FPS) == (0, [2, 5], 30)
-    assert cfg.AVA.TRAIN_PREDICT_BOX_LISTS == [names.TRAIN_DETECTIONS]
+    assert cfg.AVA.TRAIN_PREDICT_BOX_LISTS == [names.TRAIN_GT, names.TRAIN_DETECTIONS]  # upstream's recipe
     assert cfg.AVA.TEST_PREDICT_BOX_LISTS == [names.VAL_DETECTIONS]
     assert not cfg.AVA.FULL_TEST_ON_VAL and cfg.MODEL.NUM_CLASSES == 80 and cfg.RESNET.DEPTH == 101
 

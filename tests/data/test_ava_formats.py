@@ -74,6 +74,11 @@ def test_box_csv_round_trip_gt_and_predicted(tmp_path):
     ("v,1,0.1,0.2,0.3,0.4,0,1", "gt", "start at 1"),
     ("v,1,0.1,0.2,0.3,0.4,,1", "gt", "empty action_id"),
     ("v,1,0.1,0.2,0.3,nan,1,1", "gt", "not finite"),
+    ("v,1,0.1,0.2,0.3,0.4,-1,1", "gt", "only predicted-box files hold"),  # -1 is a negative, not ground truth
+    ("v,1,0.1,0.2,0.3,0.4,-2,0.9", "predicted", "action_id -2 < 1"),
+    ("v,1,0.1,0.2,0.3,0.4,,1.5", "predicted", "score 1.5 is outside \\[0, 1\\]"),
+    ("v,1,0.1,0.2,0.3,0.4,3,7", "predicted", "belongs in AVA.TRAIN_GT_BOX_LISTS"),  # a person id read as a score
+    ("v,1,0.1,0.2,1.004,0.4,1,1", "gt", "within 0.01 of the frame's edge: tools/check_dataset.py DIR --fix"),
 ])
 def test_box_csv_errors_name_file_and_line(tmp_path, row, kind, message):
     path = write(tmp_path / "boxes.csv", "v,1,0.1,0.2,0.3,0.4,1,1\n" + row + "\n")
@@ -141,3 +146,30 @@ def test_action_names_from_text(tmp_path):
     with pytest.raises(DataError, match="listed twice") as err:
         af.read_action_names(dup)
     assert err.value.line == 2
+
+
+def test_predicted_negatives_as_ava_writes_them(tmp_path):
+    """AVA's include_negative files write -1, its val detections an empty action: both are "no action"."""
+    path = write(tmp_path / "det.csv", "-5KQ66BBWC4,0902,0.003,0.125,0.119,0.837,-1,0.742486\r\n"
+                                       "-5KQ66BBWC4,0902,0.077,0.151,0.283,0.811,80,0.996\r\n"
+                                       "1j20qq1JyX4,0902,0.002,0.118,0.714,0.977,,0.935065\r\n")
+    rows = af.read_box_csv(path, "predicted")
+    assert [(r.video_id, r.second, r.action_id, r.score) for r in rows] == [
+        ("-5KQ66BBWC4", 902, None, 0.742486), ("-5KQ66BBWC4", 902, 80, 0.996), ("1j20qq1JyX4", 902, None, 0.935065)]
+
+
+def test_clip_to_frame_repairs_only_a_hair_outside():
+    assert af.clip_to_frame("v,0001,0.100,0.200,1.004,0.900,3,0") == "v,0001,0.100,0.200,1.000,0.900,3,0"
+    assert af.clip_to_frame("v,0001,-0.010,0.200,0.5,0.900,3,0") == "v,0001,0.000,0.200,0.5,0.900,3,0"
+    assert af.clip_to_frame("v,0001,0.1,0.2,1.02,0.9,3,0") is None  # beyond the tolerance: no repair
+    assert af.clip_to_frame("v,0001,0.1,0.2,0.5,0.9,3,0") is None  # nothing to repair
+
+
+def test_frame_list_with_images_out_of_time_order(tmp_path):
+    """frame_id in order, images shuffled (a list built from an unsorted directory listing)."""
+    path = write(tmp_path / "train.csv", af.FRAME_LIST_HEADER + "\n" + "".join(
+        f'cam1 0 {i} cam1/cam1_{n:06d}.jpg ""\n' for i, n in enumerate((412, 7, 398))))
+    with pytest.raises(DataError, match="frame_id 1 of video cam1 is image cam1_000007.jpg, which comes before "
+                                        "image 412 on line 2: the images are out of time order") as err:
+        af.read_frame_list(path)
+    assert err.value.line == 3 and "--fix" in err.value.hint

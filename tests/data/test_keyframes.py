@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from slowfast_custom.data import ava_formats as af
-from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index, second_to_frame
+from slowfast_custom.data.keyframes import (
+    KeyframeSpec,
+    box_sources,
+    clip_frame_indices,
+    load_keyframe_index,
+    second_to_frame,
+)
 from slowfast_custom.errors import DataError
 
 
@@ -104,3 +110,22 @@ def test_valid_seconds_and_validation_stride(tmp_path):
     assert [s for _, _, s, _ in only.keyframes] == [2, 3, 4, 5]
     strided = load_keyframe_index(KeyframeSpec(**{**spec.__dict__, "second_stride": 4}))
     assert [s for _, _, s, _ in strided.keyframes] == [4, 8]
+
+
+def test_upstream_recipe_lists_ground_truth_among_the_predicted_files(tmp_path):
+    """AVA's recipe: TRAIN_PREDICT_BOX_LISTS = [ava_train_v2.2.csv, ..._include_negative_v2.2.csv] beside
+    TRAIN_GT_BOX_LISTS = [ava_train_v2.2.csv]. The ground truth (person ids in column 8) is read once, as
+    ground truth; the detections' -1 rows are background boxes (no label), as upstream trains them."""
+    make_video_frames(tmp_path, "v", 90)
+    af.write_frame_list(tmp_path / "train.csv", af.frame_list_from_dir(tmp_path / "frames", ["v"]))
+    (tmp_path / "ava_train_v2.2.csv").write_text("v,0001,0.1,0.2,0.5,0.9,12,7\nv,0001,0.1,0.2,0.5,0.9,80,7\n")
+    (tmp_path / "det.csv").write_text("v,0001,0.105,0.2,0.5,0.9,12,0.97\nv,0001,0.6,0.1,0.9,0.8,-1,0.9\n"
+                                      "v,0001,0.0,0.1,0.2,0.8,,0.95\nv,0001,0.3,0.1,0.4,0.8,-1,0.3\n")
+    gt, det = tmp_path / "ava_train_v2.2.csv", tmp_path / "det.csv"
+    assert box_sources([gt], [gt, det]) == [(gt, "gt"), (det, "predicted")]
+    spec = KeyframeSpec(frame_dir=tmp_path / "frames", frame_lists=[tmp_path / "train.csv"], gt_box_files=[gt],
+                        predicted_box_files=[gt, det], score_thresh=0.8, max_action_id=80)
+    index = load_keyframe_index(spec)
+    boxes = {tuple(b): labels for b, labels in index.boxes_and_labels[0][0]}
+    assert boxes == {(0.1, 0.2, 0.5, 0.9): [12, 80], (0.105, 0.2, 0.5, 0.9): [12], (0.6, 0.1, 0.9, 0.8): [-1],
+                     (0.0, 0.1, 0.2, 0.8): [-1]}  # the -1 box scored 0.3 is below the threshold
