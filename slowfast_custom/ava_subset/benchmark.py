@@ -118,26 +118,31 @@ def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, g
                  negative: str) -> Tuple[int, int]:
     """One or two people per second, each with one or two of the 80 actions; detections include negatives."""
     n_gt = n_det = 0
+
+    def box_text(x1: float, y1: float, x2: float, y2: float) -> str:
+        return f"{x1:.3f},{y1:.3f},{x2:.3f},{y2:.3f}"
+
     for video in videos:
         for second in range(spec.first_sec, spec.last_sec + 1):
             for person in range(1 + (rng.random() < 0.5)):
                 x1, y1 = rng.random() * 0.5, rng.random() * 0.5
-                box = f"{x1:.3f},{y1:.3f},{x1 + 0.2 + rng.random() * 0.29:.3f},{y1 + 0.3 + rng.random() * 0.19:.3f}"
+                x2, y2 = x1 + 0.2 + rng.random() * 0.29, y1 + 0.3 + rng.random() * 0.19
                 actions = rng.sample(range(1, NUM_ACTIONS + 1), 1 + (rng.random() < 0.5))
                 for action in actions:
-                    gt.write(f"{video},{second:04d},{box},{action},{person}\n")
+                    gt.write(f"{video},{second:04d},{box_text(x1, y1, x2, y2)},{action},{person}\n")
                     n_gt += 1
-                # The first person is a confident detection matched to its ground truth (one row per action);
-                # the second an unmatched one (a negative), scored anywhere in [0.5, 1].
-                if person == 0:
-                    score = 0.8 + rng.random() / 5
-                    labels = [str(a) for a in actions]
-                else:
-                    score = 0.5 + rng.random() / 2
-                    labels = [negative]
-                for label in labels:
-                    det.write(f"{video},{second:04d},{box},{label},{score:.6f}\n")
+                # The detector's box of this person (IoU > 0.9 with it), one row per action it is matched to.
+                jitter = [rng.uniform(-0.004, 0.004) for _ in range(4)]
+                detected = box_text(*(min(max(v + j, 0.0), 1.0) for v, j in zip((x1, y1, x2, y2), jitter)))
+                score = 0.8 + rng.random() / 5
+                for action in actions:
+                    det.write(f"{video},{second:04d},{detected},{action},{score:.6f}\n")
                     n_det += 1
+            # A detection matched to no annotated person: a negative, scored anywhere in [0.5, 1].
+            x1, y1 = 0.5 + rng.random() * 0.3, rng.random() * 0.3
+            det.write(f"{video},{second:04d},{box_text(x1, y1, x1 + 0.19, y1 + 0.6)},{negative},"
+                      f"{0.5 + rng.random() / 2:.6f}\n")
+            n_det += 1
     return n_gt, n_det
 
 

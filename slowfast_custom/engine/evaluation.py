@@ -16,7 +16,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from slowfast.utils.ava_eval_helper import get_ava_eval_data, run_evaluation
@@ -47,11 +47,15 @@ def image_key(video: str, second: int) -> str:
     return "%s,%04d" % (video, int(second))
 
 
-def groundtruth_from_rows(rows: Iterable[BoxRow], class_ids: Set[int], second_stride: int = 1) -> EvalData:
-    """Upstream's ground-truth structure (boxes as y1,x1,y2,x2) from validated rows."""
+def groundtruth_from_rows(rows: Iterable[BoxRow], class_ids: Set[int], second_stride: int = 1,
+                          valid_seconds: Optional[Tuple[int, int]] = None) -> EvalData:
+    """Upstream's ground-truth structure (boxes as y1,x1,y2,x2) from validated rows: the label map's classes,
+    on the seconds the dataset evaluates (``AVA.VALID_SECONDS``, the validation stride)."""
     boxes, labels, scores = defaultdict(list), defaultdict(list), defaultdict(list)
     for row in rows:
         if row.action_id not in class_ids or row.second % second_stride:
+            continue
+        if valid_seconds and not valid_seconds[0] <= row.second <= valid_seconds[1]:
             continue
         key = image_key(row.video_id, row.second)
         x1, y1, x2, y2 = row.box

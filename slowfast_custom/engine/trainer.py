@@ -78,12 +78,12 @@ class Evaluator:
         ann = Path(cfg.AVA.ANNOTATION_DIR)
         self.label_map = read_label_map(ann / cfg.AVA.LABEL_MAP_FILE)
         self.excluded = read_exclusions(ann / cfg.AVA.EXCLUSION_FILE)
-        stride = keyframe_spec_from_cfg(cfg, split).second_stride
+        spec = keyframe_spec_from_cfg(cfg, split)
         class_ids = {e.id for e in self.label_map}
         rows = read_box_csv(ann / cfg.AVA.GROUNDTRUTH_FILE, "gt")
         evaluation.check_label_map_coverage(rows, self.label_map, ann / cfg.AVA.GROUNDTRUTH_FILE,
                                             ann / cfg.AVA.LABEL_MAP_FILE)
-        self.groundtruth = evaluation.groundtruth_from_rows(rows, class_ids, stride)
+        self.groundtruth = evaluation.groundtruth_from_rows(rows, class_ids, spec.second_stride, spec.valid_seconds)
 
     @torch.no_grad()
     def run(self, model: torch.nn.Module, loader, tag: str) -> Optional[evaluation.EvalResult]:

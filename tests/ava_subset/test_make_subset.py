@@ -184,8 +184,17 @@ def base_args(annotations: Path, out: Path):
     return ["--annotations", annotations, "--out", out, f"--train-ids={TRAIN[0]}", f"--val-ids={VAL[0]}", *WINDOW]
 
 
+def test_malformed_rows_of_videos_not_selected_are_no_reason_to_fail(ann_copy, tmp_path, capsys):
+    path = ann_copy / names.TRAIN_GT
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:3] + ["4ZpjKfu6Cl8,0003,0.1,0.2,0.3", "4ZpjKfu6Cl8,0003,0.5,0.2,0.3,0.9,-1,0"]
+                              + lines[3:]) + "\n")
+    assert make_subset(*base_args(ann_copy, tmp_path / "AVA")) == 0, capsys.readouterr().err
+    assert not any("4ZpjKfu6Cl8" in l for l in (tmp_path / "AVA" / "annotations" / names.TRAIN_GT).open())
+
+
 @pytest.mark.parametrize("row, message", [
-    ("4ZpjKfu6Cl8,0003,0.1,0.2,0.3", "ground-truth rows need 7 or 8 columns"),  # a video the subset drops
+    ("-5KQ66BBWC4,0003,0.1,0.2,0.3", "ground-truth rows need 7 or 8 columns"),
     ("-5KQ66BBWC4,0003,0.5,0.2,0.3,0.9,12,0", "box (0.5, 0.2, 0.3, 0.9) is empty or inverted"),
 ])
 def test_malformed_row_names_file_and_line(ann_copy, tmp_path, capsys, row, message):

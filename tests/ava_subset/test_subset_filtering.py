@@ -11,7 +11,7 @@ import pytest
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, write_fake_ava
-from slowfast_custom.ava_subset.filtering import GT_BOXES, filter_box_file, filter_exclusions, filter_frame_list
+from slowfast_custom.ava_subset.filtering import GT_BOXES, PREDICTED_BOXES, filter_box_file, filter_exclusions, filter_frame_list
 from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 
@@ -35,9 +35,16 @@ def test_box_filter_keeps_rows_as_written_and_counts():
     assert (len(stats.keyframes), len(stats.boxes), stats.actions) == (2, 2, {12: 2, 80: 1})
 
 
-def test_box_filter_checks_rows_of_dropped_videos_and_action_ids():
+def test_box_filter_checks_kept_rows_only_and_action_ids():
+    """Rows of videos the subset drops are never a reason to fail; kept rows are validated in full."""
+    out = io.StringIO()
+    _, seen = filter_box_file(lines("-a,0902,0.1,0.2,0.5,0.6,12,0\nb,0902,0.1\nc,09x2,,,\n"), Path("gt.csv"),
+                              GT_BOXES, {"-a"}, out)
+    assert out.getvalue() == "-a,0902,0.1,0.2,0.5,0.6,12,0\n" and seen == {"-a", "b", "c"}
     with pytest.raises(DataError, match=r"^gt\.csv:2: ground-truth rows need 7 or 8 columns"):
-        filter_box_file(lines("-a,0902,0.1,0.2,0.5,0.6,12,0\nb,0902,0.1\n"), Path("gt.csv"), GT_BOXES, {"-a"},
+        filter_box_file(lines("b,0902,0.1\n-a,0902,0.1\n"), Path("gt.csv"), GT_BOXES, {"-a"}, io.StringIO())
+    with pytest.raises(DataError, match=r"^det\.csv:1: score 1.5 is outside \[0, 1\]"):
+        filter_box_file(lines("-a,0902,0.1,0.2,0.5,0.6,-1,1.5\n"), Path("det.csv"), PREDICTED_BOXES, {"-a"},
                         io.StringIO())
     with pytest.raises(DataError, match=r"^gt\.csv:2: action_id 80 is not in the label map \(largest id 60\)"):
         filter_box_file(lines(GT), Path("gt.csv"), GT_BOXES, {"-a"}, io.StringIO(), max_action_id=60)
