@@ -206,7 +206,7 @@ def test_unreadable_via_files(tmp_path):
         via.read_via_regions(bad_json)
     via3 = tmp_path / "via3.json"
     via3.write_text(json.dumps({"project": {}, "config": {}, "attribute": {}, "file": {}, "view": {}, "metadata": {}}))
-    with pytest.raises(DataError, match="VIA 3 project, which is not supported"):
+    with pytest.raises(DataError, match="this is a VIA 3 project"):
         via.read_via_regions(via3)
     bad_csv = tmp_path / "b.csv"
     bad_csv.write_text("image,x,y\n")
