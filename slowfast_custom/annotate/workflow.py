@@ -54,7 +54,7 @@ def project_from_via(dataset: PathLike, via_file: PathLike, actions: Sequence[La
                      margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
     """A new project that continues a VIA project (or VIA's exported annotations): its boxes, ids and actions."""
     dataset = Path(dataset)
-    labelled, _, present = read_via_labelled_boxes(via_file, actions, dataset / "frames")
+    labelled, _, present = read_via_labelled_boxes(via_file, actions, dataset / "frames", fps=fps)
     boxes = [PersonBox(0, b.video_id, b.second, b.person_id, b.box, b.action_ids, "via") for b in labelled]
     return Project.create(dataset / PROJECT_NAME, fps, actions, video_keyframes(dataset, fps, margin_sec, present),
                           boxes)
