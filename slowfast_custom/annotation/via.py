@@ -122,11 +122,15 @@ def via_attributes(actions: Sequence[LabelMapEntry]) -> dict:
     }
 
 
+def pixel_rect(box: Sequence[float], width: int, height: int) -> Tuple[float, float, float, float]:
+    """``(x, y, width, height)`` in pixels, with VIA's 3 decimals, of a normalised ``x1, y1, x2, y2`` box."""
+    x1, y1, x2, y2 = box
+    return round(x1 * width, 3), round(y1 * height, 3), round((x2 - x1) * width, 3), round((y2 - y1) * height, 3)
+
+
 def via_region(box: Sequence[float], width: int, height: int, person_id: Optional[int]) -> dict:
     """A rectangle region for a normalised box on a ``width`` x ``height`` image; no action ticked."""
-    x1, y1, x2, y2 = box
-    shape = {"name": "rect", "x": round(x1 * width, 3), "y": round(y1 * height, 3),
-             "width": round((x2 - x1) * width, 3), "height": round((y2 - y1) * height, 3)}
+    shape = {"name": "rect", **dict(zip(("x", "y", "width", "height"), pixel_rect(box, width, height)))}
     return {"shape_attributes": shape,
             "region_attributes": {PERSON_ATTRIBUTE: "" if person_id is None else str(person_id), ACTION_ATTRIBUTE: {}}}
 

@@ -71,6 +71,7 @@ from slowfast_custom.annotation.via import (
     ExportSummary,
     ViaRegion,
     is_via3_project,
+    pixel_rect,
     place_keyframes,
     read_via_json,
 )
@@ -136,9 +137,7 @@ def build_via3_project(images: Sequence[Tuple[str, int, int, Sequence[BoxRow]]],
         files[fid] = {"fid": fid, "fname": name, "type": IMAGE_FILE, "loc": loc, "src": quote(name)}
         views[vid] = {"fid_list": [fid]}
         for row in boxes:
-            x1, y1, x2, y2 = row.box
-            xy = [RECTANGLE, round(x1 * width, 3), round(y1 * height, 3), round((x2 - x1) * width, 3),
-                  round((y2 - y1) * height, 3)]
+            xy = [RECTANGLE, *pixel_rect(row.box, width, height)]
             serial += 1
             metadata[_metadata_id(vid, serial)] = {
                 "vid": vid, "flg": 0, "z": [], "xy": xy,
