@@ -247,3 +247,15 @@ def test_cli_errors_are_one_line(frames, tmp_path):
         f"error: {path}: image class1_000021.jpg, metadata 1_Qm9yZWFs: option id '9' is not an option of attribute 2 "
         "(body; options 0, 1, 2, 3). Tick the action again in VIA, or add the option to the attribute"]
 
+
+
+def test_cli_exports_via3_next_to_via2(frames, tmp_path):
+    actions = tmp_path / "actions.txt"
+    actions.write_text("walk\nstand\n")
+    out = run_tool("export_via.py", "--data", frames.parent, "--actions", actions, "--format", "via3", "--no-tracks",
+                   "--fps", FPS, "--margin-sec", "1")
+    assert out.returncode == 0, out.stderr
+    project = json.loads((frames.parent / "via3" / "via3_project.json").read_text())
+    assert [f["fname"] for f in project["file"].values()][:2] == ["class1_000011.jpg", "class1_000021.jpg"]
+    assert project["attribute"]["1"]["options"] == {"0": "walk", "1": "stand"} and project["metadata"] == {}
+    assert not (frames.parent / "via").exists()  # VIA 2's folder is left alone
