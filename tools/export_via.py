@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.annotation.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.annotation.via import export_via
-from slowfast_custom.annotation.via3 import export_via3
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.labelling.via import export_via
+from slowfast_custom.labelling.via3 import export_via3
 from slowfast_custom.data.ava_formats import read_action_names, read_tracks_csv
 from slowfast_custom.errors import UserError, run_cli
 

@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.annotation.ava_writer import SplitSpec
-from slowfast_custom.annotation.keyframes import DEFAULT_FPS
-from slowfast_custom.annotation.via import import_via, via_file_actions
+from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS
+from slowfast_custom.labelling.via import import_via, via_file_actions
 from slowfast_custom.data.ava_formats import read_action_names, read_box_csv
 from slowfast_custom.errors import run_cli
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from slowfast_custom.annotate.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.annotation.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
-from slowfast_custom.annotation.prelabel import TRACKS
-from slowfast_custom.annotation.via import read_via_labelled_boxes
+from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
+from slowfast_custom.detection.prelabel import TRACKS
+from slowfast_custom.labelling.via import read_via_labelled_boxes
 from slowfast_custom.data.ava_formats import (
     LabelMapEntry,
     PathLike,

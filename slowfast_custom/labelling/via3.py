@@ -65,8 +65,8 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from slowfast_custom.annotation.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, parse_frame_image_name
-from slowfast_custom.annotation.via import (
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, parse_frame_image_name
+from slowfast_custom.labelling.via import (
     IMAGES,
     ExportSummary,
     ViaRegion,

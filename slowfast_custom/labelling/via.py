@@ -1,7 +1,7 @@
 """Round trip through the VGG Image Annotator (VIA 2.x, ``via.html``): keyframes out, labelled boxes in.
 
 VIA 3 projects (``via_image_annotator.html``) are read and written by
-``slowfast_custom.annotation.via3`` on top of this module: both end in
+``slowfast_custom.labelling.via3`` on top of this module: both end in
 ``ViaRegion`` and ``labelled_boxes_from_via``, and ``read_via_labelled_boxes``
 and ``import_via`` take either.
 
@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from slowfast_custom.annotation.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.annotation.keyframes import (
+from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.keyframes import (
     DEFAULT_FPS,
     DEFAULT_MARGIN_SEC,
     image_sizes_from_frames,
@@ -363,7 +363,7 @@ def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
     if isinstance(data, Mapping) and "_via_img_metadata" in data:
         return _regions_from_metadata(path, data["_via_img_metadata"])
     if is_via3_project(data):
-        raise DataError(path, "this is a VIA 3 project; read it with slowfast_custom.annotation.via3")
+        raise DataError(path, "this is a VIA 3 project; read it with slowfast_custom.labelling.via3")
     return _regions_from_metadata(path, data)
 
 
@@ -496,7 +496,7 @@ def _paths(via_files: ViaFiles) -> List[Path]:
 
 def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
     """The action list VIA 3 projects hold in their attributes (``via3.project_actions``); all must agree."""
-    from slowfast_custom.annotation import via3  # via3 builds on this module
+    from slowfast_custom.labelling import via3  # via3 builds on this module
 
     found: Optional[List[LabelMapEntry]] = None
     for path in _paths(via_files):
@@ -538,7 +538,7 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     VIA 2 files name images ``<video>__<second>.jpg``; VIA 3 projects
     ``<video>_<frame number>.jpg``, mapped to seconds at ``fps``.
     """
-    from slowfast_custom.annotation import via3  # via3 builds on this module
+    from slowfast_custom.labelling import via3  # via3 builds on this module
 
     frame_dir = Path(frame_dir)
     images: List[str] = []

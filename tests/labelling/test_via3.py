@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from slowfast_custom.annotation import via, via3
-from slowfast_custom.annotation.ava_writer import LABEL_MAP
-from slowfast_custom.annotation.keyframes import parse_frame_image_name
+from slowfast_custom.labelling import via, via3
+from slowfast_custom.labelling.ava_writer import LABEL_MAP
+from slowfast_custom.labelling.keyframes import parse_frame_image_name
 from slowfast_custom.data.ava_formats import LabelMapEntry, read_box_csv, read_label_map
 from slowfast_custom.errors import DataError, UserError
 
