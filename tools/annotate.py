@@ -13,9 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.annotate.server import serve
-from slowfast_custom.annotate.workflow import TRACKS_NAME, export_ava, open_project
-from slowfast_custom.annotation.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.labelling.app.server import serve
+from slowfast_custom.labelling.app.workflow import TRACKS_NAME, export_ava, open_project
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.errors import run_cli
 
 

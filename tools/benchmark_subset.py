@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, benchmark
+from slowfast_custom.benchmarks.subset import FakeAvaSpec, benchmark
 from slowfast_custom.errors import run_cli
 
 

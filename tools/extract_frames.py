@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.annotation.extract import collect_videos, extract_dataset_frames
+from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
 from slowfast_custom.errors import run_cli
 
 

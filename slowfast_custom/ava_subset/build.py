@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
-from slowfast_custom.annotation.extract import collect_videos
+from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.filtering import (
     GT_BOXES,

@@ -24,8 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
-from slowfast_custom.annotate.project import PROJECT_NAME, Project
-from slowfast_custom.annotate.scripted import (
+from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.benchmarks.browser import (
     REPO,
     AppServer,
     Labeller,
@@ -39,8 +39,8 @@ from slowfast_custom.annotate.scripted import (
     track_span_count,
     tracks_of,
 )
-from slowfast_custom.annotate.workflow import TRACKS_NAME
-from slowfast_custom.annotation.keyframes import DEFAULT_FPS
+from slowfast_custom.labelling.app.workflow import TRACKS_NAME
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS
 from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
 from slowfast_custom.errors import UserError
 

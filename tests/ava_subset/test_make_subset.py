@@ -18,7 +18,7 @@ import yaml
 from conftest import REPO, TINY_CFG, TINY_OVERRIDES, run_tool
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, write_fake_ava
+from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
 from slowfast_custom.ava_subset.ids import join_dash_ids
 from slowfast_custom.errors import run_cli
 from slowfast_custom.video.frames import render_test_pattern

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, write_fake_ava
-from slowfast_custom.ava_subset.filtering import GT_BOXES, PREDICTED_BOXES, filter_box_file, filter_exclusions, filter_frame_list
+from slowfast_custom.ava_subset.filtering import (
+    GT_BOXES,
+    PREDICTED_BOXES,
+    filter_box_file,
+    filter_exclusions,
+    filter_frame_list,
+)
+from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
 from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from slowfast_custom.annotation import ava_writer as aw
-from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
+from slowfast_custom.labelling import ava_writer as aw
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
 from slowfast_custom.config import get_cfg
 from slowfast_custom.data.ava_formats import (
     LabelMapEntry,

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from slowfast_custom.annotation.extract import collect_videos
+from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.data.ava_formats import read_frame_list
 from slowfast_custom.errors import DataError, UserError
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from slowfast_custom.annotate.project import PROJECT_NAME, Project
-from slowfast_custom.annotate.scripted import (
+from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.benchmarks.browser import (
     AppServer,
     Labeller,
     box_by_box_count,

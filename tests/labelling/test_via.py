@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from slowfast_custom.annotation import via
-from slowfast_custom.annotation.ava_writer import SplitSpec
-from slowfast_custom.annotation.keyframes import image_sizes_from_frames, parse_keyframe_image_name
+from slowfast_custom.labelling import via
+from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.keyframes import image_sizes_from_frames, parse_keyframe_image_name
 from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, read_box_csv
 from slowfast_custom.errors import DataError, UserError
 
@@ -206,7 +206,7 @@ def test_unreadable_via_files(tmp_path):
         via.read_via_regions(bad_json)
     via3 = tmp_path / "via3.json"
     via3.write_text(json.dumps({"project": {}, "config": {}, "attribute": {}, "file": {}, "view": {}, "metadata": {}}))
-    with pytest.raises(DataError, match="VIA 3 project, which is not supported"):
+    with pytest.raises(DataError, match="this is a VIA 3 project"):
         via.read_via_regions(via3)
     bad_csv = tmp_path / "b.csv"
     bad_csv.write_text("image,x,y\n")

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from slowfast_custom.annotate.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.annotation.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.annotation.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
-from slowfast_custom.annotation.prelabel import TRACKS
-from slowfast_custom.annotation.via import read_via_labelled_boxes
+from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
+from slowfast_custom.detection.prelabel import TRACKS
+from slowfast_custom.labelling.via import read_via_labelled_boxes
 from slowfast_custom.data.ava_formats import (
     LabelMapEntry,
     PathLike,
@@ -54,7 +54,7 @@ def project_from_via(dataset: PathLike, via_file: PathLike, actions: Sequence[La
                      margin_sec: int = DEFAULT_MARGIN_SEC) -> Project:
     """A new project that continues a VIA project (or VIA's exported annotations): its boxes, ids and actions."""
     dataset = Path(dataset)
-    labelled, _, present = read_via_labelled_boxes(via_file, actions, dataset / "frames")
+    labelled, _, present = read_via_labelled_boxes(via_file, actions, dataset / "frames", fps=fps)
     boxes = [PersonBox(0, b.video_id, b.second, b.person_id, b.box, b.action_ids, "via") for b in labelled]
     return Project.create(dataset / PROJECT_NAME, fps, actions, video_keyframes(dataset, fps, margin_sec, present),
                           boxes)

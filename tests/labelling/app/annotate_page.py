@@ -1,8 +1,8 @@
-"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``slowfast_custom.annotate.scripted``."""
+"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``slowfast_custom.benchmarks.browser``."""
 
 import pytest
 
-from slowfast_custom.annotate.scripted import launch_browser
+from slowfast_custom.benchmarks.browser import launch_browser
 
 from conftest import require_browser
 

@@ -1,5 +1,10 @@
 """Round trip through the VGG Image Annotator (VIA 2.x, ``via.html``): keyframes out, labelled boxes in.
 
+VIA 3 projects (``via_image_annotator.html``) are read and written by
+``slowfast_custom.labelling.via3`` on top of this module: both end in
+``ViaRegion`` and ``labelled_boxes_from_via``, and ``read_via_labelled_boxes``
+and ``import_via`` take either.
+
 Export (``export_via``) writes ``<out>/images/<video>__<second>.jpg``, one
 image per keyframe, and ``<out>/via_project.json``, a VIA 2 project
 (``Project > Load`` in via.html 2.0.x) with, per image, one rectangle per
@@ -34,10 +39,10 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from slowfast_custom.annotation.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.annotation.keyframes import (
+from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.keyframes import (
     DEFAULT_FPS,
     DEFAULT_MARGIN_SEC,
     image_sizes_from_frames,
@@ -117,11 +122,15 @@ def via_attributes(actions: Sequence[LabelMapEntry]) -> dict:
     }
 
 
+def pixel_rect(box: Sequence[float], width: int, height: int) -> Tuple[float, float, float, float]:
+    """``(x, y, width, height)`` in pixels, with VIA's 3 decimals, of a normalised ``x1, y1, x2, y2`` box."""
+    x1, y1, x2, y2 = box
+    return round(x1 * width, 3), round(y1 * height, 3), round((x2 - x1) * width, 3), round((y2 - y1) * height, 3)
+
+
 def via_region(box: Sequence[float], width: int, height: int, person_id: Optional[int]) -> dict:
     """A rectangle region for a normalised box on a ``width`` x ``height`` image; no action ticked."""
-    x1, y1, x2, y2 = box
-    shape = {"name": "rect", "x": round(x1 * width, 3), "y": round(y1 * height, 3),
-             "width": round((x2 - x1) * width, 3), "height": round((y2 - y1) * height, 3)}
+    shape = {"name": "rect", **dict(zip(("x", "y", "width", "height"), pixel_rect(box, width, height)))}
     return {"shape_attributes": shape,
             "region_attributes": {PERSON_ATTRIBUTE: "" if person_id is None else str(person_id), ACTION_ATTRIBUTE: {}}}
 
@@ -172,22 +181,29 @@ class ExportSummary:
     videos: int
 
 
-def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
-               *, videos: Optional[Sequence[str]] = None, fps: float = DEFAULT_FPS,
-               margin_sec: int = DEFAULT_MARGIN_SEC, image_path: Optional[str] = None,
-               project_name: str = "slowfast_custom", overwrite: bool = False) -> ExportSummary:
-    """Write the keyframe images and the VIA project for ``videos`` (default: every video in ``frame_dir``).
+@dataclass(frozen=True)
+class ExportedKeyframe:
+    """A keyframe image placed for labelling and the tracked boxes on it."""
+
+    video: str
+    second: int
+    image: str  # file name in the images folder
+    width: int
+    height: int
+    boxes: Tuple[BoxRow, ...]  # by person id
+
+
+def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: PathLike,
+                    image_name: Callable[[str, int, int], str], *, videos: Optional[Sequence[str]] = None,
+                    fps: float = DEFAULT_FPS, margin_sec: int = DEFAULT_MARGIN_SEC
+                    ) -> Tuple[List[ExportedKeyframe], List[str]]:
+    """Link each keyframe's frame into ``image_dir`` as ``image_name(video, second, frame index)``.
 
     Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
     second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
-    ``image_path`` is where VIA will find the images (default: the absolute
-    path of ``<out_dir>/images/``). A project that already holds labels is
-    replaced only with ``overwrite``.
+    Returns the keyframes in video and second order, and the videos.
     """
-    frame_dir, out_dir = Path(frame_dir), Path(out_dir)
-    path = out_dir / PROJECT_FILE
-    if path.is_file() and not overwrite and _has_labels(path):
-        raise UserError(f"{path} already holds ticked actions; import it first, or pass --overwrite / another --out")
+    frame_dir, image_dir = Path(frame_dir), Path(image_dir)
     by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
     for row in tracks:
         by_second[(row.video_id, row.second)].append(row)
@@ -200,9 +216,8 @@ def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[
         raise UserError(f"{frame_dir}: no videos to export; extract frames first (tools/extract_frames.py)")
     frames = frame_list_from_dir(frame_dir, videos)
     sizes = image_sizes_from_frames(frame_dir, videos)
-    image_dir = out_dir / IMAGES
     image_dir.mkdir(parents=True, exist_ok=True)
-    images: List[ViaImage] = []
+    keyframes: List[ExportedKeyframe] = []
     for video in videos:
         seconds = set(keyframe_seconds(len(frames[video]), fps, margin_sec))
         seconds |= {s for v, s in by_second if v == video}
@@ -212,11 +227,32 @@ def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[
             if index >= len(frames[video]):
                 raise DataError(frame_dir / video, f"second {second} (frame {index + 1}) of video {video} has a "
                                 f"tracked box but no frame", hint="Extract all frames, or check --fps")
-            name = keyframe_image_name(video, second)
+            name = image_name(video, second, index)
             _place_image(frame_dir / frames[video][index], image_dir / name)
-            rows = sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0)
-            regions = tuple(via_region(r.box, width, height, r.person_id) for r in rows)
-            images.append(ViaImage(name, (image_dir / name).stat().st_size, regions))
+            rows = tuple(sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0))
+            keyframes.append(ExportedKeyframe(video, second, name, width, height, rows))
+    return keyframes, list(videos)
+
+
+def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
+               *, videos: Optional[Sequence[str]] = None, fps: float = DEFAULT_FPS,
+               margin_sec: int = DEFAULT_MARGIN_SEC, image_path: Optional[str] = None,
+               project_name: str = "slowfast_custom", overwrite: bool = False) -> ExportSummary:
+    """Write the keyframe images and the VIA 2 project for ``videos`` (default: every video in ``frame_dir``).
+
+    Keyframes are chosen by ``place_keyframes``. ``image_path`` is where VIA
+    will find the images (default: the absolute path of ``<out_dir>/images/``).
+    A project that already holds labels is replaced only with ``overwrite``.
+    """
+    out_dir = Path(out_dir)
+    path = out_dir / PROJECT_FILE
+    if path.is_file() and not overwrite and _has_labels(path):
+        raise UserError(f"{path} already holds ticked actions; import it first, or pass --overwrite / another --out")
+    image_dir = out_dir / IMAGES
+    keyframes, videos = place_keyframes(frame_dir, tracks, image_dir, lambda v, s, i: keyframe_image_name(v, s),
+                                        videos=videos, fps=fps, margin_sec=margin_sec)
+    images = [ViaImage(k.image, (image_dir / k.image).stat().st_size,
+                       tuple(via_region(r.box, k.width, k.height, r.person_id) for r in k.boxes)) for k in keyframes]
     if image_path is None:
         image_path = str(image_dir.resolve()) + os.sep
     project = build_via_project(images, actions, project_name=project_name, image_path=image_path)
@@ -225,7 +261,7 @@ def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[
 
 
 def _has_labels(path: Path) -> bool:
-    """Whether a VIA file has any region with an action ticked (unreadable files count as labelled)."""
+    """Whether a VIA 2 file has any region with an action ticked (unreadable files count as labelled)."""
     try:
         return any(_selected_names(region) for region in read_via_regions(path)[1])
     except DataError:
@@ -245,10 +281,11 @@ class ViaRegion:
     attributes: Mapping
     file: str = ""  # the VIA file it was read from
     line: Optional[int] = None  # its line there (CSV files)
+    mid: str = ""  # VIA 3: the metadata id of the region
 
     @property
     def where(self) -> str:
-        return f"image {self.image}, region {self.index + 1}"
+        return f"image {self.image}, " + (f"metadata {self.mid}" if self.mid else f"region {self.index + 1}")
 
     def error(self, message: str, hint: str = "") -> DataError:
         """A DataError naming the VIA file (and line), the image and the region."""
@@ -299,23 +336,34 @@ def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]
     return images, regions
 
 
-def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
-    """``(image names, regions)`` from a VIA 2 project, its exported annotation JSON, or its annotation CSV."""
+def read_via_json(path: PathLike) -> object:
+    """The parsed JSON of a VIA file; DataError naming the file when it is missing or not JSON."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "VIA file not found")
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        return _regions_from_csv(path, text)
     try:
-        data = json.loads(text)
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as err:
         raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
+
+
+def is_via3_project(data: object) -> bool:
+    """Whether parsed JSON is a VIA 3 project (``project``, ``attribute``, ``file``, ``view``, ``metadata``)."""
+    return isinstance(data, Mapping) and {"project", "attribute", "file", "view", "metadata"} <= set(data)
+
+
+def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
+    """``(image names, regions)`` from a VIA 2 project, its exported annotation JSON, or its annotation CSV."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        if not path.is_file():
+            raise DataError(path, "VIA file not found")
+        return _regions_from_csv(path, path.read_text(encoding="utf-8-sig"))
+    data = read_via_json(path)
     if isinstance(data, Mapping) and "_via_img_metadata" in data:
         return _regions_from_metadata(path, data["_via_img_metadata"])
-    if isinstance(data, Mapping) and {"project", "metadata", "file"} <= set(data):
-        raise DataError(path, "this is a VIA 3 project, which is not supported",
-                        hint="Label in via.html 2.x with the project from tools/export_via.py")
+    if is_via3_project(data):
+        raise DataError(path, "this is a VIA 3 project; read it with slowfast_custom.labelling.via3")
     return _regions_from_metadata(path, data)
 
 
@@ -387,21 +435,27 @@ def _person_id(region: ViaRegion) -> Optional[int]:
 
 
 def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion], actions: Sequence[LabelMapEntry],
-                            image_sizes: Mapping[str, Tuple[int, int]]) -> Tuple[List[LabelledBox], ImportStats]:
+                            image_sizes: Mapping[str, Tuple[int, int]],
+                            image_keys: Optional[Mapping[str, Tuple[str, int]]] = None
+                            ) -> Tuple[List[LabelledBox], ImportStats]:
     """Regions -> ``LabelledBox`` (normalised, clipped, rounded to 3 decimals) and counts.
 
     ``image_sizes``: ``{video: (width, height)}`` of the keyframe images.
-    Boxes without a person id get new ids, per video from the largest id
-    used + 1, in keyframe and region order.
+    ``image_keys``: ``{image: (video, second)}``; default: parsed from VIA 2
+    export names (``parse_keyframe_image_name``). Boxes without a person id
+    get new ids, per video from the largest id used + 1, in keyframe and
+    region order.
     """
     names = {e.name: e.id for e in actions}
-    keys = {}
+    keys = dict(image_keys) if image_keys is not None else {}
     for image in images:
-        try:
-            keys[image] = parse_keyframe_image_name(image)
-        except ValueError:
-            raise DataError(image, "image name does not tell its video and second",
-                            hint="Keep the names tools/export_via.py gave the images (<video>__<second>.jpg)") from None
+        if image_keys is None:
+            try:
+                keys[image] = parse_keyframe_image_name(image)
+            except ValueError:
+                raise DataError(image, "image name does not tell its video and second",
+                                hint="Keep the names tools/export_via.py gave the images (<video>__<second>.jpg)"
+                                ) from None
         if keys[image][0] not in image_sizes:
             raise DataError(image, f"video {keys[image][0]} has no frames in the frames folder",
                             hint="Point --frames at the frames the project was exported from")
@@ -430,35 +484,89 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
     return boxes, stats
 
 
-def import_via(via_file: PathLike, dataset_dir: PathLike, actions: Sequence[LabelMapEntry], *,
+ViaFiles = Union[PathLike, Sequence[PathLike]]
+
+
+def _paths(via_files: ViaFiles) -> List[Path]:
+    paths = [Path(via_files)] if isinstance(via_files, (str, os.PathLike)) else [Path(p) for p in via_files]
+    if not paths:
+        raise UserError("no VIA file given")
+    return paths
+
+
+def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
+    """The action list VIA 3 projects hold in their attributes (``via3.project_actions``); all must agree."""
+    from slowfast_custom.labelling import via3  # via3 builds on this module
+
+    found: Optional[List[LabelMapEntry]] = None
+    for path in _paths(via_files):
+        data = read_via_json(path) if path.suffix.lower() != ".csv" else None
+        if not is_via3_project(data):
+            raise UserError(f"{path}: a VIA 2 file does not hold the action list; pass it with --actions "
+                            "(the list the project was exported with)")
+        actions = via3.project_actions(path, data)  # type: ignore[arg-type]
+        if found is not None and actions != found:
+            raise UserError(f"{path}: its action attributes differ from the first project's; give every project "
+                            "the same action attributes and options, or import them one dataset at a time")
+        found = actions
+    assert found is not None
+    return found
+
+
+def import_via(via_file: ViaFiles, dataset_dir: PathLike, actions: Optional[Sequence[LabelMapEntry]] = None, *,
                split: SplitSpec = SplitSpec(), frame_dir: Optional[PathLike] = None, fps: float = DEFAULT_FPS,
                val_predicted_boxes: Optional[Sequence[BoxRow]] = None) -> Tuple[DatasetSummary, ImportStats]:
-    """A labelled VIA file -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir``.
+    """Labelled VIA files (VIA 2 or 3, one or several) -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir``.
 
-    The boxes go through ``write_ava_dataset_annotations`` (see it for ``split``,
-    ``fps`` and ``val_predicted_boxes``); returns its summary and the import counts.
+    ``actions``: the action list; VIA 3 projects may leave it out (their
+    attributes hold it, ``via3.project_actions``). The boxes go through
+    ``write_ava_dataset_annotations`` (see it for ``split``, ``fps`` and
+    ``val_predicted_boxes``); returns its summary and the import counts.
     """
     frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
-    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir)
+    actions = list(actions) if actions is not None else via_file_actions(via_file)
+    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir, fps=fps)
     summary = write_ava_dataset_annotations(dataset_dir, boxes, actions, split=split, frame_dir=frame_dir, fps=fps,
                                             val_predicted_boxes=val_predicted_boxes)
     return summary, stats
 
 
-def read_via_labelled_boxes(via_file: PathLike, actions: Sequence[LabelMapEntry], frame_dir: PathLike
-                            ) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
-    """The labelled boxes of a VIA file, sized by the frames under ``frame_dir``; also the videos found there."""
+def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry], frame_dir: PathLike, *,
+                            fps: float = DEFAULT_FPS) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
+    """The labelled boxes of VIA files, sized by the frames under ``frame_dir``; also the videos found there.
+
+    VIA 2 files name images ``<video>__<second>.jpg``; VIA 3 projects
+    ``<video>_<frame number>.jpg``, mapped to seconds at ``fps``.
+    """
+    from slowfast_custom.labelling import via3  # via3 builds on this module
+
     frame_dir = Path(frame_dir)
-    images, regions = read_via_regions(via_file)
-    videos = sorted({parse_keyframe_image_name(i)[0] for i in images if _is_keyframe_name(i)})
+    images: List[str] = []
+    regions: List[ViaRegion] = []
+    keys: Dict[str, Tuple[str, int]] = {}
+    for path in _paths(via_file):
+        data = read_via_json(path) if path.suffix.lower() != ".csv" else None
+        if is_via3_project(data):
+            more_images, more_regions, more_keys = via3.read_via3_regions(path, data, actions, fps)  # type: ignore
+        else:
+            more_images, more_regions = read_via_regions(path)
+            more_keys = {}
+            for image in more_images:
+                try:
+                    more_keys[image] = parse_keyframe_image_name(image)
+                except ValueError:
+                    raise DataError(path, f"image {image}: its name does not tell its video and second",
+                                    hint="Keep the names tools/export_via.py gave the images (<video>__<second>.jpg)"
+                                    ) from None
+        for image in more_images:
+            if image in keys:
+                raise DataError(path, f"image {image} is also in another VIA file given",
+                                hint="Import each keyframe from one file only")
+        images += more_images
+        regions += more_regions
+        keys.update(more_keys)
+    videos = sorted({video for video, _ in keys.values()})
     present = [v for v in videos if (frame_dir / v).is_dir()]
-    boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present))
+    boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present),
+                                           keys)
     return boxes, stats, present
-
-
-def _is_keyframe_name(name: str) -> bool:
-    try:
-        parse_keyframe_image_name(name)
-    except ValueError:
-        return False
-    return True

@@ -24,6 +24,7 @@ DEFAULT_MARGIN_SEC = 2  # seconds left unlabelled at each end
 DEFAULT_TRACK_FPS = 5.0  # frames per second the tracker sees
 
 _IMAGE_NAME = re.compile(r"^(?P<video>.+)__(?P<second>\d{4,})\.jpg$")
+_FRAME_IMAGE_NAME = re.compile(r"^(?P<video>.+)_(?P<number>\d+)\.(jpg|jpeg|png)$", re.IGNORECASE)
 
 
 def keyframe_seconds(num_frames: int, fps: float = DEFAULT_FPS, margin_sec: int = DEFAULT_MARGIN_SEC) -> List[int]:
@@ -64,6 +65,24 @@ def parse_keyframe_image_name(name: str) -> Tuple[str, int]:
     if not match:
         raise ValueError(f"{name!r} is not a keyframe image name (<video>__<second>.jpg)")
     return match.group("video"), int(match.group("second"))
+
+
+def parse_frame_image_name(name: str, fps: float = DEFAULT_FPS) -> Tuple[str, int]:
+    """``(video, second)`` of a keyframe named as its frame, ``<video>_<frame number from 1>.jpg``.
+
+    The naming of ``frame_name`` and of the "Custom-ava-dataset" procedure's
+    VIA 3 images (frame ``second * fps + 1``). ValueError for other names and
+    for frames that are not the first frame of a second.
+    """
+    match = _FRAME_IMAGE_NAME.match(name.replace("\\", "/").rsplit("/", 1)[-1])
+    if not match:
+        raise ValueError(f"{name!r} is not a frame image name (<video>_<frame number>.jpg)")
+    index = int(match.group("number")) - 1
+    second = int(round(index / fps)) if index >= 0 else -1
+    if second < 0 or second_to_frame(second, fps, 0) != index:
+        raise ValueError(f"{name!r} is frame {index + 1}, not the first frame of a second at {fps:g} fps "
+                         f"(frames 1, {second_to_frame(1, fps, 0) + 1}, {second_to_frame(2, fps, 0) + 1}, ...)")
+    return match.group("video"), second
 
 
 def image_sizes_from_frames(frame_dir: PathLike, videos: Sequence[str]) -> Mapping[str, Tuple[int, int]]:

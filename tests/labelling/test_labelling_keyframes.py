@@ -2,7 +2,7 @@
 
 import pytest
 
-from slowfast_custom.annotation.keyframes import (
+from slowfast_custom.labelling.keyframes import (
     image_sizes_from_frames,
     keyframe_image_name,
     keyframe_seconds,

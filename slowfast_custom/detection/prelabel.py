@@ -23,7 +23,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 
-from slowfast_custom.annotation.keyframes import (
+from slowfast_custom.labelling.keyframes import (
     DEFAULT_FPS,
     DEFAULT_MARGIN_SEC,
     DEFAULT_TRACK_FPS,

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from slowfast_custom.annotate import project as project_module
-from slowfast_custom.annotate.project import PROJECT_NAME, ChangeError, Project
+from slowfast_custom.labelling.app import project as project_module
+from slowfast_custom.labelling.app.project import PROJECT_NAME, ChangeError, Project
 from slowfast_custom.errors import DataError
 
 from annotate_helpers import make_dataset

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from slowfast_custom.annotate.project import PROJECT_NAME, Project
-from slowfast_custom.annotate.workflow import TRACKS_NAME, export_ava, open_project
-from slowfast_custom.annotation.ava_writer import SplitSpec
-from slowfast_custom.annotation.via import PROJECT_FILE, export_via, import_via
+from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.labelling.app.workflow import TRACKS_NAME, export_ava, open_project
+from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.via import PROJECT_FILE, export_via, import_via
 from slowfast_custom.data.ava_formats import BoxRow, read_action_names, write_tracks_csv
 from slowfast_custom.errors import DataError, UserError
 

@@ -1,9 +1,9 @@
-"""slowfast_custom.ava_subset.benchmark on a tiny setting (the full-size run is tools/benchmark_subset.py)."""
+"""slowfast_custom.benchmarks.subset on a tiny setting (the full-size run is tools/benchmark_subset.py)."""
 
 from __future__ import annotations
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, benchmark, write_fake_ava
+from slowfast_custom.benchmarks.subset import FakeAvaSpec, benchmark, write_fake_ava
 
 TINY = FakeAvaSpec(train_videos=4, val_videos=2, first_sec=902, last_sec=911)
 

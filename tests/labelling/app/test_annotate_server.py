@@ -7,8 +7,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from slowfast_custom.annotate.project import PROJECT_NAME, Project
-from slowfast_custom.annotate.server import allowed_hosts, create_app
+from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.labelling.app.server import allowed_hosts, create_app
 
 from annotate_helpers import make_dataset
 
