@@ -138,8 +138,11 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.STARTING_SECOND = 900
     # Frame rate assumed for an input whose container states none (upstream: of an image folder).
     cfg.DEMO.FPS = 30
-    # "thres": show classes above their threshold; "top-k": the k best.
+    # "thres": show classes above their threshold; "top-k": the k best; "calibrated": each class above its own
+    # threshold from DEMO.THRESHOLDS_FILE (chosen on the validation split), the global one where it has none.
     cfg.DEMO.VIS_MODE = "thres"
+    # Per-class thresholds for VIS_MODE "calibrated"; empty: thresholds.json next to the demo's checkpoint.
+    cfg.DEMO.THRESHOLDS_FILE = ""
     # Thresholds for common and uncommon classes (upstream's AVA demo values).
     cfg.DEMO.COMMON_CLASS_THRES = 0.7
     cfg.DEMO.UNCOMMON_CLASS_THRES = 0.3
