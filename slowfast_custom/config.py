@@ -33,9 +33,10 @@ def add_custom_config(cfg: CfgNode) -> None:
     cfg.DATA.TARGET_FPS = 30
 
     cfg.TENSORBOARD = CfgNode()
-    # Write training curves (loss, lr, mAP) for TensorBoard (needs `pip install tensorboard`).
+    # Write TensorBoard event files of training: loss and lr per iteration, data-wait share, val frame-mAP and
+    # per-class AP per epoch (slowfast_custom/engine/curves.py).
     cfg.TENSORBOARD.ENABLE = False
-    # Folder for the event files, relative to OUTPUT_DIR; empty: OUTPUT_DIR/runs-<dataset>.
+    # Folder for the event files, relative to OUTPUT_DIR; empty: OUTPUT_DIR/runs-<TRAIN.DATASET>.
     cfg.TENSORBOARD.LOG_DIR = ""
     cfg.TENSORBOARD.MODEL_VIS = CfgNode()
     # Accepted for upstream's YAMLs; the plugin draws no model-internals visualisations.
