@@ -56,9 +56,12 @@ def _save(figure, path: Path) -> None:
 
 def plot_per_epoch(path: Path, epochs: Sequence[int], values: Sequence[float], ylabel: str, title: str) -> None:
     """A line plot of one number per epoch."""
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure()
     ax = figure.add_subplot()
     ax.plot(list(epochs), list(values), marker="o")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
