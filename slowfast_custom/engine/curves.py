@@ -9,12 +9,13 @@ it). Tags, upstream's where it has them:
   share of the epoch's training time spent waiting for the loader): every epoch;
 * ``Val/mAP`` (frame-mAP@0.5) and ``Val/AP/<class>``: every evaluated epoch.
 
-Every scalar's step is the number of iterations done, so the per-epoch curves
-line up with the per-iteration ones, and a resumed run purges what the
-interrupted one wrote after its last checkpoint. Whatever ``TENSORBOARD.ENABLE``
-says, the per-epoch numbers also go to ``train_curves.json`` (rewritten
-atomically each epoch, earlier epochs kept on resume), which the report
-(``report.py``) plots. Only rank 0 writes.
+Every scalar's step is the number of iterations done (after the iteration, at
+the end of the epoch), so the per-epoch curves line up with the per-iteration
+ones, and a resumed run purges what the interrupted one wrote after its last
+checkpoint. Whatever ``TENSORBOARD.ENABLE`` says, the per-epoch numbers also go
+to ``train_curves.json`` (rewritten atomically each epoch, before its
+checkpoint, so a resumed run finds every epoch it resumes after), which the
+report (``report.py``) plots. Only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ class TrainingCurves:
             except ImportError:
                 raise UserError("TENSORBOARD.ENABLE needs the tensorboard package: pip install tensorboard "
                                 "(or set TENSORBOARD.ENABLE False)") from None
-            # purge_step hides what an interrupted run logged past the checkpoint this run resumes from.
-            self.writer = SummaryWriter(str(tensorboard_dir(cfg)), purge_step=start_epoch * epoch_iters or None)
+            # purge_step hides what an interrupted run logged past the checkpoint this run resumes from
+            # (its first iteration is step start_epoch * epoch_iters + 1).
+            self.writer = SummaryWriter(str(tensorboard_dir(cfg)), purge_step=start_epoch * epoch_iters + 1
+                                        if start_epoch else None)
         self._reset()
 
     def _reset(self) -> None:
@@ -94,34 +97,41 @@ class TrainingCurves:
         self._losses.append(loss)
         self._lr = lr
         if self.writer is not None:
-            step = epoch * self.epoch_iters + it
+            step = epoch * self.epoch_iters + it + 1
             self.writer.add_scalar("Train/loss", loss, step)
             self.writer.add_scalar("Train/lr", lr, step)
 
-    def end_epoch(self, epoch: int, result=None) -> None:
-        """Record epoch ``epoch`` (0-based), with its validation ``EvalResult`` when it was evaluated."""
+    def end_epoch(self, epoch: int) -> None:
+        """Record the training of epoch ``epoch`` (0-based); call before its checkpoint is saved."""
         if not self.active:
             self._reset()
             return
-        step = (epoch + 1) * self.epoch_iters
-        record = {"epoch": epoch + 1, "step": step,
+        record = {"epoch": epoch + 1, "step": (epoch + 1) * self.epoch_iters,
                   "loss": sum(self._losses) / len(self._losses) if self._losses else None,
                   "lr": _finite(self._lr),
                   "data_wait_share": self._wait / self._train_time if self._train_time > 0 else None}
-        if result is not None:
-            record["val_frame_map"] = result.frame_map
-            record["val_per_class_ap"] = {name: _finite(ap) for name, ap in result.per_class_ap.items()}
-        self.records = [r for r in self.records if r["epoch"] != epoch + 1] + [record]
+        self._reset()
+        self._save(record, {"Train/epoch_loss": record["loss"], "Train/data_wait_share": record["data_wait_share"]})
+
+    def evaluation(self, epoch: int, result) -> None:
+        """Add the validation ``EvalResult`` of epoch ``epoch`` (0-based) to its record."""
+        if not self.active or result is None:
+            return
+        record = next(r for r in self.records if r["epoch"] == epoch + 1)
+        record["val_frame_map"] = result.frame_map
+        record["val_per_class_ap"] = {name: _finite(ap) for name, ap in result.per_class_ap.items()}
+        scalars = {"Val/mAP": result.frame_map}
+        scalars.update({f"Val/AP/{name}": ap for name, ap in record["val_per_class_ap"].items()})
+        self._save(record, scalars)
+
+    def _save(self, record: Dict, scalars: Dict[str, Optional[float]]) -> None:
+        self.records = [r for r in self.records if r["epoch"] != record["epoch"]] + [record]
         atomic_write_text(self.output_dir / CURVES_NAME, json.dumps({"epochs": self.records}, indent=1) + "\n")
         if self.writer is not None:
-            scalars = {"Train/epoch_loss": record["loss"], "Train/data_wait_share": record["data_wait_share"],
-                       "Val/mAP": record.get("val_frame_map")}
-            scalars.update({f"Val/AP/{name}": ap for name, ap in record.get("val_per_class_ap", {}).items()})
             for tag, value in scalars.items():
                 if value is not None:
-                    self.writer.add_scalar(tag, value, step)
+                    self.writer.add_scalar(tag, value, record["step"])
             self.writer.flush()
-        self._reset()
 
     def close(self) -> None:
         if self.writer is not None:

@@ -223,20 +223,20 @@ def train(cfg) -> Dict:
             if is_master:
                 progress.step(epoch, it, epoch_iters, loss, lr)
             curves.iteration(epoch, it, loss, lr)
+        curves.end_epoch(epoch)
 
         last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
         if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):
             extra = {"grad_scaler": scaler.state_dict()} if scaler is not None else None
             path = cu.save_checkpoint(cfg.OUTPUT_DIR, model, optimizer, epoch, cfg, extra)
             logger.info("Saved %s", path)
-        result = None
         if evaluator is not None and misc.is_eval_epoch(cfg, epoch):
             result = evaluator.run(model, val_loader, f"val_epoch_{epoch + 1:05d}")
             if result is not None:
                 logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
                             result.num_gt_frames)
                 history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map})
-        curves.end_epoch(epoch, result)
+                curves.evaluation(epoch, result)
         du.synchronize()
 
     digests = du.all_gather_unaligned(weights_digest(model))

@@ -142,11 +142,11 @@ def test_tensorboard_events_hold_the_runs_numbers(run):
     assert [r["epoch"] for r in epochs] == list(range(1, EPOCHS + 1))
     iters = epochs[0]["step"]
     losses = acc.Scalars("Train/loss")
-    assert [e.step for e in losses] == list(range(EPOCHS * iters))
+    assert [e.step for e in losses] == list(range(1, EPOCHS * iters + 1))  # steps: iterations done
     for record in epochs:
-        in_epoch = [e.value for e in losses if (record["epoch"] - 1) * iters <= e.step < record["epoch"] * iters]
+        in_epoch = [e.value for e in losses if (record["epoch"] - 1) * iters < e.step <= record["epoch"] * iters]
         assert np.mean(in_epoch) == pytest.approx(record["loss"], rel=1e-5)
-        assert [e.value for e in acc.Scalars("Train/lr") if e.step == record["step"] - 1] == \
+        assert [e.value for e in acc.Scalars("Train/lr") if e.step == record["step"]] == \
             [pytest.approx(record["lr"], rel=1e-6)]
         at_end = {tag: [e.value for e in acc.Scalars(tag) if e.step == record["step"]]
                   for tag in ("Train/epoch_loss", "Train/data_wait_share", "Val/mAP")}
