@@ -33,9 +33,10 @@ def add_custom_config(cfg: CfgNode) -> None:
     cfg.DATA.TARGET_FPS = 30
 
     cfg.TENSORBOARD = CfgNode()
-    # Write training curves (loss, lr, mAP) for TensorBoard (needs `pip install tensorboard`).
+    # Write TensorBoard event files of training: loss and lr per iteration, data-wait share, val frame-mAP and
+    # per-class AP per epoch (slowfast_custom/engine/curves.py).
     cfg.TENSORBOARD.ENABLE = False
-    # Folder for the event files, relative to OUTPUT_DIR; empty: OUTPUT_DIR/runs-<dataset>.
+    # Folder for the event files, relative to OUTPUT_DIR; empty: OUTPUT_DIR/runs-<TRAIN.DATASET>.
     cfg.TENSORBOARD.LOG_DIR = ""
     cfg.TENSORBOARD.MODEL_VIS = CfgNode()
     # Accepted for upstream's YAMLs; the plugin draws no model-internals visualisations.
@@ -138,8 +139,11 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.STARTING_SECOND = 900
     # Frame rate assumed for an input whose container states none (upstream: of an image folder).
     cfg.DEMO.FPS = 30
-    # "thres": show classes above their threshold; "top-k": the k best.
+    # "thres": show classes above their threshold; "top-k": the k best; "calibrated": each class above its own
+    # threshold from DEMO.THRESHOLDS_FILE (chosen on the validation split), the global one where it has none.
     cfg.DEMO.VIS_MODE = "thres"
+    # Per-class thresholds for VIS_MODE "calibrated"; empty: thresholds.json next to the demo's checkpoint.
+    cfg.DEMO.THRESHOLDS_FILE = ""
     # Thresholds for common and uncommon classes (upstream's AVA demo values).
     cfg.DEMO.COMMON_CLASS_THRES = 0.7
     cfg.DEMO.UNCOMMON_CLASS_THRES = 0.3

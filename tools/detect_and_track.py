@@ -28,7 +28,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/detections)")
     parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
     parser.add_argument("--score-thresh", type=float, default=0.5, help="keep person boxes scored at least this")
-    parser.add_argument("--weights", default="", help="local weights file (torchvision_frcnn, yolo)")
+    parser.add_argument("--weights", default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
+                        "downloaded on first use)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
     parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
     parser.add_argument("--track-fps", type=float, default=DEFAULT_TRACK_FPS,

@@ -4,13 +4,15 @@ Which actions a box shows follows upstream's demo (``DEMO.VIS_MODE``):
 ``thres`` shows every class scored at least ``DEMO.COMMON_CLASS_THRES`` for
 the frequent classes named in ``DEMO.COMMON_CLASS_NAMES`` and at least
 ``DEMO.UNCOMMON_CLASS_THRES`` for the others; ``top-k`` shows the best
-``DEMO.TOPK`` whatever their score. Both show at most ``DEMO.TOPK``, best first.
+``DEMO.TOPK`` whatever their score; ``calibrated`` is ``thres`` with each class's own
+threshold chosen on the validation split (``engine/thresholds.py``) where it has
+one. All show at most ``DEMO.TOPK``, best first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import FrozenSet, List, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -24,7 +26,7 @@ PALETTE: Tuple[Tuple[int, int, int], ...] = (
     (255, 220, 0), (140, 0, 255), (0, 255, 180), (180, 130, 255), (40, 160, 160),
 )
 GT_COLOR = (255, 255, 255)
-VIS_MODES = ("thres", "top-k")
+VIS_MODES = ("thres", "top-k", "calibrated")
 
 Label = Tuple[int, float]  # (0-based class index, score)
 
@@ -36,16 +38,27 @@ class LabelPolicy:
     uncommon_thres: float
     common_names: FrozenSet[str]
     topk: int
+    calibrated: Mapping[str, float] = field(default_factory=dict)  # class name -> its own threshold
 
     @classmethod
-    def from_cfg(cls, cfg) -> "LabelPolicy":
+    def from_cfg(cls, cfg, calibrated: Optional[Mapping[str, Optional[float]]] = None) -> "LabelPolicy":
+        """``calibrated``: class name -> threshold (None: the global one), required by ``DEMO.VIS_MODE calibrated``."""
         demo = cfg.DEMO
         if demo.VIS_MODE not in VIS_MODES:
-            raise UserError(f"DEMO.VIS_MODE {demo.VIS_MODE!r}: use 'thres' or 'top-k'")
+            raise UserError(f"DEMO.VIS_MODE {demo.VIS_MODE!r}: use {', '.join(map(repr, VIS_MODES))}")
         if demo.TOPK < 1:
             raise UserError(f"DEMO.TOPK must be >= 1, got {demo.TOPK}")
+        if demo.VIS_MODE == "calibrated" and calibrated is None:
+            raise ValueError("DEMO.VIS_MODE calibrated needs the calibrated thresholds")
+        own = {} if demo.VIS_MODE != "calibrated" else {n: t for n, t in calibrated.items() if t is not None}
         return cls(demo.VIS_MODE, float(demo.COMMON_CLASS_THRES), float(demo.UNCOMMON_CLASS_THRES),
-                   frozenset(demo.COMMON_CLASS_NAMES), int(demo.TOPK))
+                   frozenset(demo.COMMON_CLASS_NAMES), int(demo.TOPK), own)
+
+    def threshold(self, name: str) -> float:
+        """The score class ``name`` must reach to be shown (``thres`` and ``calibrated`` modes)."""
+        if name in self.calibrated:
+            return self.calibrated[name]
+        return self.common_thres if name in self.common_names else self.uncommon_thres
 
     def select(self, scores: np.ndarray, class_names: Sequence[str]) -> List[Label]:
         """The classes to show for one person, best first."""
@@ -54,8 +67,7 @@ class LabelPolicy:
             return [(int(i), float(scores[i])) for i in order[: self.topk]]
         shown = []
         for i in order:
-            thres = self.common_thres if class_names[i] in self.common_names else self.uncommon_thres
-            if scores[i] >= thres:
+            if scores[i] >= self.threshold(class_names[i]):
                 shown.append((int(i), float(scores[i])))
         return shown[: self.topk]
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 from slowfast.models.model_builder import build_model
@@ -32,7 +32,8 @@ from slowfast_custom.demo.results import PredictionLog, output_paths
 from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer, read_frames
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.trainer import device_of, load_for_inference
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, read_thresholds
+from slowfast_custom.engine.trainer import device_of, inference_checkpoint, load_for_inference
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.video.frames import VideoInfo, probe
 
@@ -167,9 +168,24 @@ def _check_inputs(cfg) -> _Inputs:
     duration = min(info.duration, demo.MAX_SECONDS) if demo.MAX_SECONDS > 0 else info.duration
     starting_second = int(demo.STARTING_SECOND)
     ground_truth = read_ground_truth(demo.GT_BOXES, input_path.stem, starting_second, duration) if demo.GT_BOXES else {}
+    policy = LabelPolicy.from_cfg(cfg, _calibrated_thresholds(cfg, class_names))
     people, stride, source = _people_source(cfg, input_path.stem, duration)
-    return _Inputs(info, output_path, label_path, class_names, LabelPolicy.from_cfg(cfg), _output_size(cfg, info),
+    return _Inputs(info, output_path, label_path, class_names, policy, _output_size(cfg, info),
                    _output_fps(cfg, info), duration, ground_truth, people, stride, source)
+
+
+def _calibrated_thresholds(cfg, class_names: List[str]) -> Optional[Dict[str, Optional[float]]]:
+    """For ``DEMO.VIS_MODE calibrated``: class name -> threshold (None: the global one); None in other modes."""
+    if cfg.DEMO.VIS_MODE != "calibrated":
+        return None
+    path = Path(cfg.DEMO.THRESHOLDS_FILE) if cfg.DEMO.THRESHOLDS_FILE else \
+        inference_checkpoint(cfg)[0].parent / THRESHOLDS_NAME
+    thresholds = read_thresholds(path)
+    fallback = [name for name in class_names if thresholds.get(name) is None]
+    logger.info("DEMO.VIS_MODE calibrated: per-class thresholds from %s%s", path,
+                f"; global threshold for {', '.join(fallback)} (not calibrated: no validation examples or hits)"
+                if fallback else "")
+    return {name: thresholds.get(name) for name in class_names}
 
 
 def _load_predictor(cfg, class_names: List[str], label_path: Path) -> Tuple[ActionPredictor, Path]:

@@ -1,16 +1,19 @@
 """torchvision's COCO Faster R-CNN R50-FPN, keeping the person class only.
 
 This is the detector closest to upstream's demo (detectron2's
-``faster_rcnn_R_50_FPN_3x``). Its weights are never downloaded here: they
-come from a file the user gives (``weights``) or from torchvision's cache
-(``$TORCH_HOME/hub/checkpoints/``, where ``torchvision`` itself saves them),
-and the error says where to put the file when neither has it.
+``faster_rcnn_R_50_FPN_3x``). Its weights come from a file the user gives
+(``weights``), else from torch's cache (``torch.hub.get_dir()/checkpoints/``,
+``$TORCH_HOME/hub/checkpoints/``), where the first use downloads them as
+torchvision itself does: ``torch.hub.load_state_dict_from_url`` with a progress
+bar and the sha256 prefix in the file name checked. Offline, the error says
+which file to put where.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
+from urllib.error import URLError
 
 import cv2
 import numpy as np
@@ -22,46 +25,64 @@ from slowfast_custom.errors import UserError
 COCO_PERSON = 1  # index of "person" in torchvision's 91 COCO categories
 
 
+def weights_url() -> str:
+    """torchvision's URL of the COCO_V1 weights; the file name ends in the first hex digits of its sha256."""
+    from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
+
+    return FasterRCNN_ResNet50_FPN_Weights.COCO_V1.url
+
+
 def cached_weights_path() -> Path:
-    """Where torchvision keeps the COCO_V1 weights once downloaded."""
-    from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
-
-    url = FasterRCNN_ResNet50_FPN_Weights.COCO_V1.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    """Where torch's cache keeps the COCO_V1 weights once downloaded."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / weights_url().rsplit("/", 1)[-1]
 
 
-def resolve_weights(weights: str) -> Path:
-    """The weights file to load: ``weights`` if given, else torchvision's cache; UserError when absent."""
-    from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
+def download_weights() -> Dict[str, torch.Tensor]:
+    """Download the weights into torch's cache and load them, as torchvision does on first use.
 
-    url = FasterRCNN_ResNet50_FPN_Weights.COCO_V1.url
+    A failed download leaves nothing in the cache and raises a one-line UserError naming the file, its URL
+    and where to put it by hand.
+    """
+    url, path = weights_url(), cached_weights_path()
+    try:
+        return torch.hub.load_state_dict_from_url(url, progress=True, check_hash=True, map_location="cpu",
+                                                  weights_only=True)
+    except (URLError, OSError, RuntimeError) as err:
+        if path.is_file():  # downloaded and hash-checked, but not loadable: the caller says so
+            raise
+        reason = getattr(err, "reason", None) or str(err).splitlines()[0]
+        raise UserError(f"cannot download torchvision's COCO Faster R-CNN weights ({reason}): download {url} "
+                        f"and put {path.name} at {path} (torch.hub.get_dir()/checkpoints; TORCH_HOME moves it), "
+                        "or pass its path with --weights / DEMO.DETECTOR_WEIGHTS; the hog detector needs no "
+                        "download") from None
+
+
+def _state_dict(weights: str):
+    """(path, state dict) from ``weights``, else from torch's cache, downloading it there on first use."""
     if weights:
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise UserError(f"{path}: Faster R-CNN weights file not found. Download {url} on a machine with "
-                            f"internet access and pass its path, or put it at {cached_weights_path()}")
-        return path
+            raise UserError(f"{path}: Faster R-CNN weights file not found. Pass an existing file, or leave the "
+                            f"weights empty to download {weights_url()} into {cached_weights_path().parent}")
+        return path, torch.load(path, map_location="cpu", weights_only=True)
     path = cached_weights_path()
-    if not path.is_file():
-        raise UserError(f"torchvision's COCO Faster R-CNN weights are not in its cache ({path}) and this tool "
-                        f"never downloads them. Download {url} and put it at {path} (or set TORCH_HOME), or "
-                        f"pass its path with --weights; the hog detector needs no download")
-    return path
+    if path.is_file():
+        return path, torch.load(path, map_location="cpu", weights_only=True)
+    return path, download_weights()
 
 
 def load_model(weights: Optional[str], **model_kwargs) -> torch.nn.Module:
-    """Faster R-CNN R50-FPN with COCO weights from ``weights`` ("" = torchvision's cache).
+    """Faster R-CNN R50-FPN with COCO weights from ``weights`` ("" = torch's cache, downloaded on first use).
 
-    ``weights=None`` builds it randomly initialised: a hook for tests, which
-    cannot download the real weights.
+    ``weights=None`` builds it randomly initialised: a hook for tests of the detector's output handling.
     """
     from torchvision.models.detection import fasterrcnn_resnet50_fpn
 
     model = fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91, **model_kwargs)
     if weights is not None:
-        path = resolve_weights(weights)
+        path = Path(weights).expanduser() if weights else cached_weights_path()
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            path, state = _state_dict(weights)
             model.load_state_dict(state)
         except (RuntimeError, OSError, KeyError, ValueError) as err:
             raise UserError(f"{path}: not torchvision's COCO Faster R-CNN R50-FPN weights "

@@ -4,7 +4,9 @@ Upstream's ``evaluate_ava`` writes ``detections_latest.csv`` into the current
 directory and reads the label map with a parser that depends on exact
 indentation; here the inputs come from the plugin's validated readers and the
 outputs go to ``OUTPUT_DIR/eval/``. The metric itself is upstream's
-(``run_evaluation``: PASCAL VOC AP at IoU 0.5 per class, averaged).
+(``run_evaluation``: PASCAL VOC AP at IoU 0.5 per class, averaged). Its
+per-class matches (which detection hit which ground-truth box) are kept, to
+calibrate per-class thresholds (``thresholds.py``) on the same matching.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import io
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
+from slowfast.utils import ava_eval_helper
 from slowfast.utils.ava_eval_helper import get_ava_eval_data, run_evaluation
 
 from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry
+from slowfast_custom.engine import thresholds as thresholds_io
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
 
@@ -35,12 +39,23 @@ EvalData = Tuple[Dict[str, List[List[float]]], Dict[str, List[int]], Dict[str, L
 
 
 @dataclass(frozen=True)
+class ClassMatches:
+    """Per action id, as upstream's evaluator matched them: each detection's score, whether it hit a
+    ground-truth box (IoU >= 0.5, each box hit once, best scores first), and the number of ground-truth boxes."""
+
+    scores: Dict[int, np.ndarray]
+    is_true_positive: Dict[int, np.ndarray]
+    support: Dict[int, int]
+
+
+@dataclass(frozen=True)
 class EvalResult:
     frame_map: float
     per_class_ap: Dict[str, float]  # class name -> AP (NaN where the class has no ground truth)
     num_gt_frames: int
     num_detection_frames: int
-    files: Dict[str, str]  # what was written: metrics, per_class_ap, detections
+    files: Dict[str, str]  # what was written: metrics, per_class_ap, detections (, thresholds)
+    matches: Optional[ClassMatches] = field(default=None, repr=False)
 
 
 def image_key(video: str, second: int) -> str:
@@ -103,14 +118,20 @@ def evaluate(
     excluded: Set[Tuple[str, int]],
     out_dir: Path,
     tag: str,
+    thresholds_path: Optional[Path] = None,
 ) -> EvalResult:
-    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second])."""
+    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second]).
+
+    With ``thresholds_path`` (validation only: thresholds chosen on the test split would flatter it), also write
+    the per-class thresholds that maximise F1 there (``thresholds.py``).
+    """
     class_ids = {e.id for e in label_map}
     detections = get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids, video_idx_to_name=list(video_names))
     excluded_keys = {image_key(v, s) for v, s in excluded}
     categories = [{"id": e.id, "name": e.name} for e in label_map]
-    with contextlib.redirect_stdout(io.StringIO()):  # upstream pprints every per-class AP
+    with contextlib.redirect_stdout(io.StringIO()), _recorded_evaluators() as made:  # upstream pprints every AP
         metrics = run_evaluation(categories, groundtruth, detections, excluded_keys)
+    matches = _class_matches(made[-1], class_ids)
     per_class = {k[len(PER_CLASS_PREFIX):]: float(v) for k, v in metrics.items() if k.startswith(PER_CLASS_PREFIX)}
     out_dir = Path(out_dir)
     files = {
@@ -124,12 +145,60 @@ def evaluate(
         for entry in label_map:
             ap = per_class.get(entry.name, float("nan"))
             f.write(f'{entry.id},"{entry.name}",{ap:.6f}\n')
-    result = EvalResult(float(metrics[MAP_KEY]), per_class, len(groundtruth[0]), len(detections[0]), files)
+    if thresholds_path is not None:
+        files["thresholds"] = str(thresholds_path)
+        chosen = thresholds_io.class_thresholds([(e.id, e.name) for e in label_map], matches.scores,
+                                                matches.is_true_positive, matches.support, per_class)
+        thresholds_io.write_thresholds(Path(thresholds_path), tag, chosen)
+    result = EvalResult(float(metrics[MAP_KEY]), per_class, len(groundtruth[0]), len(detections[0]), files, matches)
     with atomic_open(files["metrics"], "w", encoding="utf-8") as f:
         json.dump({"tag": tag, "frame_map": result.frame_map, "num_gt_frames": result.num_gt_frames,
                    "num_detection_frames": result.num_detection_frames,
-                   "per_class_ap": {k: (None if np.isnan(v) else v) for k, v in per_class.items()}}, f, indent=1)
+                   "per_class_ap": {k: (None if np.isnan(v) else v) for k, v in per_class.items()},
+                   # ground-truth boxes per class: an AP over 2 boxes says less than one over 200
+                   "per_class_support": {e.name: matches.support[e.id] for e in label_map}}, f, indent=1)
     return result
+
+
+@contextlib.contextmanager
+def _recorded_evaluators() -> Iterator[list]:
+    """Keep the evaluator that upstream's ``run_evaluation`` builds (and drops), for its per-class matches.
+
+    Recording the one upstream uses, rather than re-implementing its matching, keeps the thresholds on exactly
+    the matches the reported AP comes from. Its ``evaluate`` is wrapped for the call (the class itself cannot be
+    swapped: upstream's ``__init__`` calls ``super(PascalDetectionEvaluator, self)`` by its global name).
+    """
+    cls = ava_eval_helper.object_detection_evaluation.PascalDetectionEvaluator
+    own = cls.__dict__.get("evaluate")
+    inherited = cls.evaluate
+    made: list = []
+
+    def evaluate(self):
+        made.append(self)
+        return inherited(self)
+
+    cls.evaluate = evaluate
+    try:
+        yield made
+    finally:
+        if own is None:
+            del cls.evaluate
+        else:
+            cls.evaluate = own
+
+
+def _class_matches(evaluator, class_ids: Set[int]) -> ClassMatches:
+    state = evaluator._evaluation  # upstream's ObjectDetectionEvaluation: per class index = id - offset
+    offset = evaluator._label_id_offset
+    scores, hits, support = {}, {}, {}
+    for class_id in sorted(class_ids):
+        index = class_id - offset
+        parts = state.scores_per_class[index]
+        scores[class_id] = np.concatenate(parts).astype(float) if parts else np.zeros(0)
+        labels = state.tp_fp_labels_per_class[index]
+        hits[class_id] = np.concatenate(labels).astype(bool) if labels else np.zeros(0, bool)
+        support[class_id] = int(state.num_gt_instances_per_class[index])
+    return ClassMatches(scores, hits, support)
 
 
 def write_detections(path: Path, detections: EvalData) -> None:

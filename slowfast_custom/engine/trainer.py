@@ -31,10 +31,12 @@ from slowfast.utils.meters import ScalarMeter
 from slowfast_custom import checkpoint as cu
 from slowfast_custom.data.ava_formats import read_box_csv, read_exclusions, read_label_map
 from slowfast_custom.data.custom_ava import keyframe_spec_from_cfg
-from slowfast_custom.engine import evaluation
+from slowfast_custom.engine import evaluation, report
+from slowfast_custom.engine.curves import TrainingCurves
 from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.errors import CheckpointError, UserError
 from slowfast_custom.fileio import atomic_write_text
 
@@ -110,8 +112,9 @@ class Evaluator:
             raise UserError(f"the {self.split} split produced no predictions")
         all_preds, all_boxes, all_meta = (torch.cat([p[i] for p in parts]).numpy() for i in range(3))
         out_dir = Path(self.cfg.OUTPUT_DIR) / "eval"
+        thresholds = cu.checkpoint_dir(self.cfg.OUTPUT_DIR) / THRESHOLDS_NAME if self.split == "val" else None
         return evaluation.evaluate(all_preds, all_boxes, all_meta, self.video_names, self.label_map,
-                                   self.groundtruth, self.excluded, out_dir, tag)
+                                   self.groundtruth, self.excluded, out_dir, tag, thresholds)
 
 
 @dataclass
@@ -202,6 +205,7 @@ def train(cfg) -> Dict:
     history: List[Dict] = []
     logger.info("Training epochs %d-%d, %d iterations each", start_epoch + 1, cfg.SOLVER.MAX_EPOCH, epoch_iters)
 
+    curves = TrainingCurves(cfg, start_epoch, epoch_iters, active=is_master)
     precision = StepPrecision.from_cfg(cfg, device)
     precision.prepare_model(model)
     scaler = precision.grad_scaler()
@@ -213,13 +217,15 @@ def train(cfg) -> Dict:
     for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
         if hasattr(train_loader.sampler, "set_epoch"):
             train_loader.sampler.set_epoch(epoch)
-        for it, batch in enumerate(train_loader):
+        for it, batch in enumerate(curves.batches(train_loader)):
             lr = optim.get_epoch_lr(epoch + it / epoch_iters, cfg)
             optim.set_lr(optimizer, lr)
             loss = training_step(model, optimizer, loss_fun, batch, device, precision, scaler,
                                  f"epoch {epoch + 1} iteration {it + 1}")
             if is_master:
                 progress.step(epoch, it, epoch_iters, loss, lr)
+            curves.iteration(epoch, it, loss, lr)
+        curves.end_epoch(epoch)
 
         last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
         if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):
@@ -232,6 +238,7 @@ def train(cfg) -> Dict:
                 logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
                             result.num_gt_frames)
                 history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map})
+                curves.evaluation(epoch, result)
         du.synchronize()
 
     digests = du.all_gather_unaligned(weights_digest(model))
@@ -239,22 +246,28 @@ def train(cfg) -> Dict:
                "world_size": du.get_world_size(), "rank_weight_sha256": digests}
     if is_master:
         atomic_write_text(Path(cfg.OUTPUT_DIR) / "train_summary.json", json.dumps(summary, indent=1) + "\n")
+        curves.close()
+        logger.info("Report: %s", report.write_report(cfg.OUTPUT_DIR))
         if len(set(digests)) != 1:
             logger.error("Replicas diverged: weight digests differ across ranks %s", digests)
     return summary
 
 
-def load_for_inference(cfg, model) -> Path:
-    """Weights for test/demo: TEST.CHECKPOINT_FILE_PATH, else the last checkpoint in OUTPUT_DIR,
-    else TRAIN.CHECKPOINT_FILE_PATH. Every tensor must load: a random head is an error, not a result."""
+def inference_checkpoint(cfg) -> Tuple[Path, str]:
+    """(path, checkpoint type) of the weights for test/demo: TEST.CHECKPOINT_FILE_PATH, else the last
+    checkpoint in OUTPUT_DIR, else TRAIN.CHECKPOINT_FILE_PATH."""
     if cfg.TEST.CHECKPOINT_FILE_PATH:
-        path, kind = Path(cfg.TEST.CHECKPOINT_FILE_PATH), cfg.TEST.CHECKPOINT_TYPE
-    elif cu.last_checkpoint(cfg.OUTPUT_DIR) is not None:
-        path, kind = cu.last_checkpoint(cfg.OUTPUT_DIR), "pytorch"
-    elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
-        path, kind = Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
-    else:
-        raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
+        return Path(cfg.TEST.CHECKPOINT_FILE_PATH), cfg.TEST.CHECKPOINT_TYPE
+    if cu.last_checkpoint(cfg.OUTPUT_DIR) is not None:
+        return cu.last_checkpoint(cfg.OUTPUT_DIR), "pytorch"
+    if cfg.TRAIN.CHECKPOINT_FILE_PATH:
+        return Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
+    raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
+
+
+def load_for_inference(cfg, model) -> Path:
+    """Load the weights of ``inference_checkpoint``. Every tensor must load: a random head is an error, not a result."""
+    path, kind = inference_checkpoint(cfg)
     report = cu.load_pretrained(model, path, kind)
     if not report.complete:
         shown = ", ".join(report.not_loaded[:6]) + (" ..." if len(report.not_loaded) > 6 else "")
@@ -276,4 +289,5 @@ def test(cfg) -> Optional[evaluation.EvalResult]:
     if result is not None:
         logger.info("test frame-mAP@0.5 %.4f with %s (%d GT frames); files: %s", result.frame_map, path,
                     result.num_gt_frames, ", ".join(result.files.values()))
+        logger.info("Report: %s", report.write_report(cfg.OUTPUT_DIR))
     return result

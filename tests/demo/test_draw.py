@@ -30,6 +30,16 @@ def test_top_k_mode_shows_the_best_whatever_their_score():
     assert policy("DEMO.VIS_MODE", "top-k", "DEMO.TOPK", 2).select(scores, NAMES) == [(2, 0.2), (0, 0.1)]
 
 
+def test_calibrated_mode_uses_each_classs_own_threshold_else_the_global_one():
+    cfg = get_cfg()
+    cfg.merge_from_list(["DEMO.VIS_MODE", "calibrated", "DEMO.TOPK", "4"])
+    calibrated = LabelPolicy.from_cfg(cfg, {"walk": 0.55, "wave": 0.6, "jump": None, "stand": 0.1})
+    scores = np.array([0.6, 0.5, 0.35, 0.2])
+    # walk 0.6 >= its 0.55 (the global common one is 0.7); wave 0.5 < its 0.6; jump has none: the uncommon 0.3.
+    assert calibrated.select(scores, NAMES) == [(0, 0.6), (2, 0.35), (3, 0.2)]
+    assert policy("DEMO.TOPK", 4).select(scores, NAMES) == [(1, 0.5), (2, 0.35)]  # "thres": global ones only
+
+
 def test_unknown_mode_is_an_error():
     with pytest.raises(UserError, match="DEMO.VIS_MODE 'best'"):
         policy("DEMO.VIS_MODE", "best")

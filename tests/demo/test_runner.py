@@ -141,11 +141,15 @@ def bad_inputs(setup, tmp_path):
         "malformed boxes": (["DEMO.PREDS_BOXES", str(malformed)], r"preds\.csv:3: predicted-box rows need 8 columns"),
         "missing detector weights": (["DEMO.PREDS_BOXES", "", "DEMO.DETECTOR_WEIGHTS", str(tmp_path / "frcnn.pth")],
                                      r"frcnn\.pth: Faster R-CNN weights file not found"),
+        "missing calibrated thresholds": (["DEMO.VIS_MODE", "calibrated"],
+                                          r"checkpoints/thresholds\.json: calibrated thresholds not found\. Train "
+                                          r"with TRAIN\.EVAL_PERIOD > 0"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing video", "unreadable video", "unwritable output", "label file not JSON",
-                                  "label ids with gaps", "malformed boxes", "missing detector weights"])
+                                  "label ids with gaps", "malformed boxes", "missing detector weights",
+                                  "missing calibrated thresholds"])
 def test_bad_input_is_one_error_naming_the_file(demo_setup, tmp_path, case):
     overrides, message = bad_inputs(demo_setup, tmp_path)[case]
     output = tmp_path / "out.mp4"

@@ -1,6 +1,12 @@
-"""Detector backends behind build_detector: HOG runs offline; Faster R-CNN and YOLO load only local weights."""
+"""Detector backends behind build_detector: HOG runs offline; Faster R-CNN downloads its weights (from a local
+server here), YOLO loads only local weights."""
 
+import hashlib
+import http.server
+import io
+import socket
 import sys
+import threading
 import types
 
 import cv2
@@ -48,17 +54,115 @@ def test_hog_finds_pedestrians_in_the_street_video():
         assert y2 - y1 > x2 - x1  # upright people
 
 
-def test_frcnn_error_says_where_to_put_the_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    expected = tmp_path / "torch_home" / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connecting to it fails at once, as offline."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WeightsServer:
+    """Serves files from memory on 127.0.0.1 (answering only requests addressed to it) and counts requests."""
+
+    def __init__(self, files):
+        self.files, self.requests = files, []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                body = server.files.get(self.path)
+                if self.headers.get("Host") != server.host or body is None:
+                    self.send_error(403 if body is not None else 404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, name):
+        return f"http://{self.host}/{name}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    """An empty torch cache, and no proxy between urllib and 127.0.0.1."""
+    home = tmp_path / "torch_home"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+def stand_in_weights(marker: float) -> bytes:
+    """A state dict of the real architecture (fp16 to halve the file), its box-classifier bias set to ``marker``."""
+    state = frcnn.load_model(None).state_dict()
+    state["roi_heads.box_predictor.cls_score.bias"].fill_(marker)
+    buffer = io.BytesIO()
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, buffer)
+    return buffer.getvalue()
+
+
+def test_frcnn_downloads_its_weights_once_into_torchs_cache(torch_home, monkeypatch, capsys):
+    body = stand_in_weights(0.25)
+    # torch.hub checks the sha256 prefix that torchvision's file names carry: give the stand-in a name that matches.
+    name = f"fasterrcnn_resnet50_fpn_coco-{hashlib.sha256(body).hexdigest()[:8]}.pth"
+    server = WeightsServer({f"/{name}": body})
+    try:
+        monkeypatch.setattr(frcnn, "weights_url", lambda: server.url(name))
+        detector = build_detector("torchvision_frcnn")
+        cached = torch_home / "hub" / "checkpoints" / name
+        assert frcnn.cached_weights_path() == cached and cached.read_bytes() == body
+        assert float(detector.model.roi_heads.box_predictor.cls_score.bias.detach()[0]) == 0.25
+        assert server.requests == [f"/{name}"]
+        out = capsys.readouterr()
+        assert f'Downloading: "{server.url(name)}" to {cached}' in out.out and "%" in out.err  # progress bar
+        build_detector("torchvision_frcnn")  # from the cache now
+        assert len(server.requests) == 1
+        assert [p.name for p in cached.parent.iterdir()] == [name]
+    finally:
+        server.close()
+
+
+def test_frcnn_refuses_a_download_whose_hash_does_not_match(torch_home, monkeypatch):
+    name = "fasterrcnn_resnet50_fpn_coco-00000000.pth"
+    server = WeightsServer({f"/{name}": b"not the file you were promised"})
+    try:
+        monkeypatch.setattr(frcnn, "weights_url", lambda: server.url(name))
+        with pytest.raises(UserError, match=r'invalid hash value \(expected "00000000"') as err:
+            build_detector("torchvision_frcnn")
+        assert "\n" not in str(err.value)
+        assert not any((torch_home / "hub" / "checkpoints").iterdir())  # no partial file left behind
+    finally:
+        server.close()
+
+
+def test_frcnn_offline_says_which_file_to_put_where(torch_home, monkeypatch):
+    real_url = frcnn.weights_url()
+    assert real_url == "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+    offline_url = f"http://127.0.0.1:{closed_port()}/{real_url.rsplit('/', 1)[1]}"
+    monkeypatch.setattr(frcnn, "weights_url", lambda: offline_url)
+    expected = torch_home / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
     assert frcnn.cached_weights_path() == expected
     with pytest.raises(UserError) as err:
         build_detector("torchvision_frcnn")
     text = str(err.value)
-    assert str(expected) in text and "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco" in text
+    assert "\n" not in text and text.startswith("cannot download torchvision's COCO Faster R-CNN weights (")
+    assert f"download {offline_url} and put fasterrcnn_resnet50_fpn_coco-258fb6c6.pth at {expected}" in text
     assert "--weights" in text
-    with pytest.raises(UserError, match="nowhere.pth: Faster R-CNN weights file not found.*put it at"):
-        build_detector("torchvision_frcnn", weights=str(tmp_path / "nowhere.pth"))
+    with pytest.raises(UserError, match="nowhere.pth: Faster R-CNN weights file not found.*leave the weights empty"):
+        build_detector("torchvision_frcnn", weights=str(torch_home / "nowhere.pth"))
 
 
 def test_frcnn_rejects_a_file_that_is_not_its_weights(tmp_path):
@@ -130,9 +234,14 @@ def test_yolo_with_a_stand_in_ultralytics(monkeypatch, tmp_path):
                                                            Detection((5.0, 5.0, 120.0, 90.0), 0.6)]
 
 
-def test_tool_without_frcnn_weights_exits_with_the_message(tmp_path):
+def test_tool_offline_exits_with_the_one_line(tmp_path):
+    # A proxy that refuses every connection stands for "no network": the real URL is never reached.
+    proxy = f"http://127.0.0.1:{closed_port()}"
     result = run_tool("detect_and_track.py", "--data", tmp_path, "--detector", "torchvision_frcnn",
-                      env={"TORCH_HOME": str(tmp_path / "th")})
+                      env={"TORCH_HOME": str(tmp_path / "th"), "https_proxy": proxy, "HTTPS_PROXY": proxy,
+                           "no_proxy": "", "NO_PROXY": ""})
     assert result.returncode == 2
-    assert result.stderr.startswith("error: torchvision's COCO Faster R-CNN weights are not in its cache")
-    assert str(tmp_path / "th" / "hub" / "checkpoints") in result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: cannot download torchvision's COCO Faster R-CNN weights")
+    assert str(tmp_path / "th" / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth") in error
+    assert "Traceback" not in result.stderr

@@ -61,6 +61,9 @@ def test_resume_after_interrupted_run(tiny_dataset, tmp_path):
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["start_epoch"] == int(resumed_from[-10:-5])
     assert (out / "checkpoints" / "checkpoint_epoch_00003.pyth").is_file()
+    # The curves of the epochs before the resumed checkpoint survive, once each.
+    curves = json.loads((out / "train_curves.json").read_text())["epochs"]
+    assert [r["epoch"] for r in curves] == [1, 2, 3]
 
 
 def test_bad_input_exits_with_one_line(tiny_dataset, tmp_path):

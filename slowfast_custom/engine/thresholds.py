@@ -1,0 +1,160 @@
+"""Per-class score thresholds calibrated on the validation split, for ``DEMO.VIS_MODE calibrated``.
+
+One global threshold suits few classes: on a custom dataset a rare class may
+never score above 0.7 while a frequent one passes 0.3 everywhere. After each
+validation evaluation the trainer writes, for every class, the score that
+maximises F1 over that evaluation's detections, matched to the ground truth at
+IoU 0.5 exactly as AVA's evaluator matches them (``evaluation.ClassMatches``),
+with the class's AP and support beside it.
+
+``thresholds.json`` (next to the checkpoints, ``OUTPUT_DIR/checkpoints/``)::
+
+    {"evaluation": "val_epoch_00006",   # the evaluation it was chosen on
+     "criterion": "max F1 at IoU 0.5",
+     "classes": [{"id": 1, "name": "stand",
+                  "threshold": 0.41,     # null: no calibrated value, see "note"
+                  "f1": 0.8, "precision": 0.8, "recall": 0.8,
+                  "ap": 0.75,            # null without ground truth
+                  "support": 10,         # ground-truth boxes of the class
+                  "detections": 40,      # scored boxes of the class
+                  "note": ""}, ...]}     # why a class falls back to the global threshold
+
+A class without validation examples (or whose detections never hit one) has
+``"threshold": null``; the demo shows it at its global threshold
+(``DEMO.COMMON_CLASS_THRES`` / ``DEMO.UNCOMMON_CLASS_THRES``) and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from slowfast_custom.errors import DataError
+from slowfast_custom.fileio import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+THRESHOLDS_NAME = "thresholds.json"
+CRITERION = "max F1 at IoU 0.5"
+# Notes of classes whose threshold is null (the demo uses the global one).
+NO_EXAMPLES = "no validation examples"
+NO_HITS = "no detection matched a validation example"
+
+
+@dataclass(frozen=True)
+class F1Threshold:
+    """The best cut of one class: show scores >= ``threshold``."""
+
+    threshold: Optional[float]  # None when no cut finds any true positive (or there is nothing to find)
+    f1: float
+    precision: float
+    recall: float
+
+
+def best_f1_threshold(scores: np.ndarray, is_true_positive: np.ndarray, num_ground_truth: int) -> F1Threshold:
+    """The score ``t`` whose cut "keep detections scored >= t" maximises F1.
+
+    ``scores`` and ``is_true_positive`` describe one class's detections (as
+    AVA's evaluator labels them: true positive when matched to a ground-truth
+    box not matched before); ``num_ground_truth`` counts that class's
+    ground-truth boxes, so missed boxes lower recall. Detections with equal
+    scores are kept or dropped together, as a threshold would. Of equally good
+    cuts the highest score wins (fewer false alarms for the same F1).
+    """
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    hits = np.asarray(is_true_positive, dtype=bool).reshape(-1)
+    if scores.shape != hits.shape:
+        raise ValueError(f"{scores.size} scores but {hits.size} true-positive labels")
+    if num_ground_truth < 0 or hits.sum() > num_ground_truth:
+        raise ValueError(f"{int(hits.sum())} true positives cannot come from {num_ground_truth} ground-truth boxes")
+    if num_ground_truth == 0 or not hits.any():
+        return F1Threshold(None, 0.0, 0.0, 0.0)
+    order = np.argsort(-scores, kind="stable")
+    scores, hits = scores[order], hits[order]
+    true_pos = np.cumsum(hits)
+    kept = np.arange(1, scores.size + 1)
+    # A cut can only fall after the last of equal scores.
+    cut = np.append(scores[1:] != scores[:-1], True)
+    precision = true_pos[cut] / kept[cut]
+    recall = true_pos[cut] / num_ground_truth
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(true_pos[cut] > 0, 2 * precision * recall / (precision + recall), 0.0)
+    best = int(np.argmax(f1))  # first maximum = highest threshold
+    return F1Threshold(float(scores[cut][best]), float(f1[best]), float(precision[best]), float(recall[best]))
+
+
+@dataclass(frozen=True)
+class ClassThreshold:
+    id: int
+    name: str
+    threshold: Optional[float]
+    f1: float
+    precision: float
+    recall: float
+    ap: Optional[float]
+    support: int
+    detections: int
+    note: str
+
+
+def class_thresholds(
+    classes: Sequence[tuple],
+    scores: Mapping[int, np.ndarray],
+    is_true_positive: Mapping[int, np.ndarray],
+    support: Mapping[int, int],
+    per_class_ap: Mapping[str, float],
+) -> List[ClassThreshold]:
+    """One ``ClassThreshold`` per ``(id, name)`` in ``classes`` from each class id's matched detections."""
+    out = []
+    for class_id, name in classes:
+        class_scores = np.asarray(scores.get(class_id, ()), dtype=float)
+        hits = np.asarray(is_true_positive.get(class_id, ()), dtype=bool)
+        count = int(support.get(class_id, 0))
+        best = best_f1_threshold(class_scores, hits, count)
+        note = NO_EXAMPLES if count == 0 else (NO_HITS if best.threshold is None else "")
+        ap = per_class_ap.get(name)
+        ap = None if ap is None or math.isnan(ap) else float(ap)
+        out.append(ClassThreshold(int(class_id), str(name), best.threshold, best.f1, best.precision, best.recall, ap,
+                                  count, int(class_scores.size), note))
+    return out
+
+
+def write_thresholds(path: Path, evaluation: str, thresholds: Sequence[ClassThreshold]) -> None:
+    """``thresholds.json`` (format in the module docstring), written atomically; the fallbacks are logged."""
+    records = [asdict(t) for t in thresholds]
+    for record in records:
+        for key in ("f1", "precision", "recall", "threshold", "ap"):
+            if record[key] is not None:
+                record[key] = round(record[key], 6)
+    text = json.dumps({"evaluation": evaluation, "criterion": CRITERION, "classes": records}, indent=1)
+    atomic_write_text(path, text + "\n")
+    fallback = [t.name for t in thresholds if t.threshold is None]
+    logger.info("Calibrated thresholds (%s on %s) written to %s%s", CRITERION, evaluation, path,
+                f"; global threshold for {', '.join(fallback)} (no validation examples or hits)" if fallback else "")
+
+
+def read_thresholds(path: Path) -> Dict[str, Optional[float]]:
+    """Class name -> calibrated threshold (None: use the global one) from ``thresholds.json``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "calibrated thresholds not found",
+                        hint="Train with TRAIN.EVAL_PERIOD > 0 (each validation writes OUTPUT_DIR/checkpoints/"
+                             f"{THRESHOLDS_NAME}), set DEMO.THRESHOLDS_FILE, or use DEMO.VIS_MODE thres")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out = {}
+        for record in data["classes"]:
+            value = record["threshold"]
+            if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ValueError(f"threshold of {record['name']!r} is {value!r}, not a score in [0, 1]")
+            out[str(record["name"])] = None if value is None else float(value)
+    except (ValueError, KeyError, TypeError) as err:
+        raise DataError(path, f"not a thresholds file ({err})",
+                        hint="Write it again by evaluating on the validation split") from None
+    return out
