@@ -126,10 +126,10 @@ def _add_demo_config(cfg: CfgNode) -> None:
     # The exported .onnx file that DEMO.BACKEND onnxruntime runs.
     cfg.DEMO.ONNX_FILE = ""
     # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
-    # and the reader keeps at most this many seconds of frames (dropping the oldest), so latency stays bounded.
+    # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
     cfg.DEMO.LIVE_MAX_DELAY = 2.0
     # Live input: seconds to wait for the stream to open or for its next packet before it counts as lost.
-    cfg.DEMO.STREAM_TIMEOUT = 10.0
+    cfg.DEMO.STREAM_TIMEOUT = 10
     # Upstream's streaming keys, accepted for its YAMLs.
     cfg.DEMO.BUFFER_SIZE = 0
     cfg.DEMO.INPUT_FORMAT = "BGR"

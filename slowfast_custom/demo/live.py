@@ -55,24 +55,29 @@ class LiveSource:
         if not is_stream_url(url):
             return None
         parts = urlsplit(url)
-        name = PurePosixPath(parts.path).stem or (parts.hostname or "stream")
+        # The video id is the URL path's last name (rtsp://cam/lobby.sdp: "lobby"), as a file's is its stem.
+        name = PurePosixPath(parts.path).stem or "stream"
         return cls(url, None, name, "DEMO.INPUT_VIDEO")
+
+    def check(self) -> None:
+        """UserError when the camera is not there (a stream can only be told by opening it)."""
+        if self.format == "v4l2" and not Path(self.url).exists():
+            raise UserError(f"{self.option}: no camera {self.url} on this machine; connect one, or set "
+                            "DEMO.WEBCAM -1 to read DEMO.INPUT_VIDEO (a file or a stream URL)")
 
 
 def open_live(source: LiveSource, timeout: float, fallback_fps: float):
     """``(PyAV container, VideoInfo)`` of the live source; one-line UserError when it cannot be opened."""
     import av
 
+    source.check()
     if timeout <= 0:
         raise UserError(f"DEMO.STREAM_TIMEOUT must be > 0 seconds, got {timeout}")
-    if source.format == "v4l2" and not Path(source.url).exists():
-        raise UserError(f"{source.option}: no camera {source.url} on this machine; connect one, or set "
-                        "DEMO.WEBCAM -1 to read DEMO.INPUT_VIDEO (a file or a stream URL)")
     try:
         # timeout: (to open, to wait for each packet); a stalled stream then ends the read instead of hanging.
         container = av.open(source.url, format=source.format, timeout=(timeout, timeout))
     except (av.error.FFmpegError, OSError) as err:
-        raise UserError(f"{source.url}: cannot open the live source ({err.strerror or err}); check that it is "
+        raise UserError(f"{source.url}: cannot open the live source ({_why(err, timeout)}); check that it is "
                         f"running and reachable ({source.option})") from None
     if not container.streams.video:
         container.close()
@@ -84,6 +89,14 @@ def open_live(source: LiveSource, timeout: float, fallback_fps: float):
         raise UserError(f"{source.url}: the live source's video has no frame size yet; is it sending video?")
     info = VideoInfo(Path(source.name), ctx.width, ctx.height, frame_rate(stream, fallback_fps), 0.0, ctx.name)
     return container, info
+
+
+def _why(err: Exception, timeout: float) -> str:
+    import av
+
+    if isinstance(err, av.error.ExitError):  # PyAV's timeout interrupts FFmpeg with "immediate exit requested"
+        return f"nothing received for {timeout:g} s, DEMO.STREAM_TIMEOUT"
+    return str(getattr(err, "strerror", None) or err)
 
 
 @dataclass(frozen=True)
@@ -98,8 +111,11 @@ class LiveReader:
     """Decodes a live source in a thread; ``frames()`` yields the newest frames, the buffer holds at most
     ``max_frames`` (older ones are dropped and counted in ``dropped``)."""
 
-    def __init__(self, container, fps: float, max_frames: int, max_seconds: float = 0.0) -> None:
+    def __init__(self, container, fps: float, max_frames: int, max_seconds: float = 0.0,
+                 timeout: float = 0.0) -> None:
+        """``timeout``: the seconds the container was opened to wait for a packet (for the message)."""
         self._container = container
+        self._timeout = timeout
         self._fps = fps
         self._max_seconds = max_seconds
         self._buffer: Deque[Tuple[int, np.ndarray, float]] = deque(maxlen=max(1, max_frames))
@@ -133,7 +149,7 @@ class LiveReader:
                     self.decoded += 1
                     self._cond.notify()
         except (av.error.FFmpegError, OSError) as err:
-            reason = f"the stream was lost ({err.strerror or err})"
+            reason = f"the stream was lost ({_why(err, self._timeout)})"
         except Exception as err:  # a thread's error would otherwise vanish: the demo reports it and ends
             reason = f"the reader failed ({type(err).__name__}: {err})"
         finally:

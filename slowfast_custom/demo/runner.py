@@ -173,6 +173,8 @@ def _check_inputs(cfg) -> _Inputs:
     if demo.BACKEND == "onnxruntime":
         _onnx_model(cfg)  # a missing onnxruntime or file is said now, not after the detector loads
     live = LiveSource.from_cfg(cfg)
+    if live:
+        live.check()
     input_path = Path(live.name) if live else Path(_required(cfg, "INPUT_VIDEO", "the video (or stream URL) to run on"))
     output_path = Path(_required(cfg, "OUTPUT_FILE", "the video to write, e.g. demo.mp4"))
     label_path = Path(_required(cfg, "LABEL_FILE_PATH", "the dataset's ava.json ({class name: index})"))
@@ -197,9 +199,12 @@ def _check_inputs(cfg) -> _Inputs:
         if demo.LIVE_MAX_DELAY <= 0:
             raise UserError(f"DEMO.LIVE_MAX_DELAY must be > 0 seconds, got {demo.LIVE_MAX_DELAY}")
         container, info = open_live(live, float(demo.STREAM_TIMEOUT), float(demo.FPS))
+        # The buffer holds twice the delay: a demo that falls behind skips predictions (frames older than the
+        # delay) and catches up on the frames waiting; only when even that is too slow are frames dropped.
         # Reading starts now: while the model loads, the buffer keeps the newest frames only.
-        reader = LiveReader(container, float(info.fps), int(math.ceil(demo.LIVE_MAX_DELAY * float(info.fps))),
-                            float(demo.MAX_SECONDS))
+        buffer_frames = int(math.ceil(2 * demo.LIVE_MAX_DELAY * float(info.fps)))
+        reader = LiveReader(container, float(info.fps), buffer_frames, float(demo.MAX_SECONDS),
+                            float(demo.STREAM_TIMEOUT))
         reader.start()
     return _Inputs(info, output_path, label_path, class_names, LabelPolicy.from_cfg(cfg), _output_size(cfg, info),
                    _output_fps(cfg, info), duration, ground_truth, people, stride, source, live, reader)
