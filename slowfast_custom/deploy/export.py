@@ -137,7 +137,14 @@ def _runner(fmt: str, path: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.jit's deprecation notice; the file is the one just written
         loaded = torch.jit.load(str(path))
-    return lambda inputs, boxes: loaded(*inputs, boxes).detach().numpy()
+
+    def run(inputs, boxes):
+        # The profiling executor's first calls record and re-optimise the graph (seconds on a CPU); the plain
+        # interpreter runs the same operations once.
+        with torch.jit.optimized_execution(False):
+            return loaded(*inputs, boxes).detach().numpy()
+
+    return run
 
 
 def export_model(cfg, checkpoint, fmt: str, out: Optional[Path] = None, atol: float = DEFAULT_ATOL) -> ExportReport:
