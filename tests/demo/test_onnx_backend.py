@@ -7,10 +7,15 @@ import pytest
 from slowfast_custom.demo.runner import run_demo
 from slowfast_custom.errors import DataError, UserError
 
+from conftest import require_onnxruntime
 from demo_fixtures import demo_setup  # noqa: F401  (fixture)
 
-pytest.importorskip("onnxruntime", reason="the export extra (pip install -e '.[export]') is not installed")
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _onnxruntime():
+    require_onnxruntime()
 
 
 @pytest.fixture(scope="module")

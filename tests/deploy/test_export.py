@@ -9,9 +9,12 @@ from slowfast_custom.deploy.export import ScoresModel, export_model, load_model,
 from slowfast_custom.deploy.runtime import OnnxActionModel
 from slowfast_custom.errors import CheckpointError, DataError, UserError
 
-from conftest import TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg
+from conftest import TINY_CFG, TINY_OVERRIDES, require_onnxruntime, run_tool, tiny_cfg
 
-pytest.importorskip("onnxruntime", reason="the export extra (pip install -e '.[export]') is not installed")
+
+@pytest.fixture(autouse=True)
+def _onnxruntime():
+    require_onnxruntime()
 
 
 @pytest.fixture(scope="module")
