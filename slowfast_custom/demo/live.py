@@ -14,13 +14,14 @@ finishes what it has, and ``LiveReader.ended`` says why.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Deque, Iterator, Optional, Tuple
+from typing import Deque, Dict, Iterator, Optional, Tuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -30,6 +31,9 @@ from slowfast_custom.video.frames import VideoInfo, frame_rate
 
 logger = logging.getLogger(__name__)
 
+# Weight of the previous estimate in the running mean of a piece of work's duration (LatencyBudget):
+# follows a machine that slows down within a few runs, without jumping on one slow run.
+WORK_SMOOTHING = 0.5
 # URL schemes read as live streams (FFmpeg's protocols); anything else in DEMO.INPUT_VIDEO is a file.
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt")
 
@@ -186,3 +190,38 @@ class LiveReader:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+class LatencyBudget:
+    """Whether live work can still be shown in time: the age of the newest frame plus the expected duration
+    of the work still to do (a running mean of its past runs) must stay within ``max_delay`` seconds.
+
+    Checking only the frame's age would let a prediction start just in time and finish long after; a
+    machine that gets slower (other jobs, a hot CPU) is followed within a few runs.
+    """
+
+    def __init__(self, max_delay: float) -> None:
+        self.max_delay = max_delay
+        self.expected: Dict[str, float] = {}  # work -> seconds
+
+    def allows(self, captured: Optional[float], *works: str) -> bool:
+        """True for frames from a file (``captured`` None) and for live frames with time left for ``works``."""
+        if captured is None:
+            return True
+        age = time.perf_counter() - captured
+        return age + sum(self.expected.get(w, 0.0) for w in works) <= self.max_delay
+
+    def skipped(self, *works: str) -> None:
+        """Work was skipped: lower its estimate, so that one slow spell does not stop every later run
+        (a skipped run measures nothing); the next run that goes ahead measures it again."""
+        for work in works:
+            if work in self.expected:
+                self.expected[work] *= WORK_SMOOTHING
+
+    @contextlib.contextmanager
+    def timing(self, work: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        took = time.perf_counter() - start
+        previous = self.expected.get(work)
+        self.expected[work] = took if previous is None else WORK_SMOOTHING * previous + (1 - WORK_SMOOTHING) * took

@@ -10,6 +10,7 @@ video in which nobody was found still gives an output video and says so.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -29,7 +30,7 @@ from tqdm import tqdm
 from slowfast_custom.data.ava_formats import read_class_names_json
 from slowfast_custom.demo.clips import ClipScheduler
 from slowfast_custom.demo.draw import LabelPolicy, Painter
-from slowfast_custom.demo.live import LiveReader, LiveSource, open_live
+from slowfast_custom.demo.live import LatencyBudget, LiveReader, LiveSource, open_live
 from slowfast_custom.demo.people import DetectedPeople, Person, PrecomputedPeople, read_ground_truth
 from slowfast_custom.demo.predictor import ActionPredictor, OnnxActionPredictor, num_outputs
 from slowfast_custom.demo.results import PredictionLog, output_paths
@@ -282,8 +283,7 @@ def _render(cfg, inputs: _Inputs) -> DemoSummary:
     latencies: List[float] = []
     newest = {"captured": None}  # live: when the newest frame pushed was decoded
 
-    def too_late(captured: Optional[float]) -> bool:
-        return captured is not None and time.perf_counter() - captured > max_delay
+    budget = LatencyBudget(max_delay)
 
     def skip(keyframe) -> None:
         keyframe.skipped, keyframe.people, keyframe.shown = True, [], []
@@ -294,10 +294,13 @@ def _render(cfg, inputs: _Inputs) -> DemoSummary:
         for keyframe, clip in scheduler.ready():
             if keyframe.skipped:
                 continue
-            if too_late(newest["captured"]):
+            if not budget.allows(newest["captured"], "predict"):
                 skip(keyframe)  # live and behind: a late prediction is worse than none
+                budget.skipped("predict")
                 continue
-            keyframe.scores = predictor(clip, keyframe.people, info.width, info.height)
+            # Only predictions with people are timed: an empty one costs nothing and would lower the estimate.
+            with budget.timing("predict") if keyframe.people else contextlib.nullcontext():
+                keyframe.scores = predictor(clip, keyframe.people, info.width, info.height)
             keyframe.shown = [inputs.policy.select(s, inputs.class_names) for s in keyframe.scores]
             counts["boxes"] += len(keyframe.people)
             counts["labelled"] += sum(1 for shown in keyframe.shown if shown)
@@ -317,6 +320,12 @@ def _render(cfg, inputs: _Inputs) -> DemoSummary:
                     and frame_time == keyframe.time:
                 latencies.append(time.perf_counter() - keyframe.captured)
 
+    if reader is not None:
+        # The first forward pass sets up kernels and memory (seconds on a CPU): done now, it neither delays
+        # the first live prediction nor makes the budget expect every prediction to take that long.
+        with budget.timing("predict"):
+            predictor([np.zeros((predictor.size, predictor.size, 3), np.uint8)] * cfg.DATA.NUM_FRAMES,
+                      [Person((0.25, 0.25, 0.75, 0.75))], predictor.size, predictor.size)
     start = time.perf_counter()
     total = None if reader else int(round(inputs.duration * float(info.fps))) or None
     frames_in = reader.frames() if reader else read_frames(info, cfg.DEMO.MAX_SECONDS)
@@ -330,10 +339,12 @@ def _render(cfg, inputs: _Inputs) -> DemoSummary:
                 keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
                 if keyframe is not None:
                     keyframe.captured = captured
-                    if too_late(captured):
+                    if not budget.allows(captured, "people", "predict"):
                         skip(keyframe)  # not even its people are looked for
+                        budget.skipped("people", "predict")
                     else:
-                        keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
+                        with budget.timing("people"):
+                            keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
                 else:
                     inputs.people.between(frame.image, frame.time)
                 predict_ready()

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from slowfast_custom.demo.live import LiveSource, is_stream_url
+from slowfast_custom.demo.live import LatencyBudget, LiveSource, is_stream_url
 from slowfast_custom.demo.predictor import ActionPredictor
 from slowfast_custom.demo.runner import run_demo
 from slowfast_custom.errors import UserError
@@ -73,6 +73,19 @@ def lookahead(cfg) -> float:
 def test_stream_urls_and_cameras_are_live_sources():
     assert is_stream_url("rtsp://cam.local/lobby") and is_stream_url("UDP://127.0.0.1:5000")
     assert not is_stream_url("/videos/a.mp4") and not is_stream_url("file://a.mp4")
+
+
+def test_latency_budget_counts_the_work_still_to_do():
+    budget = LatencyBudget(max_delay=1.0)
+    now = time.perf_counter()
+    assert budget.allows(None, "predict")  # a file: never late
+    assert budget.allows(now - 0.5, "predict") and not budget.allows(now - 1.5, "predict")
+    budget.expected["predict"] = 0.8  # as if predictions took 0.8 s: a 0.5 s old frame can no longer make it
+    assert not budget.allows(now - 0.5, "predict") and budget.allows(now - 0.1, "predict")
+    with budget.timing("people"):
+        time.sleep(0.02)
+    assert 0.02 <= budget.expected["people"] < 0.5
+    assert not budget.allows(time.perf_counter() - 0.1, "people", "predict") or budget.expected["people"] < 0.1
 
 
 def test_a_missing_camera_or_a_refused_stream_is_one_line(demo_setup, tmp_path):
