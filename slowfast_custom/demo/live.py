@@ -75,8 +75,6 @@ def open_live(source: LiveSource, timeout: float, fallback_fps: float):
     import av
 
     source.check()
-    if timeout <= 0:
-        raise UserError(f"DEMO.STREAM_TIMEOUT must be > 0 seconds, got {timeout}")
     try:
         # timeout: (to open, to wait for each packet); a stalled stream then ends the read instead of hanging.
         container = av.open(source.url, format=source.format, timeout=(timeout, timeout))
@@ -188,7 +186,10 @@ class LiveReader:
     def stop(self) -> None:
         """Ask the reader to stop after the frame it is decoding, and wait for it (the container is closed)."""
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread.ident is None and not self._done:  # never started: the container is ours to close
+            self._container.close()
+            self._done = True
+        elif self._thread.is_alive():
             self._thread.join()
 
 

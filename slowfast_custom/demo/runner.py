@@ -11,6 +11,7 @@ video in which nobody was found still gives an output video and says so.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import logging
 import math
@@ -149,13 +150,13 @@ def _people_source(cfg, video_id: str, duration: float) -> Tuple[PeopleSource, f
 class _Inputs:
     """Everything checked before the model is built."""
 
-    video: VideoInfo
+    video: Optional[VideoInfo]  # a live source's: once it is opened (``_open_live``)
     output: Path
     label_file: Path
     class_names: List[str]
     policy: LabelPolicy
-    size: Tuple[int, int]  # output width, height
-    fps: Fraction  # output frame rate
+    size: Optional[Tuple[int, int]]  # output width, height
+    fps: Optional[Fraction]  # output frame rate
     duration: float  # seconds to render
     ground_truth: Dict[int, List[Person]]  # AVA second -> people
     people: PeopleSource
@@ -195,20 +196,32 @@ def _check_inputs(cfg) -> _Inputs:
     starting_second = int(demo.STARTING_SECOND)
     ground_truth = read_ground_truth(demo.GT_BOXES, input_path.stem, starting_second, duration) if demo.GT_BOXES else {}
     people, stride, source = _people_source(cfg, input_path.stem, duration)
-    reader = None
     if live:
-        if demo.LIVE_MAX_DELAY <= 0:
-            raise UserError(f"DEMO.LIVE_MAX_DELAY must be > 0 seconds, got {demo.LIVE_MAX_DELAY}")
-        container, info = open_live(live, float(demo.STREAM_TIMEOUT), float(demo.FPS))
+        for key in ("LIVE_MAX_DELAY", "STREAM_TIMEOUT"):
+            if demo[key] <= 0:
+                raise UserError(f"DEMO.{key} must be > 0 seconds, got {demo[key]}")
+        # Opened once the model is ready (_open_live): a live source does not wait for a model to load.
+        return _Inputs(None, output_path, label_path, class_names, LabelPolicy.from_cfg(cfg), None, None, duration,
+                       ground_truth, people, stride, source, live)
+    return _Inputs(info, output_path, label_path, class_names, LabelPolicy.from_cfg(cfg), _output_size(cfg, info),
+                   _output_fps(cfg, info), duration, ground_truth, people, stride, source)
+
+
+def _open_live(cfg, inputs: _Inputs) -> _Inputs:
+    """``inputs`` with the live source opened and its reader started."""
+    demo = cfg.DEMO
+    container, info = open_live(inputs.live, float(demo.STREAM_TIMEOUT), float(demo.FPS))
+    try:
+        size, fps = _output_size(cfg, info), _output_fps(cfg, info)
         # The buffer holds twice the delay: a demo that falls behind skips predictions (frames older than the
         # delay) and catches up on the frames waiting; only when even that is too slow are frames dropped.
-        # Reading starts now: while the model loads, the buffer keeps the newest frames only.
         buffer_frames = int(math.ceil(2 * demo.LIVE_MAX_DELAY * float(info.fps)))
-        reader = LiveReader(container, float(info.fps), buffer_frames, float(demo.MAX_SECONDS),
-                            float(demo.STREAM_TIMEOUT))
-        reader.start()
-    return _Inputs(info, output_path, label_path, class_names, LabelPolicy.from_cfg(cfg), _output_size(cfg, info),
-                   _output_fps(cfg, info), duration, ground_truth, people, stride, source, live, reader)
+    except UserError:
+        container.close()
+        raise
+    reader = LiveReader(container, float(info.fps), buffer_frames, float(demo.MAX_SECONDS), float(demo.STREAM_TIMEOUT))
+    reader.start()
+    return dataclasses.replace(inputs, video=info, size=size, fps=fps, reader=reader)
 
 
 def _onnx_model(cfg):
@@ -248,8 +261,11 @@ def run_demo(cfg) -> DemoSummary:
     write the predictions beside it."""
     setup_logging()
     inputs = _check_inputs(cfg)
+    predictor, checkpoint = _load_predictor(cfg, inputs.class_names, inputs.label_file)
+    if inputs.live is not None:
+        inputs = _open_live(cfg, inputs)
     try:
-        return _render(cfg, inputs)
+        return _render(cfg, inputs, predictor, checkpoint)
     finally:
         if inputs.reader is not None:
             inputs.reader.stop()
@@ -263,8 +279,7 @@ def _latency_percentiles(latencies: List[float]) -> Dict[str, float]:
             "max": round(max(latencies), 3)}
 
 
-def _render(cfg, inputs: _Inputs) -> DemoSummary:
-    predictor, checkpoint = _load_predictor(cfg, inputs.class_names, inputs.label_file)
+def _render(cfg, inputs: _Inputs, predictor: ActionPredictor, checkpoint: Path) -> DemoSummary:
     info, reader = inputs.video, inputs.reader
     where = inputs.live.url if inputs.live else str(info.path)
     logger.info("Demo on %s (%dx%d, %.3g fps, %s) with %s; people: %s; predicting every %g s (%s)",
@@ -321,11 +336,11 @@ def _render(cfg, inputs: _Inputs) -> DemoSummary:
                 latencies.append(time.perf_counter() - keyframe.captured)
 
     if reader is not None:
-        # The first forward pass sets up kernels and memory (seconds on a CPU): done now, it neither delays
-        # the first live prediction nor makes the budget expect every prediction to take that long.
-        with budget.timing("predict"):
-            predictor([np.zeros((predictor.size, predictor.size, 3), np.uint8)] * cfg.DATA.NUM_FRAMES,
-                      [Person((0.25, 0.25, 0.75, 0.75))], predictor.size, predictor.size)
+        # The first forward pass at a frame size sets up kernels and memory (seconds on a CPU): done before the
+        # first live prediction, at the stream's size. Not timed: the budget would then expect every prediction
+        # to take that long. (Frames that come meanwhile wait in the reader's bounded buffer.)
+        blank = predictor.scale(np.zeros((info.height, info.width, 3), np.uint8))
+        predictor([blank] * cfg.DATA.NUM_FRAMES, [Person((0.25, 0.25, 0.75, 0.75))], info.width, info.height)
     start = time.perf_counter()
     total = None if reader else int(round(inputs.duration * float(info.fps))) or None
     frames_in = reader.frames() if reader else read_frames(info, cfg.DEMO.MAX_SECONDS)

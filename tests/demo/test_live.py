@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from slowfast_custom.demo.live import LatencyBudget, LiveSource, is_stream_url
 from slowfast_custom.demo.predictor import ActionPredictor
@@ -21,6 +22,17 @@ from demo_fixtures import VIDEO_ID, decode, demo_setup  # noqa: F401  (fixture)
 pytestmark = pytest.mark.slow
 
 FRAMES = 120  # the fixture video: 4 s at 30 fps
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The model on one thread: beside ffmpeg and the reader on a busy 2-core machine, two OpenMP threads wait
+    on each other (a tiny model's pass measured 0.1 s on one thread and 0.3-13 s on two), and these tests are
+    about the demo's pacing, not about that."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def free_port(kind=socket.SOCK_STREAM) -> int:
@@ -108,9 +120,11 @@ def test_http_stream_runs_at_its_pace_with_bounded_latency(demo_setup, tmp_path,
     assert wall >= 3.0  # 4 s of video at the sender's pace (-re), not as fast as decoding goes
     assert summary.live and summary.ended == "the stream ended"
     assert summary.frames + summary.dropped_frames == FRAMES
-    # Latency: the clip's look-ahead plus work; bounded by the skip rule (LIVE_MAX_DELAY, default 2 s).
-    assert lookahead(cfg) - 0.1 <= summary.latency_s["p50"] <= summary.latency_s["max"]
-    assert summary.latency_s["max"] < lookahead(cfg) + 3 * cfg.DEMO.LIVE_MAX_DELAY
+    # Latency: the clip's look-ahead plus waiting and work; bounded by the skip rule (LIVE_MAX_DELAY) plus one
+    # person search and one prediction.
+    # (The sender may burst the first half second, so only the slowest is sure to have waited for its clip.)
+    assert summary.latency_s["p50"] <= summary.latency_s["max"] and summary.latency_s["max"] >= lookahead(cfg) - 0.1
+    assert summary.latency_s["max"] < lookahead(cfg) + cfg.DEMO.LIVE_MAX_DELAY + 2
     assert "keyframes skipped to keep up" in caplog.text and "latency from frame decoded" in caplog.text
     # What was written is complete: the video plays to its last frame, the predictions name the stream.
     assert probe(output).codec == "h264" and len(decode(output)) == summary.frames
