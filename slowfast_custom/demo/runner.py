@@ -6,6 +6,11 @@ CSVs. Then the checks that keep a demo from being silently empty: the
 checkpoint must fill every tensor of the model (``load_for_inference``),
 the label file must name as many classes as the model's head predicts, and a
 video in which nobody was found still gives an output video and says so.
+
+A camera or stream (``DEMO.WEBCAM``, a URL in ``DEMO.INPUT_VIDEO``) is opened
+once the model is ready and read at its own pace (``demo.live``): keyframes
+that could not be shown within ``DEMO.LIVE_MAX_DELAY`` are skipped, and the
+run ends, keeping what it wrote, when the stream does.
 """
 
 from __future__ import annotations
