@@ -88,9 +88,9 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.ENABLE = False
     # ava.json-style {"class name": index} file naming the model outputs.
     cfg.DEMO.LABEL_FILE_PATH = ""
-    # Upstream's webcam index; the plugin reads files only (-1: off).
+    # Camera to read live (index N: /dev/videoN) instead of DEMO.INPUT_VIDEO; -1: off.
     cfg.DEMO.WEBCAM = -1
-    # Input video (any container PyAV opens).
+    # Input video (any container PyAV opens), or a stream URL (rtsp, rtmp, http(s), udp, tcp) read live.
     cfg.DEMO.INPUT_VIDEO = ""
     # Output video path.
     cfg.DEMO.OUTPUT_FILE = ""
@@ -122,6 +122,15 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.AMP = True
     # Render only the first seconds of the input; 0: all of it.
     cfg.DEMO.MAX_SECONDS = 0
+    # The demo's action model: "pytorch" (the checkpoint) or "onnxruntime" (DEMO.ONNX_FILE, tools/export_model.py).
+    cfg.DEMO.BACKEND = "pytorch"
+    # The exported .onnx file that DEMO.BACKEND onnxruntime runs.
+    cfg.DEMO.ONNX_FILE = ""
+    # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
+    # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
+    cfg.DEMO.LIVE_MAX_DELAY = 2.0
+    # Live input: seconds to wait for the stream to open or for its next packet before it counts as lost.
+    cfg.DEMO.STREAM_TIMEOUT = 10
     # Upstream's streaming keys, accepted for its YAMLs.
     cfg.DEMO.BUFFER_SIZE = 0
     cfg.DEMO.INPUT_FORMAT = "BGR"

@@ -36,6 +36,7 @@ class Settings:
     train_warmup: int = 3
     train_repeats: int = 3
     demo_seconds: float = 10.0
+    demo_repeats: int = 3  # turns of each demo backend (PyTorch, onnxruntime on a CPU machine)
     workers: int = 0  # loader workers for training; 0: CPU count - 1 (at least 1)
 
     @classmethod
@@ -43,9 +44,9 @@ class Settings:
         if quick:  # minutes of CPU at most; a smoke test, not a measurement
             return cls(FramesSpec(width=1280, height=720, keyframes=2, tail_frames=16), loader_repeats=1,
                        loader_frames=8, train_batch=2, train_steps=1, train_warmup=0, train_repeats=1,
-                       demo_seconds=4.0, workers=1)
+                       demo_seconds=4.0, demo_repeats=1, workers=1)
         if cuda:
-            return cls(FramesSpec(keyframes=16))
+            return cls(FramesSpec(keyframes=16), demo_repeats=1)
         return cls(FramesSpec(keyframes=8), train_batch=8, train_steps=3, train_warmup=1, train_repeats=3,
                    demo_seconds=4.0, workers=1)
 
@@ -99,7 +100,8 @@ def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: Lis
     if "demo" in parts:
         logger.info("(c) demo throughput on a %g s clip", settings.demo_seconds)
         cfg = bench_config(cfg_file_of(cuda), data_dir, work_dir / "demo", "DATA_LOADER.NUM_WORKERS", 0)
-        demo = measure_demo(cfg, data_dir, settings.frames, settings.demo_seconds, work_dir / "demo")
+        demo = measure_demo(cfg, data_dir, settings.frames, settings.demo_seconds, work_dir / "demo",
+                            settings.demo_repeats)
         results["demo"] = {"config": Path(cfg_file_of(cuda)).name, **demo}
         if not cuda:
             results["demo"]["note"] = "no CUDA device: the tiny CPU config, not the R101 32x2 GPU target"
@@ -145,8 +147,14 @@ def format_table(results: Dict) -> str:
     demo = results.get("demo")
     if demo:
         if demo.get("measured"):
-            rows.append(("(c) demo frames/s", demo["config"], _fmt(demo["frames_per_s"]),
+            rows.append(("(c) demo frames/s", f"{demo['config']}, PyTorch", _fmt(demo["frames_per_s"]),
                          _fmt(demo["realtime_factor"], "x real time"), demo["video"]))
+            if "onnxruntime_vs_pytorch" in demo:
+                rows.append(("(c) demo frames/s", f"{demo['config']}, onnxruntime",
+                             _fmt(demo["backends"]["onnxruntime"]["median"]), _fmt(demo["onnxruntime_vs_pytorch"], "x"),
+                             f"exported ONNX, |diff| {demo['onnx']['max_abs_diff_vs_pytorch']:.2g}"))
+            elif demo.get("onnx"):
+                rows.append(("(c) demo frames/s", "onnxruntime", "-", "-", f"not measured: {demo['onnx']['why']}"))
         else:
             rows.append(("(c) demo frames/s", "-", "-", "-", f"not measured: {demo.get('why')}"))
     return f"{plain_table(rows)}\n{host_line(results)}"

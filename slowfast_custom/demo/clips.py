@@ -33,6 +33,8 @@ class Keyframe:
     people: List[Person] = field(default_factory=list)
     scores: Optional[np.ndarray] = None  # [len(people), num_classes] once predicted
     shown: List[List[Tuple[int, float]]] = field(default_factory=list)  # per person: (class, score) to draw
+    captured: Optional[float] = None  # live input: perf_counter() when its frame was decoded
+    skipped: bool = False  # live input: not predicted, the demo was too far behind
 
     @property
     def done(self) -> bool:

@@ -37,10 +37,13 @@ class ActionPredictor:
         """``precision``: autocast and memory format, as the training step's (``StepPrecision``)."""
         self.cfg = cfg
         self.precision = precision
-        self.model = precision.prepare_model(model.eval())
+        self.model = self._prepare(model)
         self.device = precision.device
         self.size = int(cfg.DATA.TEST_CROP_SIZE)
         self.bgr = bool(cfg.AVA.BGR)
+
+    def _prepare(self, model):
+        return self.precision.prepare_model(model.eval())
 
     def scale(self, image: np.ndarray) -> np.ndarray:
         """A decoded frame at model size (short side ``TEST_CROP_SIZE``); done once per frame, clips share it."""
@@ -62,9 +65,35 @@ class ActionPredictor:
         """Scores of ``people`` (boxes as fractions of a ``width`` x ``height`` source frame) on ``frames``."""
         if not people:
             return np.zeros((0, self.cfg.MODEL.NUM_CLASSES), dtype=np.float32)
-        inputs = [x.unsqueeze(0).to(self.device) for x in pack_pathway_output(self.cfg, self.clip_tensor(frames))]
+        inputs = [x.unsqueeze(0) for x in pack_pathway_output(self.cfg, self.clip_tensor(frames))]
         boxes = torch.from_numpy(self.model_boxes(people, width, height))
-        boxes = torch.cat([torch.zeros(len(people), 1), boxes], dim=1).to(self.device)
+        # Upstream's head takes N x 5 rows [batch index, x1, y1, x2, y2]: one clip, so index 0.
+        boxes = torch.cat([torch.zeros(len(people), 1), boxes], dim=1)
+        return self.scores(inputs, boxes)
+
+    def scores(self, inputs: Sequence[torch.Tensor], boxes: torch.Tensor) -> np.ndarray:
+        """The model on a batch of one clip (pathways ``1 x C x T x H x W``) and its boxes ``N x 5``."""
+        inputs = [x.to(self.device) for x in inputs]
         with self.precision.autocast():
-            scores = self.model(self.precision.prepare_inputs(inputs), boxes)
+            scores = self.model(self.precision.prepare_inputs(inputs), boxes.to(self.device))
         return scores.float().cpu().numpy()
+
+    def describe(self) -> str:
+        return self.precision.describe().replace(" + grad scaling", "")
+
+
+class OnnxActionPredictor(ActionPredictor):
+    """The same preprocessing, the model an exported ONNX file run by onnxruntime on the CPU."""
+
+    def __init__(self, cfg, model) -> None:
+        """``model``: a ``slowfast_custom.deploy.runtime.OnnxActionModel``."""
+        super().__init__(cfg, model, StepPrecision(torch.device("cpu")))
+
+    def _prepare(self, model):
+        return model  # an onnxruntime session: nothing to move or convert
+
+    def scores(self, inputs: Sequence[torch.Tensor], boxes: torch.Tensor) -> np.ndarray:
+        return self.model([x.numpy() for x in inputs], boxes.numpy())
+
+    def describe(self) -> str:
+        return f"onnxruntime {self.model.path.name} on the CPU"

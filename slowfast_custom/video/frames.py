@@ -109,7 +109,8 @@ def open_video(path: Path, name: str = "video", missing_hint: str = ""):
     return container
 
 
-def _rate(stream, fallback_fps: float) -> Fraction:
+def frame_rate(stream, fallback_fps: float) -> Fraction:
+    """The stream's exact average frame rate, or ``fallback_fps`` when it states none."""
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     if rate and float(rate) > 0:
         return Fraction(rate)
@@ -133,7 +134,7 @@ def probe(path: Path, fallback_fps: float = 30.0, name: str = "video", missing_h
         ctx = stream.codec_context
         if not ctx.width or not ctx.height:
             raise DataError(path, "video stream has no frame size", hint=READ_HINT)
-        return VideoInfo(path, ctx.width, ctx.height, _rate(stream, fallback_fps), float(duration), ctx.name)
+        return VideoInfo(path, ctx.width, ctx.height, frame_rate(stream, fallback_fps), float(duration), ctx.name)
 
 
 def stream_duration(stream) -> Optional[float]:

@@ -1,0 +1,1 @@
+"""Deploying a trained model: export it (ONNX, TorchScript) and run the exported file (onnxruntime)."""

@@ -1,0 +1,179 @@
+"""The demo on live input: a stream served on 127.0.0.1 by the set-up's ffmpeg, read at the stream's pace."""
+
+import contextlib
+import json
+import logging
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from slowfast_custom.demo.live import LatencyBudget, LiveSource, is_stream_url
+from slowfast_custom.demo.predictor import ActionPredictor
+from slowfast_custom.demo.runner import run_demo
+from slowfast_custom.errors import UserError
+from slowfast_custom.video.frames import ffmpeg_exe, probe
+
+from demo_fixtures import VIDEO_ID, decode, demo_setup  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+FRAMES = 120  # the fixture video: 4 s at 30 fps
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The model on one thread: beside ffmpeg and the reader on a busy 2-core machine, two OpenMP threads wait
+    on each other (a tiny model's pass measured 0.1 s on one thread and 0.3-13 s on two), and these tests are
+    about the demo's pacing, not about that."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def free_port(kind=socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    """Whether a TCP socket listens on 127.0.0.1:port (read from /proc: connecting would take ffmpeg's one client)."""
+    wanted = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as f:
+        return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in f.readlines()[1:])
+
+
+def send(video, url, *extra):
+    """ffmpeg sending ``video`` at its own pace (-re) as MPEG-TS to ``url``, a keyframe every half second."""
+    return subprocess.Popen([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-re", "-i", str(video),
+                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-f", "mpegts", *extra, url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@contextlib.contextmanager
+def http_stream(video):
+    """``video`` served once over HTTP on 127.0.0.1 (ffmpeg -listen 1); yields the URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/{VIDEO_ID}.ts"  # the URL's name is the video id of DEMO.PREDS_BOXES' rows
+    proc = send(video, url, "-listen", "1")
+    try:
+        deadline = time.monotonic() + 20
+        while not listening(port):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def live_cfg(demo_setup, url, output, *extra):
+    return demo_setup.cfg(output, "DEMO.INPUT_VIDEO", url, "DEMO.VIS_MODE", "top-k", "DEMO.TOPK", "1",
+                          "DEMO.STREAM_TIMEOUT", "5", *extra)
+
+
+def lookahead(cfg) -> float:
+    """Seconds from a keyframe to the last frame of its clip: no prediction can be shown sooner."""
+    return cfg.DATA.NUM_FRAMES * cfg.DATA.SAMPLING_RATE / cfg.DATA.TARGET_FPS / 2
+
+
+def test_stream_urls_and_cameras_are_live_sources():
+    assert is_stream_url("rtsp://cam.local/lobby") and is_stream_url("UDP://127.0.0.1:5000")
+    assert not is_stream_url("/videos/a.mp4") and not is_stream_url("file://a.mp4")
+
+
+def test_latency_budget_counts_the_work_still_to_do():
+    budget = LatencyBudget(max_delay=1.0)
+    now = time.perf_counter()
+    assert budget.allows(None, "predict")  # a file: never late
+    assert budget.allows(now - 0.5, "predict") and not budget.allows(now - 1.5, "predict")
+    budget.expected["predict"] = 0.8  # as if predictions took 0.8 s: a 0.5 s old frame can no longer make it
+    assert not budget.allows(now - 0.5, "predict") and budget.allows(now - 0.1, "predict")
+    with budget.timing("people"):
+        time.sleep(0.02)
+    assert 0.02 <= budget.expected["people"] < 0.5
+    assert not budget.allows(time.perf_counter() - 0.1, "people", "predict") or budget.expected["people"] < 0.1
+
+
+def test_a_missing_camera_or_a_refused_stream_is_one_line(demo_setup, tmp_path):
+    with pytest.raises(UserError, match=r"DEMO.WEBCAM 7: no camera /dev/video7 .* set DEMO.WEBCAM -1"):
+        run_demo(demo_setup.cfg(tmp_path / "a.mp4", "DEMO.WEBCAM", "7"))
+    url = f"http://127.0.0.1:{free_port()}/{VIDEO_ID}.ts"  # nothing listens there
+    with pytest.raises(UserError, match=r"cannot open the live source \(Connection refused\)"):
+        run_demo(live_cfg(demo_setup, url, tmp_path / "b.mp4"))
+    assert not list(tmp_path.iterdir())
+    assert LiveSource.from_cfg(live_cfg(demo_setup, url, tmp_path / "b.mp4")).name == VIDEO_ID
+
+
+def test_http_stream_runs_at_its_pace_with_bounded_latency(demo_setup, tmp_path, caplog):
+    output = tmp_path / "live.mp4"
+    with http_stream(demo_setup.video) as url, caplog.at_level(logging.INFO):
+        cfg = live_cfg(demo_setup, url, output)
+        started = time.monotonic()
+        summary = run_demo(cfg)
+        wall = time.monotonic() - started
+    assert wall >= 3.0  # 4 s of video at the sender's pace (-re), not as fast as decoding goes
+    assert summary.live and summary.ended == "the stream ended"
+    assert summary.frames + summary.dropped_frames == FRAMES
+    # Latency: the clip's look-ahead plus waiting and work; bounded by the skip rule (LIVE_MAX_DELAY) plus one
+    # person search and one prediction.
+    # (The sender may burst the first half second, so only the slowest is sure to have waited for its clip.)
+    assert summary.latency_s["p50"] <= summary.latency_s["max"] and summary.latency_s["max"] >= lookahead(cfg) - 0.1
+    assert summary.latency_s["max"] < lookahead(cfg) + cfg.DEMO.LIVE_MAX_DELAY + 2
+    assert "keyframes skipped to keep up" in caplog.text and "latency from frame decoded" in caplog.text
+    # What was written is complete: the video plays to its last frame, the predictions name the stream.
+    assert probe(output).codec == "h264" and len(decode(output)) == summary.frames
+    doc = json.loads(summary.json.read_text())
+    assert doc["video"] == url and doc["video_id"] == VIDEO_ID and doc["live"]["latency_s"] == summary.latency_s
+    predicted = {r["second"] for r in doc["predictions"]}
+    assert predicted and predicted <= {1, 2}  # the CSV's people of this video are at seconds 1 and 2
+    assert summary.skipped_keyframes == doc["live"]["skipped_keyframes"] < summary.keyframes
+
+
+def test_predictions_that_cannot_keep_up_are_skipped_not_queued(demo_setup, tmp_path, monkeypatch):
+    slow, delay = 1.0, 0.3  # a prediction takes longer than the delay the demo may fall behind
+    original = ActionPredictor.scores
+
+    def slow_scores(self, inputs, boxes):
+        time.sleep(slow)
+        return original(self, inputs, boxes)
+
+    monkeypatch.setattr(ActionPredictor, "scores", slow_scores)
+    output = tmp_path / "late.mp4"
+    with http_stream(demo_setup.video) as url:
+        cfg = live_cfg(demo_setup, url, output, "DEMO.LIVE_MAX_DELAY", str(delay), "DEMO.VIS_MODE", "top-k")
+        summary = run_demo(cfg)
+    assert summary.skipped_keyframes >= 1
+    assert summary.frames + summary.dropped_frames == FRAMES
+    if summary.latency_s:  # the predictions made were on time: look-ahead, one prediction, the buffer
+        assert summary.latency_s["max"] < lookahead(cfg) + slow + 3 * delay + 1.0
+    doc = json.loads(summary.json.read_text())
+    assert doc["live"]["skipped_keyframes"] == summary.skipped_keyframes
+    assert len(decode(output)) == summary.frames
+
+
+def test_a_stalled_stream_ends_with_what_was_written(demo_setup, tmp_path, caplog):
+    """A UDP sender that stops mid-way: after DEMO.STREAM_TIMEOUT the demo finishes and keeps its output."""
+    port = free_port(socket.SOCK_DGRAM)
+    boxes = tmp_path / "boxes.csv"  # the rows of the video, named as the stream is (no path in the URL: "stream")
+    boxes.write_text(demo_setup.preds_boxes.read_text().replace(VIDEO_ID, "stream"))
+    output = tmp_path / "stalled.mp4"
+    cfg = live_cfg(demo_setup, f"udp://127.0.0.1:{port}", output, "DEMO.PREDS_BOXES", str(boxes),
+                   "DEMO.STREAM_TIMEOUT", "2")
+    sender = send(demo_setup.video, f"udp://127.0.0.1:{port}?pkt_size=1316", "-t", "2.5")
+    try:
+        with caplog.at_level(logging.INFO):
+            summary = run_demo(cfg)
+    finally:
+        sender.kill()
+        sender.wait()
+    assert summary.ended == "the stream was lost (nothing received for 2 s, DEMO.STREAM_TIMEOUT)"
+    assert any(r.levelno == logging.WARNING and "the stream was lost" in r.getMessage() and "output kept"
+               in r.getMessage() for r in caplog.records)
+    assert 0 < summary.frames <= 2.5 * 30 and len(decode(output)) == summary.frames
+    assert json.loads(summary.json.read_text())["frames"] == summary.frames
