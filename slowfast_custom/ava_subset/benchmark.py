@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.build import SubsetSpec, make_subset
@@ -75,11 +75,15 @@ def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[
                 f.write(f"{video},{spec.first_sec + 1:04d}\n")
                 rows[excl] += 1
         if spec.frames_per_video:
-            numbers = range(1, spec.frames_per_video + 1)
-            frames = {video: (frame_relpath(video, n) for n in numbers) for video in ids[split]}
+            frames = {video: _frame_paths(video, spec.frames_per_video) for video in ids[split]}
             write_frame_list(root / frame_list, frames)
             rows[frame_list] = spec.frames_per_video * len(ids[split])
     return rows, ids
+
+
+def _frame_paths(video: str, count: int) -> Iterator[str]:
+    # A function, not a generator expression in the dict comprehension: that would bind the last video's name.
+    return (frame_relpath(video, n) for n in range(1, count + 1))
 
 
 def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, gt, det) -> Tuple[int, int]:

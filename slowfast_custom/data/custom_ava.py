@@ -24,7 +24,8 @@ from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, unreadable_frame
-from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
+from slowfast_custom.data.compact_index import load_compact_index
+from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,15 @@ class Customava(Ava):
 
     def _load_data(self, cfg) -> None:
         spec = keyframe_spec_from_cfg(cfg, self._split)
-        index = load_keyframe_index(spec)
+        # Arrays, not Python objects per frame and box: loader workers share them without copy-on-write growth.
+        index = load_compact_index(spec, use_cache=cfg.AVA.INDEX_CACHE)
+        self._index = index
         self._num_classes = cfg.MODEL.NUM_CLASSES
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS
-        self._image_paths = index.frame_paths
+        self._image_paths = index.frame_paths()
         self._video_idx_to_name = index.video_names
-        self._keyframe_indices = index.keyframes
-        self._keyframe_boxes_and_labels = index.boxes_and_labels
+        self._keyframe_indices = index.keyframes  # (video_idx, sec_idx, second, center frame) rows
         self._num_boxes_used = index.num_boxes
         self.print_summary()
 
@@ -151,12 +153,12 @@ class Customava(Ava):
         return clip, cv2_transform.clip_boxes_to_image(boxes[0], clip.shape[2], clip.shape[3])
 
     def __getitem__(self, idx):
-        video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]
+        video_idx, _, sec, center_idx = (int(v) for v in self._keyframe_indices[idx])
         frames = self._image_paths[video_idx]
         seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(frames))
 
-        clip_label_list = self._keyframe_boxes_and_labels[video_idx][sec_idx]
-        boxes = np.array([box for box, _ in clip_label_list], dtype=np.float32)
+        boxes = self._index.keyframe_boxes(idx).astype(np.float32)
+        box_labels = self._index.keyframe_labels(idx)
         ori_boxes = boxes.copy()
         paths = [frames[i] for i in seq]
         if self._frame_decoder is None or (self._split == "train" and self._use_color_augmentation):
@@ -166,8 +168,8 @@ class Customava(Ava):
         else:
             imgs, boxes = self._preprocess_fast(self._frame_decoder(paths), boxes.copy())
 
-        label_arrs = np.zeros((len(clip_label_list), self._num_classes), dtype=np.int32)
-        for i, (_, labels) in enumerate(clip_label_list):
+        label_arrs = np.zeros((len(box_labels), self._num_classes), dtype=np.int32)
+        for i, labels in enumerate(box_labels):
             for label in labels:
                 if label != -1:  # -1: a predicted box without action (a negative)
                     label_arrs[i][label - 1] = 1
