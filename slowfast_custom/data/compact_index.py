@@ -51,7 +51,8 @@ logger = logging.getLogger(__name__)
 # Bump when the arrays' meaning or the fast path's rules change: old caches are then rebuilt.
 INDEX_VERSION = 1
 CACHE_DIR_NAME = "index_cache"
-_CHUNK_BYTES = 16 << 20  # the fast path reads files in blocks this size, so its memory does not grow with them
+_CHUNK_BYTES = 4 << 20  # the fast path reads files in blocks this size, so its memory does not grow with them
+_PAD = 256  # longest field the gathering parser takes
 _MAX_DIGITS = 15  # integers up to this many digits are exact in float64 (needed for exact decimal parsing)
 
 
@@ -297,23 +298,33 @@ class _Lines:
 
 def _split_lines(data: bytes, sep: int, columns: Sequence[int], what: str, may_be_empty: Sequence[int] = ()) -> _Lines:
     """Non-empty lines of ``data`` and their ``sep``-separated fields; ``_Unusual`` unless every row is plain."""
-    buf = np.frombuffer(data, np.uint8)
+    # Padded, so fields can be gathered a fixed width past their end without bounds checks.
+    buf = np.frombuffer(data + bytes(_PAD), np.uint8)[:len(data)]
     # Printable ASCII only: no tabs, CRs, other whitespace or non-ASCII that the row parser's split() and strip()
     # treat their own way; in comma-separated files no spaces either (the row parser strips them).
     low = 32 if sep == 32 else 33
     if ((buf < low) & (buf != 10)).any() or (buf > 126).any():
         raise _Unusual(f"{what}: characters other than printable ASCII")
     ends = np.flatnonzero(buf == 10)
-    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
     keep = ends > starts  # empty lines are skipped, as the row parser skips them
-    starts, ends = starts[keep], ends[keep]
+    if not keep.all():
+        starts, ends = starts[keep], ends[keep]
     pos = np.flatnonzero(buf == sep)
-    counts = np.searchsorted(pos, ends) - np.searchsorted(pos, starts)
-    ncols = set((np.unique(counts) + 1).tolist())
-    if len(starts) and (len(ncols) != 1 or not ncols <= set(columns)):
-        raise _Unusual(f"{what}: rows with {sorted(ncols)} columns")
-    width = next(iter(ncols)) - 1 if len(starts) else 0
-    bounds = np.column_stack([starts - 1, pos.reshape(len(starts), width), ends])
+    # Every line has the same number of separators iff there are that many per line in all, and each line's
+    # share of them (in order) lies inside it.
+    n = len(starts)
+    width = next((c - 1 for c in columns if n and len(pos) == (c - 1) * n), None)
+    if n and width is None:
+        raise _Unusual(f"{what}: rows with other than {' or '.join(map(str, columns))} columns")
+    bounds = np.empty((n, (width or 0) + 2), np.int64)
+    bounds[:, 0] = starts - 1
+    bounds[:, 1:-1] = pos.reshape(n, width or 0)
+    bounds[:, -1] = ends
+    if n and ((bounds[:, 1] <= starts) | (bounds[:, -2] >= ends)).any():
+        raise _Unusual(f"{what}: rows with different numbers of columns")
     empty = np.diff(bounds, axis=1) < 2
     empty[:, [c for c in may_be_empty if c < empty.shape[1]]] = False
     if empty.any():  # an empty column (in a frame list: a double space)
@@ -326,12 +337,14 @@ def _field(lines: _Lines, col: int) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def _chars(buf: np.ndarray, start: np.ndarray, end: np.ndarray, width: Optional[int] = None) -> np.ndarray:
-    """``(rows, width)`` bytes of each field, zero-padded."""
-    lengths = end - start
+    """``(rows, width)`` bytes of each field, zero-padded (``buf`` is a view with ``_PAD`` bytes behind it)."""
+    lengths = (end - start).astype(np.int32)
     width = int(lengths.max(initial=0)) if width is None else width
-    cols = np.arange(width)
-    idx = start[:, None] + cols
-    out = buf[np.minimum(idx, len(buf) - 1)]
+    if width > _PAD:
+        raise _Unusual("fields longer than the fast parser takes")
+    cols = np.arange(width, dtype=np.int32)
+    padded = np.frombuffer(buf.base if buf.base is not None else buf, np.uint8)
+    out = padded[start.astype(np.int32)[:, None] + cols]
     out[cols >= lengths[:, None]] = 0
     return out
 
@@ -410,32 +423,22 @@ def _read_frame_lists(spec: KeyframeSpec):
                     if not data:
                         continue
             lines = _split_lines(data, 32, (5,), f"{list_path}")
-            buf = lines.buf
-            name_start, name_end = _field(lines, 0)
-            names = _chars(buf, name_start, name_end)
-            frame_ids = _integers(buf, *_field(lines, 2), f"{list_path}")
-            path_start, path_end = _field(lines, 3)
-            numbers = _pattern_numbers(buf, names, name_end - name_start, path_start, path_end)
-            runs = np.append(_runs(names), len(names))
-            for a, b in zip(runs[:-1], runs[1:]):
-                name = bytes(buf[name_start[a]:name_end[a]]).decode()
+            for a, b, name, ids, nums, path_of in _frame_list_runs(lines, str(list_path)):
                 if current is None or name != current.name:
                     if name in videos:
                         raise _Unusual(f"{list_path}: video {name} in more than one block or list")
                     current = videos[name] = _Video(name, Path(list_path))
                     order.append(current)
-                ids = frame_ids[a:b]
                 if ids[0] <= current.last_frame_id or (np.diff(ids) <= 0).any():
                     raise _Unusual(f"{list_path}: frames of {name} not sorted")
                 current.last_frame_id = int(ids[-1])
-                nums = numbers[a:b]
                 local = current.count + np.arange(b - a)
                 if current.first_number is None:
                     ok = np.flatnonzero(nums >= 0)
                     current.first_number = int(nums[ok[0]] - local[ok[0]]) if len(ok) else 1
                 bad = np.flatnonzero(nums != current.first_number + local)
                 for i in bad:  # paths not in AVA's naming, kept as read
-                    rel = bytes(buf[path_start[a + i]:path_end[a + i]]).decode()
+                    rel = path_of(int(i))
                     exc_rows.append((len(order) - 1, current.count + int(i)))
                     exc_texts.append(str(spec.frame_dir / rel).encode())
                 current.count += b - a
@@ -446,28 +449,49 @@ def _read_frame_lists(spec: KeyframeSpec):
     return order, frame_start, global_rows, exc_texts
 
 
-def _pattern_numbers(buf, names, name_len, path_start, path_end) -> np.ndarray:
-    """Per row, the frame number ``n`` if its path is ``<video>/<video>_<n:06d>.jpg``, else -1."""
-    width = names.shape[1]
-    expected_len = 2 * name_len + 12
-    ok = (path_end - path_start) == expected_len
-    path = _chars(buf, path_start, path_end, 2 * width + 12)
-    rows = np.arange(len(names))
-    cols = np.arange(width)
-    beyond = cols >= name_len[:, None]
-    ok &= ((path[:, :width] == names) | beyond).all(axis=1)
-    ok &= path[rows, name_len] == ord("/")
-    second = path[rows[:, None], np.minimum(name_len[:, None] + 1 + cols, path.shape[1] - 1)]
-    second[beyond] = 0
-    ok &= (second == names).all(axis=1)
-    tail_start = 2 * name_len + 1
-    tail = path[rows[:, None], tail_start[:, None] + np.arange(11)]
-    ok &= tail[:, 0] == ord("_")
-    digits = tail[:, 1:7].astype(np.int64) - 48
-    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    ok &= (tail[:, 7:11] == np.frombuffer(b".jpg", np.uint8)).all(axis=1)
-    value = (digits * (10 ** np.arange(5, -1, -1))).sum(axis=1)
-    return np.where(ok, value, -1)
+def _digits_value(digits: np.ndarray, what: str) -> np.ndarray:
+    """Rows of ASCII digit bytes (a 2-D block) as int64 numbers; ``_Unusual`` if any byte is not a digit."""
+    values = digits.astype(np.int64) - 48
+    if values.shape[1] > _MAX_DIGITS or values.shape[1] == 0 or ((values < 0) | (values > 9)).any():
+        raise _Unusual(f"{what}: integers other than plain digits")
+    return values @ (10 ** np.arange(values.shape[1] - 1, -1, -1, dtype=np.int64))
+
+
+def _frame_list_runs(lines: _Lines, what: str):
+    """Runs of rows of one video in a block of frame-list lines: ``(first, end, name, frame ids, frame numbers,
+    path of row i)``; the number is -1 where the path is not ``<video>/<video>_<n:06d>.jpg``.
+
+    Rows of one video differ only in their digits, so consecutive rows with the separators at the same columns
+    form a 2-D block of bytes (a view, no copy) whose columns are the fields.
+    """
+    buf, starts, bounds = lines.buf, lines.start, lines.bounds
+    rel = bounds - starts[:, None]
+    change = np.ones(len(starts), bool)
+    change[1:] = (rel[1:] != rel[:-1]).any(axis=1) | (starts[1:] != bounds[:-1, -1] + 1)
+    edges = np.append(np.flatnonzero(change), len(starts))
+    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        _, s0, s1, s2, s3, end = rel[a].tolist()
+        view = buf[starts[a]:starts[a] + (b - a) * (end + 1)].reshape(b - a, end + 1)
+        names = view[:, :s0]
+        cuts = [0, *(np.flatnonzero((names[1:] != names[:-1]).any(axis=1)) + 1).tolist(), b - a]
+        ids_all = _digits_value(view[:, s1 + 1:s2], what)
+        paths = view[:, s2 + 1:s3]
+        for c, d in zip(cuts[:-1], cuts[1:]):
+            name = bytes(names[c])
+            numbers = np.full(d - c, -1, np.int64)
+            if s3 - s2 - 1 == 2 * s0 + 12:
+                block = paths[c:d]
+                prefix = np.frombuffer(name + b"/" + name + b"_", np.uint8)
+                digits = block[:, 2 * s0 + 2:2 * s0 + 8].astype(np.int64) - 48
+                ok = ((block[:, :2 * s0 + 2] == prefix).all(axis=1)
+                      & (block[:, 2 * s0 + 8:] == np.frombuffer(b".jpg", np.uint8)).all(axis=1)
+                      & ((digits >= 0) & (digits <= 9)).all(axis=1))
+                numbers = np.where(ok, digits @ (10 ** np.arange(5, -1, -1, dtype=np.int64)), -1)
+
+            def path_of(i: int, rows=paths[c:d]) -> str:
+                return bytes(rows[i]).decode()
+
+            yield a + c, a + d, name.decode(), ids_all[c:d], numbers, path_of
 
 
 def _read_boxes(path: Path, kind: str, video_ids: Dict[str, int]):
