@@ -291,15 +291,15 @@ def _chunks(path: Path) -> Iterator[Tuple[bytes, bool]]:
 
 @dataclass
 class _Lines:
-    buf: np.ndarray  # uint8
+    buf: np.ndarray  # uint8: the block, then _PAD zero bytes (fields are gathered at a fixed width past their end)
     start: np.ndarray  # int64 per non-empty line
     bounds: np.ndarray  # int64 (lines, columns + 1): position before each field, and the line end
 
 
 def _split_lines(data: bytes, sep: int, columns: Sequence[int], what: str, may_be_empty: Sequence[int] = ()) -> _Lines:
     """Non-empty lines of ``data`` and their ``sep``-separated fields; ``_Unusual`` unless every row is plain."""
-    # Padded, so fields can be gathered a fixed width past their end without bounds checks.
-    buf = np.frombuffer(data + bytes(_PAD), np.uint8)[:len(data)]
+    padded = np.frombuffer(data + bytes(_PAD), np.uint8)
+    buf = padded[:len(data)]
     # Printable ASCII only: no tabs, CRs, other whitespace or non-ASCII that the row parser's split() and strip()
     # treat their own way; in comma-separated files no spaces either (the row parser strips them).
     low = 32 if sep == 32 else 33
@@ -329,7 +329,7 @@ def _split_lines(data: bytes, sep: int, columns: Sequence[int], what: str, may_b
     empty[:, [c for c in may_be_empty if c < empty.shape[1]]] = False
     if empty.any():  # an empty column (in a frame list: a double space)
         raise _Unusual(f"{what}: empty columns")
-    return _Lines(buf, starts, bounds)
+    return _Lines(padded, starts, bounds)
 
 
 def _field(lines: _Lines, col: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -337,14 +337,13 @@ def _field(lines: _Lines, col: int) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def _chars(buf: np.ndarray, start: np.ndarray, end: np.ndarray, width: Optional[int] = None) -> np.ndarray:
-    """``(rows, width)`` bytes of each field, zero-padded (``buf`` is a view with ``_PAD`` bytes behind it)."""
+    """``(rows, width)`` bytes of each field, zero-padded (``buf`` has ``_PAD`` bytes past its last line)."""
     lengths = (end - start).astype(np.int32)
     width = int(lengths.max(initial=0)) if width is None else width
     if width > _PAD:
         raise _Unusual("fields longer than the fast parser takes")
     cols = np.arange(width, dtype=np.int32)
-    padded = np.frombuffer(buf.base if buf.base is not None else buf, np.uint8)
-    out = padded[start.astype(np.int32)[:, None] + cols]
+    out = buf[start.astype(np.int32)[:, None] + cols]
     out[cols >= lengths[:, None]] = 0
     return out
 
