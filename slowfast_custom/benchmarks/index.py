@@ -35,6 +35,7 @@ import numpy as np
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.benchmark import FakeAvaSpec, write_fake_ava
 from slowfast_custom.benchmarks.configs import R101_CFG, bench_config
+from slowfast_custom.benchmarks.data import complete_summary
 from slowfast_custom.benchmarks.timing import PeakRss
 from slowfast_custom.data.compact_index import CACHE_DIR_NAME
 from slowfast_custom.fileio import atomic_write_text
@@ -57,10 +58,9 @@ def make_index_dataset(root: Path, spec: IndexSpec) -> Dict[str, object]:
     """Write the annotation set under ``root`` (or reuse a complete one made from ``spec``); return its summary."""
     root = Path(root)
     summary_path = root / SUMMARY_NAME
-    if summary_path.is_file():
-        summary = json.loads(summary_path.read_text())
-        if summary.get("spec") == asdict(spec):
-            return summary
+    summary = complete_summary(summary_path, spec)
+    if summary is not None:
+        return summary
     start = time.perf_counter()
     rows, _ = write_fake_ava(root, FakeAvaSpec(train_videos=spec.videos, val_videos=0, first_sec=spec.first_sec,
                                                last_sec=spec.last_sec, frames_per_video=spec.frames_per_video,

@@ -96,7 +96,6 @@ def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: Lis
                   index_dir: Optional[Path] = None) -> Dict[str, object]:
     cuda = torch.cuda.is_available()
     results: Dict[str, object] = {**run_header(), "settings": asdict(settings)}
-    logger.info("Generating or reusing the frames in %s", data_dir)
     if "index" in parts:
         logger.info("(i) index of the train split at %d videos x %d frames: upstream Ava vs Customava",
                     settings.index.videos, settings.index.frames_per_video)
@@ -104,6 +103,7 @@ def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: Lis
                                          settings.index, settings.index_repeats)
     if not set(parts) - {"index"}:
         return results
+    logger.info("Generating or reusing the frames in %s", data_dir)
     results["data"] = make_frames_dataset(data_dir, settings.frames)
     loader_extra = ["DATA.NUM_FRAMES", settings.loader_frames] if settings.loader_frames else []
     workers = settings.workers or max(1, (os.cpu_count() or 2) - 1)
