@@ -582,9 +582,13 @@ def _build_fast(spec: KeyframeSpec) -> CompactIndex:
     if not parts:
         raise _Unusual("no box files")
     vidx, second, box, action, score = (np.concatenate(a) for a in zip(*parts))
+    del parts  # the build's memory peaks below: drop every array as soon as it is used up
     skipped: Counter = Counter()
     keep = _drop_reasons(spec, second, score, skipped)
-    vidx, second, box, action = vidx[keep], second[keep], box[keep], action[keep]
+    del score
+    if not keep.all():
+        vidx, second, box, action = vidx[keep], second[keep], box[keep], action[keep]
+    del keep
     if not len(vidx):
         raise _Unusual("no keyframes left")
     for why, n in sorted(skipped.items()):
@@ -592,37 +596,39 @@ def _build_fast(spec: KeyframeSpec) -> CompactIndex:
     if (action > spec.max_action_id).any():
         raise _Unusual("action ids above the number of classes")
     center = np.round((second - spec.start_sec) * spec.fps).astype(np.int64)
-    counts = np.diff(frame_start)
-    if ((center < 0) | (center >= counts[vidx])).any():
+    if ((center < 0) | (center >= np.diff(frame_start)[vidx])).any():
         raise _Unusual("keyframes outside their video's frames")
+    del center
 
     # Upstream groups a keyframe's rows by the box (equal coordinates: one box, its labels in row order) and keeps
     # the boxes in the order they first appear; keyframes go by video (frame-list order), then second.
-    bits = np.ascontiguousarray(box).view(np.int64)
-    row = np.arange(len(vidx))
-    by_box = np.lexsort((row, bits[:, 3], bits[:, 2], bits[:, 1], bits[:, 0], second, vidx))
-    key = np.column_stack([vidx, second, bits])[by_box]
-    new_box = np.ones(len(key), bool)
-    new_box[1:] = (key[1:] != key[:-1]).any(axis=1)
+    bits = box.view(np.int64)
+    by_box = np.lexsort((bits[:, 3], bits[:, 2], bits[:, 1], bits[:, 0], second, vidx))  # stable: rows in order
+    vidx, second, bits, action = vidx[by_box], second[by_box], bits[by_box], action[by_box]
+    new_box = np.ones(len(by_box), bool)
+    new_box[1:] = (vidx[1:] != vidx[:-1]) | (second[1:] != second[:-1]) | (bits[1:] != bits[:-1]).any(axis=1)
     box_of_sorted = np.cumsum(new_box) - 1  # box group of each sorted row
-    first_row = row[by_box][new_box]  # each box group's first row in the files
-    group_key = key[new_box]
-    box_order = np.lexsort((first_row, group_key[:, 1], group_key[:, 0]))  # boxes: by video, second, appearance
+    first_row = by_box[new_box]  # each box group's first row in the files
+    group_video, group_second, group_bits = vidx[new_box], second[new_box], bits[new_box]
+    del vidx, second, bits, new_box
+    box_order = np.lexsort((first_row, group_second, group_video))  # boxes: by video, second, appearance
     rank = np.empty_like(box_order)
     rank[box_order] = np.arange(len(box_order))
-    labels_order = np.lexsort((row[by_box], rank[box_of_sorted]))  # labels: by box, then row
-    labels = action[by_box][labels_order].astype(np.int32)
-    label_counts = np.bincount(rank[box_of_sorted], minlength=len(box_order))
-    boxes = box[first_row[box_order]]
-    box_keys = group_key[box_order][:, :2]
-    new_kf = np.ones(len(box_keys), bool)
-    new_kf[1:] = (box_keys[1:] != box_keys[:-1]).any(axis=1)
-    kf_video, kf_second = box_keys[new_kf, 0], box_keys[new_kf, 1]
-    video_first_kf = np.searchsorted(kf_video, kf_video, side="left")
-    sec_idx = np.arange(len(kf_video)) - video_first_kf
+    box_rank = rank[box_of_sorted]
+    del rank, box_of_sorted
+    labels_order = np.lexsort((by_box, box_rank))  # labels: by box, then row
+    labels = action[labels_order].astype(np.int32)
+    label_counts = np.bincount(box_rank, minlength=len(box_order))
+    del action, labels_order, box_rank, by_box
+    boxes = group_bits[box_order].view(np.float64)
+    kf_video, kf_second = group_video[box_order], group_second[box_order]
+    new_kf = np.ones(len(box_order), bool)
+    new_kf[1:] = (kf_video[1:] != kf_video[:-1]) | (kf_second[1:] != kf_second[:-1])
+    box_start = np.append(np.flatnonzero(new_kf), len(box_order)).astype(np.int64)
+    kf_video, kf_second = kf_video[new_kf], kf_second[new_kf]
+    sec_idx = np.arange(len(kf_video)) - np.searchsorted(kf_video, kf_video, side="left")
     kf_center = np.round((kf_second - spec.start_sec) * spec.fps).astype(np.int64)
     keyframes = np.column_stack([kf_video, sec_idx, kf_second, kf_center]).astype(np.int64)
-    box_start = np.append(np.flatnonzero(new_kf), len(box_keys)).astype(np.int64)
 
     sort_exc = np.argsort(exc_rows, kind="stable")
     texts = [exc_texts[i] for i in sort_exc]

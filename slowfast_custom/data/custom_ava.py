@@ -4,7 +4,9 @@ Registered in upstream's ``DATASET_REGISTRY``, so ``TRAIN.DATASET customava``
 resolves through upstream's own ``build_dataset`` (which looks up
 ``name.capitalize()``). It is a thin adapter: the config is turned into a
 ``KeyframeSpec`` and everything else is upstream's ``Ava`` (its augmentation
-and box handling) or the pure functions in ``keyframes.py``.
+and box handling) or the pure functions in ``keyframes.py``, with the index
+kept as arrays (``compact_index.py``) and frames read from a frame store at
+the model's resolution when one was prepared (``frame_store.py``).
 """
 
 from __future__ import annotations
