@@ -63,6 +63,16 @@ def add_custom_config(cfg: CfgNode) -> None:
     cfg.AVA.MAX_ACTION_ID = 0
 
     _add_performance_config(cfg)
+    _add_scale_config(cfg)
+
+
+def _add_scale_config(cfg: CfgNode) -> None:
+    # Cache the keyframe index (arrays; slowfast_custom/data/compact_index.py) in FRAME_LIST_DIR/index_cache/,
+    # rebuilt when a frame list, box file or the relevant AVA.* value changes; False: build it on every start.
+    cfg.AVA.INDEX_CACHE = True
+    # Frames at the model's resolution, written once by tools/prepare_frames.py (slowfast_custom/data/frame_store.py):
+    # "auto" reads <AVA.FRAME_DIR>_<size>/ when it is prepared at a large enough size, "off" never, or a folder.
+    cfg.DATA_LOADER.FRAME_STORE = "auto"
 
 
 def _add_performance_config(cfg: CfgNode) -> None:

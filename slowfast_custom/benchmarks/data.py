@@ -127,14 +127,22 @@ def _rows(spec: FramesSpec) -> List[BoxRow]:
     return rows
 
 
-def make_frames_dataset(root: Path, spec: FramesSpec = FramesSpec(), workers: Optional[int] = None) -> Dict:
-    """Write the dataset under ``root`` (or reuse a complete one made from ``spec``); return its summary."""
-    root = Path(root)
-    summary_path = root / SUMMARY_NAME
+def complete_summary(summary_path: Path, spec) -> Optional[Dict]:
+    """The summary a generator wrote last into ``summary_path``, if it made the data from this ``spec``."""
     if summary_path.is_file():
         summary = json.loads(summary_path.read_text())
         if summary.get("spec") == asdict(spec):
             return summary
+    return None
+
+
+def make_frames_dataset(root: Path, spec: FramesSpec = FramesSpec(), workers: Optional[int] = None) -> Dict:
+    """Write the dataset under ``root`` (or reuse a complete one made from ``spec``); return its summary."""
+    root = Path(root)
+    summary_path = root / SUMMARY_NAME
+    summary = complete_summary(summary_path, spec)
+    if summary is not None:
+        return summary
     (root / "frames" / spec.video).mkdir(parents=True, exist_ok=True)
     workers = workers or min(8, os.cpu_count() or 1)
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec,)) as pool:

@@ -24,9 +24,12 @@ from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, min_short_side
 from slowfast_custom.data.keyframes import clip_frame_indices
 
-FAST_PATH_OFF = ["DATA_LOADER.MAX_DECODE_REDUCTION", 1, "DATA_LOADER.FRAME_CACHE", False]
-NO_CACHE = ["DATA_LOADER.FRAME_CACHE", False]
+STORE_OFF = ["DATA_LOADER.FRAME_STORE", "off"]  # the originals, even when a frame store was prepared
+FAST_PATH_OFF = ["DATA_LOADER.MAX_DECODE_REDUCTION", 1, "DATA_LOADER.FRAME_CACHE", False, *STORE_OFF]
+NO_CACHE = ["DATA_LOADER.FRAME_CACHE", False, *STORE_OFF]
+STORE = ["DATA_LOADER.FRAME_CACHE", False, "DATA_LOADER.FRAME_STORE", "auto"]
 UPSTREAM, OURS, OURS_GPU = "upstream Ava", "Customava", "Customava, GPU decode"
+OURS_STORE = "Customava, frame store"
 
 
 @dataclass
@@ -115,11 +118,16 @@ def _cache_effect(cfg, repeats: int) -> Dict[str, object]:
             "frames_decoded_per_clip": decoded}
 
 
-def measure_loading(cfg, repeats: int, gpu_decode: bool) -> Dict[str, object]:
-    """Upstream's ``Ava`` vs ``Customava`` (fast path, and with GPU decoding when asked) on the train split."""
+def measure_loading(cfg, repeats: int, gpu_decode: bool, frame_store: bool = False) -> Dict[str, object]:
+    """Upstream's ``Ava`` vs ``Customava`` (fast path; with GPU decoding, from a prepared frame store when asked)
+    on the train split."""
     plain = variant(cfg, FAST_PATH_OFF)
     upstream = Ava(plain, "train")
     datasets = {UPSTREAM: upstream, OURS: Customava(variant(cfg, NO_CACHE), "train")}
+    if frame_store:
+        datasets[OURS_STORE] = Customava(variant(cfg, STORE), "train")
+        if not datasets[OURS_STORE]._stored_size:
+            raise RuntimeError("the frame store was prepared but the dataset does not read it")
     if gpu_decode:
         datasets[OURS_GPU] = Customava(variant(cfg, NO_CACHE + ["DATA_LOADER.GPU_DECODE", True]), "train")
     order = [int(i) for i in np.random.default_rng(0).permutation(len(upstream))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -19,7 +20,10 @@ import torch
 from slowfast_custom.benchmarks.configs import R101_CFG, TINY_CFG, bench_config
 from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
 from slowfast_custom.benchmarks.demo import measure_demo
-from slowfast_custom.benchmarks.loading import OURS, OURS_GPU, UPSTREAM, measure_loading
+from slowfast_custom.benchmarks.index import OURS_BUILD, OURS_REOPEN, IndexSpec, measure_index
+from slowfast_custom.benchmarks.index import UPSTREAM as INDEX_UPSTREAM
+from slowfast_custom.benchmarks.loading import OURS, OURS_GPU, OURS_STORE, UPSTREAM, measure_loading
+from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
 from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
 from slowfast_custom.benchmarks.training import AUTOCAST_ONLY, DEFAULTS, FORCED_FAST, FP32, measure_training
 
@@ -38,13 +42,16 @@ class Settings:
     demo_seconds: float = 10.0
     demo_repeats: int = 3  # turns of each demo backend (PyTorch, onnxruntime on a CPU machine)
     workers: int = 0  # loader workers for training; 0: CPU count - 1 (at least 1)
+    index: IndexSpec = IndexSpec()  # the index comparison's annotation set (default: AVA v2.2's train size)
+    index_repeats: int = 1
 
     @classmethod
     def for_machine(cls, cuda: bool, quick: bool) -> "Settings":
         if quick:  # minutes of CPU at most; a smoke test, not a measurement
             return cls(FramesSpec(width=1280, height=720, keyframes=2, tail_frames=16), loader_repeats=1,
                        loader_frames=8, train_batch=2, train_steps=1, train_warmup=0, train_repeats=1,
-                       demo_seconds=4.0, demo_repeats=1, workers=1)
+                       demo_seconds=4.0, demo_repeats=1, workers=1,
+                       index=IndexSpec(videos=3, frames_per_video=1000, last_sec=920))
         if cuda:
             return cls(FramesSpec(keyframes=16), demo_repeats=1)
         return cls(FramesSpec(keyframes=8), train_batch=8, train_steps=3, train_warmup=1, train_repeats=3,
@@ -73,9 +80,31 @@ def training_plan(cuda: bool) -> TrainingPlan:
                         "is not measured; this is the tiny CPU config, where the defaults resolve to fp32")
 
 
-def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: List[str]) -> Dict[str, object]:
+def prepare_store_timed(cfg, quality: int) -> Dict[str, object]:
+    """The one-time step, from scratch: the frame store of ``cfg``'s frames at its largest size."""
+    size = store_short_side(cfg)
+    frame_dir = Path(cfg.AVA.FRAME_DIR)
+    out = default_store_dir(frame_dir, size)
+    shutil.rmtree(out, ignore_errors=True)
+    report = prepare_frame_store(frame_dir, out, size, quality)
+    rate = report.frames / report.seconds
+    return {"short_side": size, "quality": quality, "frames": report.frames, "seconds": round(report.seconds, 2),
+            "frames_per_s": round(rate, 1), "mib_in": round(report.bytes_in / 2**20, 1),
+            "mib_out": round(report.bytes_out / 2**20, 1), "workers": os.cpu_count(),
+            "projected_hours_for_6_35M_frames": round(6.35e6 / rate / 3600, 1)}
+
+
+def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: List[str],
+                  index_dir: Optional[Path] = None) -> Dict[str, object]:
     cuda = torch.cuda.is_available()
     results: Dict[str, object] = {**run_header(), "settings": asdict(settings)}
+    if "index" in parts:
+        logger.info("(i) index of the train split at %d videos x %d frames: upstream Ava vs Customava",
+                    settings.index.videos, settings.index.frames_per_video)
+        results["index"] = measure_index(index_dir or data_dir.parent / "benchmark_index", work_dir / "index",
+                                         settings.index, settings.index_repeats)
+    if not set(parts) - {"index"}:
+        return results
     logger.info("Generating or reusing the frames in %s", data_dir)
     results["data"] = make_frames_dataset(data_dir, settings.frames)
     loader_extra = ["DATA.NUM_FRAMES", settings.loader_frames] if settings.loader_frames else []
@@ -84,7 +113,10 @@ def run_benchmark(settings: Settings, data_dir: Path, work_dir: Path, parts: Lis
     if "loading" in parts:
         logger.info("(a) clip loading: upstream Ava vs Customava")
         cfg = bench_config(R101_CFG, data_dir, work_dir / "loading", "DATA_LOADER.NUM_WORKERS", 0, *loader_extra)
-        results["loading"] = measure_loading(cfg, settings.loader_repeats, gpu_decode=cuda)
+        logger.info("(a) the one-time step: the frame store")
+        store = prepare_store_timed(cfg, settings.frames.jpeg_quality)
+        results["loading"] = measure_loading(cfg, settings.loader_repeats, gpu_decode=cuda, frame_store=True)
+        results["loading"]["frame_store"] = store
         if not cuda:
             results["loading"]["gpu_decode"] = "not measured: no CUDA device on this machine"
 
@@ -115,16 +147,35 @@ def _fmt(value: Optional[float], unit: str = "") -> str:
 def format_table(results: Dict) -> str:
     """The results as a plain-text table: one row per measured variant, ratios to the baseline."""
     rows = [("measurement", "variant", "rate", "vs baseline", "notes")]
+    index = results.get("index")
+    if index:
+        med, speed = index["median"], index["speedup_vs_upstream"]
+        for name in (INDEX_UPSTREAM, OURS_BUILD, OURS_REOPEN):
+            ratio = speed.get(name)
+            rows.append(("(i) index build s", name, f"{med[name]['seconds']:.3g}",
+                         f"{ratio['wall']:.3g}x (cpu {ratio['cpu']:.3g}x)" if ratio else "baseline",
+                         f"memory +{med[name]['rss_added_mib']:.0f} MiB kept, peak +{med[name]['peak_added_mib']:.0f} MiB, "
+                         f"{index['keyframes']} keyframes"))
+        for name, run in index["worker_memory_over_an_epoch"].items():
+            rows.append(("(i) worker USS growth", name, f"{run['max_growth_mib']:.3g} MiB", "-",
+                         f"max over {run['workers']} workers, one epoch of {run['items']} items"))
     loading = results.get("loading")
     if loading:
         rates = loading["clips_per_s"]
         eq = loading["equivalence_vs_upstream"]
-        for name in (UPSTREAM, OURS, OURS_GPU):
+        for name in (UPSTREAM, OURS, OURS_STORE, OURS_GPU):
             if name in rates:
                 ratio = loading["ratio_vs_upstream"].get(name)
-                note = (f"1/{loading['reduction']} decode, |diff| {eq[name]['mean_abs_levels']:.2f} levels, "
+                source = (f"store at {loading['frame_store']['short_side']} px" if name == OURS_STORE
+                          else f"1/{loading['reduction']} decode")
+                note = (f"{source}, |diff| {eq[name]['mean_abs_levels']:.2f} levels, "
                         f"boxes {eq[name]['max_box_px']:.2g} px") if name in eq else "baseline"
                 rows.append(("(a) clips/s", name, _fmt(rates[name]["median"]), _fmt(ratio, "x"), note))
+        store = loading.get("frame_store")
+        if store:
+            rows.append(("(a) frame store, once", f"short side {store['short_side']}", f"{store['frames_per_s']:.3g} frames/s",
+                         "-", f"{store['frames']} frames in {store['seconds']:.3g} s, {store['mib_in']:.0f} -> "
+                         f"{store['mib_out']:.0f} MiB; 6.35M frames: ~{store['projected_hours_for_6_35M_frames']} h"))
         dec = loading["decode_ms_per_frame"]
         rows.append(("(a) decode ms/frame", f"full vs 1/{dec['reduction']}", f"{dec['full_ms']:.3g} / "
                      f"{dec['reduced_ms']:.3g}", _fmt(dec["ratio"], "x"), "JPEG decoding only"))

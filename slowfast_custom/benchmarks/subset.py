@@ -23,15 +23,15 @@ import multiprocessing
 import random
 import string
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.build import SubsetSpec, make_subset
+from slowfast_custom.benchmarks.timing import PeakRss
 from slowfast_custom.data.ava_formats import frame_relpath, write_frame_list
 from slowfast_custom.fileio import atomic_open
 
@@ -107,11 +107,15 @@ def write_fake_ava(root: Path, spec: FakeAvaSpec = FakeAvaSpec()) -> Tuple[Dict[
                 f.write(f"{video},{spec.first_sec + 1:04d}\n")
                 rows[excl] += 1
         if spec.frames_per_video:
-            numbers = range(1, spec.frames_per_video + 1)
-            frames = {video: (frame_relpath(video, n) for n in numbers) for video in ids[split]}
+            frames = {video: _frame_paths(video, spec.frames_per_video) for video in ids[split]}
             write_frame_list(root / frame_list, frames)
             rows[frame_list] = spec.frames_per_video * len(ids[split])
     return rows, ids
+
+
+def _frame_paths(video: str, count: int) -> Iterator[str]:
+    # A function, not a generator expression in the dict comprehension: that would bind the last video's name.
+    return (frame_relpath(video, n) for n in range(1, count + 1))
 
 
 def _write_boxes(videos: Sequence[str], spec: FakeAvaSpec, rng: random.Random, gt, det,
@@ -167,31 +171,6 @@ class BenchmarkResult:
         return self.rows / self.seconds if self.seconds else float("inf")
 
 
-class _PeakRss:
-    """Samples this process's resident memory every few milliseconds in a thread."""
-
-    def __init__(self, interval: float = 0.005) -> None:
-        import psutil
-
-        self._process, self._interval = psutil.Process(), interval
-        self.start = self.peak = self._process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.peak = max(self.peak, self._process.memory_info().rss)
-
-    def __enter__(self) -> "_PeakRss":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._process.memory_info().rss)
-
-
 def benchmark(spec: FakeAvaSpec, work_dir: Optional[Path] = None, train_videos: int = 1,
               val_videos: int = 1) -> BenchmarkResult:
     """Generate ``spec`` (frame lists of 30 rows per video unless set), subset it, and measure the subset build.
@@ -212,7 +191,7 @@ def benchmark(spec: FakeAvaSpec, work_dir: Optional[Path] = None, train_videos: 
 
 
 def _measure(subset: SubsetSpec) -> Tuple[float, int]:
-    with _PeakRss() as rss:
+    with PeakRss() as rss:
         start = time.perf_counter()
         make_subset(subset)
         seconds = time.perf_counter() - start

@@ -8,6 +8,7 @@ keeps every repeat, its median, and the per-repeat ratios to the baseline.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping
@@ -41,3 +42,28 @@ def interleaved_rates(variants: Mapping[str, Callable[[int], float]], items: int
             variants[name](repeat)
             rates.per_repeat[name].append(items / (time.perf_counter() - start))
     return rates
+
+
+class PeakRss:
+    """Samples this process's resident memory every few milliseconds in a thread."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        import psutil
+
+        self._process, self._interval = psutil.Process(), interval
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)

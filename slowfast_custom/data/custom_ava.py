@@ -4,7 +4,9 @@ Registered in upstream's ``DATASET_REGISTRY``, so ``TRAIN.DATASET customava``
 resolves through upstream's own ``build_dataset`` (which looks up
 ``name.capitalize()``). It is a thin adapter: the config is turned into a
 ``KeyframeSpec`` and everything else is upstream's ``Ava`` (its augmentation
-and box handling) or the pure functions in ``keyframes.py``.
+and box handling) or the pure functions in ``keyframes.py``, with the index
+kept as arrays (``compact_index.py``) and frames read from a frame store at
+the model's resolution when one was prepared (``frame_store.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, unreadable_frame
-from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
+from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
+from slowfast_custom.data.compact_index import load_compact_index
+from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +91,18 @@ def scaled_size(height: int, width: int, short_side: int) -> Tuple[int, int]:
     return short_side, int(math.floor(float(width) / height * short_side))
 
 
-def _scale_short_side(imgs: List[np.ndarray], size: int):
-    """Resize frames so the short side is ``size`` (upstream's rounding), keeping uint8; return them and the factor."""
-    height, width = imgs[0].shape[:2]
+def _scale_short_side(imgs: List[np.ndarray], size: int, source_size: Optional[Tuple[int, int]] = None):
+    """Resize frames so the short side is ``size`` (upstream's rounding), keeping uint8; return them and the factor.
+
+    ``source_size``: the (height, width) the frames stand for (a frame store's originals); the output size and
+    the factor are computed from it, as if the originals had been read."""
+    height, width = source_size or imgs[0].shape[:2]
     new_height, new_width = scaled_size(height, width, size)
-    if (new_height, new_width) == (height, width):
-        return imgs, 1.0
-    factor = new_height / height if width < height else new_width / width
+    factor = 1.0
+    if (new_height, new_width) != (height, width):
+        factor = new_height / height if width < height else new_width / width
+    if imgs[0].shape[:2] == (new_height, new_width):
+        return imgs, factor
     return [cv2.resize(img, (new_width, new_height), interpolation=cv2.INTER_LINEAR) for img in imgs], factor
 
 
@@ -103,14 +112,20 @@ class Customava(Ava):
 
     def _load_data(self, cfg) -> None:
         spec = keyframe_spec_from_cfg(cfg, self._split)
-        index = load_keyframe_index(spec)
+        # Arrays, not Python objects per frame and box: loader workers share them without copy-on-write growth.
+        index = load_compact_index(spec, use_cache=cfg.AVA.INDEX_CACHE)
+        self._index = index
         self._num_classes = cfg.MODEL.NUM_CLASSES
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS
-        self._image_paths = index.frame_paths
+        self._image_paths = index.frame_paths()
+        # Videos read from a frame store (none with frame paths off AVA's naming): index -> original size.
+        store = frame_store_from_cfg(cfg, spec.frame_dir)
+        usable = [not index.video_has_exceptions(v) for v in range(len(index.video_names))]
+        self._stored_size = stored_videos(store, index.video_names, usable)
+        self._stored_paths = index.frame_paths(store.root) if store is not None else []
         self._video_idx_to_name = index.video_names
-        self._keyframe_indices = index.keyframes
-        self._keyframe_boxes_and_labels = index.boxes_and_labels
+        self._keyframe_indices = index.keyframes  # (video_idx, sec_idx, second, center frame) rows
         self._num_boxes_used = index.num_boxes
         self.print_summary()
 
@@ -119,7 +134,8 @@ class Customava(Ava):
         # Made on first use, so each loader worker has its own (and its own frame cache).
         return frame_decoder_from_cfg(self.cfg, self._split)
 
-    def _preprocess_fast(self, imgs: List[np.ndarray], boxes: np.ndarray):
+    def _preprocess_fast(self, imgs: List[np.ndarray], boxes: np.ndarray,
+                         source_size: Optional[Tuple[int, int]] = None):
         """Upstream's cv2 preprocessing, with the pixel work done on uint8 and once per clip.
 
         The geometry is upstream's (``_images_and_boxes_preprocessing_cv2``:
@@ -128,20 +144,21 @@ class Customava(Ava):
         resized frame to float32, which changes no value: OpenCV resizes uint8
         to uint8), and /255, the mean/std normalisation (in BGR order, as
         upstream) and the BGR->RGB order are one pass over the clip.
+        ``source_size``: the original frames' (height, width) when ``imgs`` come from a frame store.
         """
-        height, width, _ = imgs[0].shape
+        height, width = source_size or imgs[0].shape[:2]
         boxes[:, [0, 2]] *= width
         boxes[:, [1, 3]] *= height
         boxes = [cv2_transform.clip_boxes_to_image(boxes, height, width)]
         if self._split == "train":
             # cv2_transform.random_short_side_scale_jitter_list without its astype(float32).
             size = int(round(1.0 / np.random.uniform(1.0 / self._jitter_max_scale, 1.0 / self._jitter_min_scale)))
-            imgs, scale = _scale_short_side(imgs, size)
+            imgs, scale = _scale_short_side(imgs, size, (height, width))
             boxes = [boxes[0] * scale]
             imgs, boxes = cv2_transform.random_crop_list(imgs, self._crop_size, order="HWC", boxes=boxes)
             imgs, boxes = cv2_transform.horizontal_flip_list(0.5, imgs, order="HWC", boxes=boxes)
         else:
-            imgs, _ = _scale_short_side(imgs, self._crop_size)
+            imgs, _ = _scale_short_side(imgs, self._crop_size, (height, width))
             boxes = [cv2_transform.scale_boxes(self._crop_size, boxes[0], height, width)]
             if self._split == "val":
                 imgs, boxes = cv2_transform.spatial_shift_crop_list(self._crop_size, imgs, 1, boxes=boxes)
@@ -150,24 +167,30 @@ class Customava(Ava):
         clip = clip_to_tensor(imgs, self._data_mean, self._data_std, self._use_bgr)
         return clip, cv2_transform.clip_boxes_to_image(boxes[0], clip.shape[2], clip.shape[3])
 
-    def __getitem__(self, idx):
-        video_idx, sec_idx, sec, center_idx = self._keyframe_indices[idx]
-        frames = self._image_paths[video_idx]
-        seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(frames))
+    def _clip_inputs(self, idx: int):
+        """What clip ``idx`` reads, before any pixel: frame indices, boxes (normalised), per-box labels, video, second."""
+        video_idx, _, sec, center_idx = (int(v) for v in self._keyframe_indices[idx])
+        seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(self._image_paths[video_idx]))
+        return seq, self._index.keyframe_boxes(idx).astype(np.float32), self._index.keyframe_labels(idx), video_idx, sec
 
-        clip_label_list = self._keyframe_boxes_and_labels[video_idx][sec_idx]
-        boxes = np.array([box for box, _ in clip_label_list], dtype=np.float32)
+    def __getitem__(self, idx):
+        seq, boxes, box_labels, video_idx, sec = self._clip_inputs(idx)
         ori_boxes = boxes.copy()
-        paths = [frames[i] for i in seq]
         if self._frame_decoder is None or (self._split == "train" and self._use_color_augmentation):
             # Exactly upstream's path (its colour augmentation works frame by frame on floats).
+            frames = self._image_paths[video_idx]
+            paths = [frames[i] for i in seq]
             imgs = self._frame_decoder(paths) if self._frame_decoder is not None else load_frames(paths)
             imgs, boxes = self._images_and_boxes_preprocessing_cv2(imgs, boxes=boxes.copy())
         else:
-            imgs, boxes = self._preprocess_fast(self._frame_decoder(paths), boxes.copy())
+            # A video in the frame store: its small frames, every size computed on the originals' size.
+            source_size = self._stored_size.get(video_idx)
+            frames = self._stored_paths[video_idx] if source_size else self._image_paths[video_idx]
+            imgs, boxes = self._preprocess_fast(self._frame_decoder([frames[i] for i in seq]), boxes.copy(),
+                                                source_size)
 
-        label_arrs = np.zeros((len(clip_label_list), self._num_classes), dtype=np.int32)
-        for i, (_, labels) in enumerate(clip_label_list):
+        label_arrs = np.zeros((len(box_labels), self._num_classes), dtype=np.int32)
+        for i, labels in enumerate(box_labels):
             for label in labels:
                 if label != -1:  # -1: a predicted box without action (a negative)
                     label_arrs[i][label - 1] = 1

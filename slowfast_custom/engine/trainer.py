@@ -214,10 +214,13 @@ def train(cfg) -> Dict:
     logger.info("Training step: %s", precision.describe())
 
     model.train()
+    trained: List[int] = []  # dataset indices this rank trained on in the epoch (its shard)
     for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
         if hasattr(train_loader.sampler, "set_epoch"):
             train_loader.sampler.set_epoch(epoch)
+        trained.clear()
         for it, batch in enumerate(curves.batches(train_loader)):
+            trained.extend(batch[2].tolist())
             lr = optim.get_epoch_lr(epoch + it / epoch_iters, cfg)
             optim.set_lr(optimizer, lr)
             loss = training_step(model, optimizer, loss_fun, batch, device, precision, scaler,
@@ -242,8 +245,12 @@ def train(cfg) -> Dict:
         du.synchronize()
 
     digests = du.all_gather_unaligned(weights_digest(model))
+    shards = du.all_gather_unaligned(trained)
     summary = {"epochs": cfg.SOLVER.MAX_EPOCH, "start_epoch": start_epoch, "history": history,
-               "world_size": du.get_world_size(), "rank_weight_sha256": digests}
+               "world_size": du.get_world_size(), "rank_weight_sha256": digests,
+               # The last epoch's sharding: keyframes per rank, and how many more than one rank trained on.
+               "rank_keyframes_trained": [len(s) for s in shards],
+               "keyframes_trained_by_several_ranks": sum(map(len, shards)) - len(set().union(*shards))}
     if is_master:
         atomic_write_text(Path(cfg.OUTPUT_DIR) / "train_summary.json", json.dumps(summary, indent=1) + "\n")
         curves.close()

@@ -24,6 +24,13 @@ def test_quick_benchmark_runs_every_part_and_writes_json(tmp_path):
     assert exact["same_shapes"] and exact["max_abs_levels"] == 0 and exact["max_box_px"] < 1e-3
     assert loading["equivalence_vs_upstream"]["Customava"]["mean_abs_levels"] < 2
     assert set(loading["frame_cache_val_in_order"]["frames_decoded_per_clip"]) == {"off", "on"}
+    stored = loading["equivalence_vs_upstream"]["Customava, frame store"]
+    assert stored["same_shapes"] and stored["max_box_px"] < 1e-3 and stored["mean_abs_levels"] < 5
+    assert loading["frame_store"]["frames"] > 0 and loading["frame_store"]["short_side"] == 320
+
+    index = results["index"]  # 3 videos x seconds 902-920 in the quick setting
+    assert index["keyframes"] == 57 and {b["keyframes"] for runs in index["builds"].values() for b in runs} == {57}
+    assert all(w["items"] == 57 for w in index["worker_memory_over_an_epoch"].values())
 
     training = results["training"]
     assert len(training["modes"]) == 2 and all(m["iters_per_s"]["median"] > 0 for m in training["modes"].values())
@@ -32,7 +39,8 @@ def test_quick_benchmark_runs_every_part_and_writes_json(tmp_path):
     assert "measured" in results["demo"]  # measured, or the reason it was not
 
     table = result.stdout
-    for row in ("(a) clips/s", "(b) train iters/s", "(c) demo frames/s", "host:"):
+    for row in ("(i) index build s", "(i) worker USS growth", "(a) clips/s", "(a) frame store, once",
+                "(b) train iters/s", "(c) demo frames/s", "host:"):
         assert row in table
 
 
