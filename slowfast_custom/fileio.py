@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator, Union
+from typing import IO, Iterator, Tuple, Union
 
 PathLike = Union[str, Path]
 
@@ -61,3 +61,45 @@ def atomic_open(path: PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
 def atomic_write_text(path: PathLike, text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+# ---------------------------------------------------------------------------
+# Reading text: UTF-8, and a decoding error names the file and line
+# ---------------------------------------------------------------------------
+
+TEXT_HINT = "Save it as UTF-8 text (most editors: File > Save with encoding)"
+
+
+def _not_text(path: PathLike, line_no: int, err: UnicodeDecodeError):
+    from slowfast_custom.errors import DataError
+
+    bad = err.object[err.start:err.start + 1].hex()
+    return DataError(path, f"not UTF-8 text (byte 0x{bad})", line_no, TEXT_HINT)
+
+
+def iter_text_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
+    """``(line number from 1, line with its newline)`` of a UTF-8 text file, streamed.
+
+    A byte sequence that is not UTF-8 raises DataError naming the file and the
+    line (decoding per line: a buffered text reader would fail a chunk ahead).
+    A byte-order mark at the start is dropped.
+    """
+    with open(path, "rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _not_text(path, line_no, err) from None
+            if line_no == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield line_no, text
+
+
+def read_text(path: PathLike) -> str:
+    """A whole UTF-8 text file (a byte-order mark dropped); DataError naming the file and line if not UTF-8."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _not_text(path, data.count(b"\n", 0, err.start) + 1, err) from None
+    return text[1:] if text.startswith("\ufeff") else text

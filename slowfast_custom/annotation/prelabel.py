@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import cv2
-
 from slowfast_custom.annotation.keyframes import (
     DEFAULT_FPS,
     DEFAULT_MARGIN_SEC,
@@ -39,6 +37,7 @@ from slowfast_custom.data.ava_formats import (
     write_box_csv,
     write_tracks_csv,
 )
+from slowfast_custom.data.frame_decode import read_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.detection import PersonDetector
 from slowfast_custom.detection.tracking import PersonTracker
@@ -87,10 +86,7 @@ def track_video(video: str, frame_paths: Sequence[Path], detector: PersonDetecto
     indices = tracking_frames(len(frame_paths), seconds, spec.fps, spec.track_fps)
     rows: List[BoxRow] = []
     for index in indices:
-        frame = cv2.imread(str(frame_paths[index]))
-        if frame is None:
-            raise DataError(frame_paths[index], f"cannot read frame of video {video}",
-                            hint="Re-extract the video's frames (tools/extract_frames.py)")
+        frame = read_frame(frame_paths[index])  # a truncated frame would lose its boxes without a word
         tracks = tracker.update(frame, detector(frame))
         if index in second_of:
             height, width = frame.shape[:2]

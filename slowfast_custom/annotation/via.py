@@ -45,7 +45,7 @@ from slowfast_custom.annotation.keyframes import (
     keyframe_seconds,
     parse_keyframe_image_name,
 )
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir
+from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
@@ -192,7 +192,7 @@ def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[
     for row in tracks:
         by_second[(row.video_id, row.second)].append(row)
     if videos is None:
-        videos = sorted(p.name for p in frame_dir.iterdir() if p.is_dir()) if frame_dir.is_dir() else []
+        videos = video_dirs(frame_dir) if frame_dir.is_dir() else []
         missing = sorted({r.video_id for r in tracks} - set(videos))
         if missing:
             raise UserError(f"the tracks name videos without frames in {frame_dir}: {', '.join(missing)}")

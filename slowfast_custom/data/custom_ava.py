@@ -23,7 +23,7 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
-from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, unreadable_frame
+from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
 from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
 
 logger = logging.getLogger(__name__)
@@ -49,14 +49,8 @@ def keyframe_spec_from_cfg(cfg, split: str) -> KeyframeSpec:
 
 
 def load_frames(paths: List[str]) -> List[np.ndarray]:
-    """Read frames as BGR uint8 arrays; a missing or unreadable frame is a DataError naming it."""
-    images = []
-    for path in paths:
-        image = cv2.imread(path)
-        if image is None:
-            raise unreadable_frame(path)
-        images.append(image)
-    return images
+    """Read frames as BGR uint8 arrays; a missing, truncated or unreadable frame is a DataError naming it."""
+    return [read_frame(path) for path in paths]
 
 
 def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tensor:
