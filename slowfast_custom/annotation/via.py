@@ -54,6 +54,9 @@ ACTION_ATTRIBUTE = "action"
 PERSON_ATTRIBUTE = "person_id"
 VIA_DATA_FORMAT_VERSION = "2.0.10"  # what via.html 2.0.10-2.0.12 writes into saved projects
 PROJECT_FILE = "via_project.json"
+# A box drawn past the image border by at most this share of the image size is clipped to it (a hand slip in
+# VIA); further out it is an error (a box from another image size, or a slip of several hundred pixels).
+CLIP_TOLERANCE = 0.01
 IMAGES = "images"
 VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
                   "region_shape_attributes", "region_attributes"]
@@ -365,6 +368,10 @@ def _box(region: ViaRegion, width: int, height: int) -> Tuple[float, float, floa
     if w <= 0 or h <= 0:
         raise region.error(f"rectangle of size {w:g} x {h:g}", "Redraw it")
     x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height
+    if min(x1, y1) < -CLIP_TOLERANCE or max(x2, y2) > 1 + CLIP_TOLERANCE:
+        raise region.error(f"the rectangle ({x:g}, {y:g}, {w:g} x {h:g} px) reaches beyond the {width}x{height} "
+                           f"image by more than {CLIP_TOLERANCE:.0%} of its size (clipping would change the box)",
+                           "Redraw it inside the image; it may belong to another video's keyframe")
     clipped = tuple(round(min(max(v, 0.0), 1.0), 3) for v in (x1, y1, x2, y2))
     if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
         raise region.error(f"the rectangle lies outside the {width}x{height} image", "Redraw it on the person")

@@ -24,7 +24,12 @@ from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
-from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices, load_keyframe_index
+from slowfast_custom.data.keyframes import (
+    KeyframeSpec,
+    check_split_overlap,
+    clip_frame_indices,
+    load_keyframe_index,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +103,10 @@ class Customava(Ava):
     def _load_data(self, cfg) -> None:
         spec = keyframe_spec_from_cfg(cfg, self._split)
         index = load_keyframe_index(spec)
+        if self._split == "val" and not cfg.AVA.ALLOW_SPLIT_OVERLAP:
+            train = keyframe_spec_from_cfg(cfg, "train")
+            check_split_overlap(index, [*spec.gt_box_files, *spec.predicted_box_files],
+                                [p for p in [*train.gt_box_files, *train.predicted_box_files] if p.is_file()])
         self._num_classes = cfg.MODEL.NUM_CLASSES
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS
