@@ -109,3 +109,38 @@ def run_cli(main, *args, **kwargs) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
+
+
+# ---------------------------------------------------------------------------
+# Range-checked numbers for the tools' command lines (argparse ``type=``)
+# ---------------------------------------------------------------------------
+
+
+def number_in(kind: type, low: Optional[float] = None, high: Optional[float] = None, *, low_ok: bool = True):
+    """An argparse ``type`` reading ``kind`` (int or float) in [low, high] (``low_ok=False``: above ``low``).
+
+    A bad value is argparse's one-line usage error (exit 2), not a traceback or a silently clamped run.
+    """
+    import argparse
+    import math
+
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>=' if low_ok else '>'} {low:g}")
+    if high is not None:
+        bounds.append(f"<= {high:g}")
+    wanted = f"{'an integer' if kind is int else 'a number'}{' ' + ' and '.join(bounds) if bounds else ''}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}") from None
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+                low is not None and (value < low or (value == low and not low_ok))) or (
+                high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse

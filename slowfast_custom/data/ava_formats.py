@@ -477,6 +477,22 @@ def check_video_id(video_id: str, where: PathLike = "") -> None:
                         "hold", hint="Rename the video (or pass --id)")
 
 
+def video_id_arg(text: str) -> str:
+    """argparse ``type`` for a video id given on a command line (``check_video_id``)."""
+    import argparse
+
+    try:
+        check_video_id(text)
+    except DataError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+    return text
+
+
+def video_id_list_arg(text: str) -> List[str]:
+    """argparse ``type`` for comma-separated video ids (empty items ignored)."""
+    return [video_id_arg(v) for v in text.split(",") if v]
+
+
 TRACKS_HEADER = "video_id,second,x1,y1,x2,y2,person_id,score"
 
 
