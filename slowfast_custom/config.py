@@ -217,6 +217,9 @@ def _yaml_error(path: Path, err: yaml.YAMLError) -> UserError:
     problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     if mark is None:
         return DataError(path, f"YAML syntax error: {problem}")
+    context, start = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and start is not None and start.line != mark.line:
+        problem += f" ({context} on line {start.line + 1})"
     return DataError(mark.name if mark.name and not mark.name.startswith("<") else path,
                      f"YAML syntax error: {problem}", mark.line + 1,
                      "Check the indentation, colons and brackets on this line and the one before")

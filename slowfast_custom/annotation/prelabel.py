@@ -39,7 +39,7 @@ from slowfast_custom.data.ava_formats import (
     write_box_csv,
     write_tracks_csv,
 )
-from slowfast_custom.data.frame_decode import read_frame
+from slowfast_custom.data.frame_decode import frame_file_problem, read_frame, unreadable_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.detection import PersonDetector
 from slowfast_custom.detection.tracking import PersonTracker
@@ -80,12 +80,26 @@ def normalise_box(box: Sequence[float], width: int, height: int) -> Optional[Box
     return (x1, y1, x2, y2)
 
 
+def _frames_to_track(num_frames: int, spec: TrackingSpec) -> Tuple[Dict[int, int], List[int]]:
+    """``({keyframe index: second}, frame indices to detect and track on)`` of a video of ``num_frames``."""
+    seconds = keyframe_seconds(num_frames, spec.fps, spec.margin_sec)
+    second_of = {second_to_frame(s, spec.fps, 0): s for s in seconds}
+    return second_of, tracking_frames(num_frames, seconds, spec.fps, spec.track_fps)
+
+
+def check_frames_to_track(frame_paths: Sequence[Path], spec: TrackingSpec) -> None:
+    """DataError naming the first frame tracking would read that is not a whole image (its header and end
+    marker are read, not decoded): found before anything is written, not after an hour of detection."""
+    for index in _frames_to_track(len(frame_paths), spec)[1]:
+        problem = frame_file_problem(frame_paths[index]) if Path(frame_paths[index]).is_file() else "missing"
+        if problem:
+            raise unreadable_frame(str(frame_paths[index]), problem)
+
+
 def track_video(video: str, frame_paths: Sequence[Path], detector: PersonDetector, tracker: PersonTracker,
                 spec: TrackingSpec = TrackingSpec()) -> Tuple[List[BoxRow], int]:
     """``(rows, frames tracked)``: the keyframe boxes of one video as ``BoxRow`` with person id and score."""
-    seconds = keyframe_seconds(len(frame_paths), spec.fps, spec.margin_sec)
-    second_of = {second_to_frame(s, spec.fps, 0): s for s in seconds}
-    indices = tracking_frames(len(frame_paths), seconds, spec.fps, spec.track_fps)
+    second_of, indices = _frames_to_track(len(frame_paths), spec)
     rows: List[BoxRow] = []
     for index in indices:
         frame = read_frame(frame_paths[index])  # a truncated frame would lose its boxes without a word
@@ -142,6 +156,8 @@ def detect_and_track(
                         + (f" (and {len(empty) - 1} more: {', '.join(empty[1:])})" if len(empty) > 1 else ""),
                         hint="Extract its frames (tools/extract_frames.py), or name the videos to track with --videos")
     per_video = out_dir / "tracks"
+    for video, paths in frames.items():
+        check_frames_to_track([frame_dir / p for p in paths], spec)
     settings = _settings_text(spec, detector_settings)
     settings_path = out_dir / SETTINGS
     if overwrite or not settings_path.is_file() or read_text(settings_path) != settings:

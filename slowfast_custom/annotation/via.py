@@ -48,7 +48,7 @@ from slowfast_custom.annotation.keyframes import (
 from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text
 
 ACTION_ATTRIBUTE = "action"
 PERSON_ATTRIBUTE = "person_id"
@@ -307,7 +307,7 @@ def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "VIA file not found")
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path)
     if path.suffix.lower() == ".csv":
         return _regions_from_csv(path, text)
     try:

@@ -333,7 +333,12 @@ def read_label_map(path: PathLike) -> List[LabelMapEntry]:
                 raise DataError(path, f"{match.group('key')}: outside a block", line_no)
             value = match.group("value")
             if value.startswith('"'):
-                value = json.loads(value)
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as err:
+                    raise DataError(path, f"bad string {value[:40]} ({err.msg})", line_no,
+                                    'Names are quoted on one line, with \\" and \\\\ for a quote and a backslash'
+                                    ) from None
             current[match.group("key")] = value
     if depth:
         raise DataError(path, "unterminated block (missing '}')", block_line)
