@@ -6,8 +6,10 @@ ffmpeg binary is the one shipped in the ``imageio-ffmpeg`` wheel, so no
 system package is needed.
 
 Extraction is resumable and never leaves a half-written folder under the
-final name: ffmpeg writes into a hidden temporary folder next to it, which is
-renamed once the frame count is verified. The folder then holds a hidden
+final name: ffmpeg writes into a hidden temporary folder next to it
+(``.<video>.<pid>.<random>.tmp``, which no reader lists as a video), renamed
+once the frame count is verified. A killed run's folder is removed by the next
+extraction into the same frames folder, and its ffmpeg dies with it (Linux). The folder then holds a hidden
 ``.extract.json`` with the settings and the exact frame count, so a re-run
 skips a complete video and redoes one whose frames were deleted or whose
 settings changed.
