@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple
@@ -50,14 +51,16 @@ from slowfast_custom.data.ava_formats import (
     frame_list_from_dir,
     frame_number,
     out_of_time_order,
+    frame_path_problem,
     parse_box_row,
     read_exclusions,
     read_label_map,
     write_frame_list,
 )
+from slowfast_custom.data.frame_decode import frame_file_problem
 from slowfast_custom.data.keyframes import box_sources, clip_frame_indices, second_to_frame
 from slowfast_custom.errors import DataError
-from slowfast_custom.fileio import atomic_open
+from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 from slowfast_custom.video.frames import count_frames
 
 Severity = Literal["error", "warning", "info"]
@@ -216,8 +219,8 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
     last: Dict[str, Tuple[int, int]] = {}
     last_image: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
     shuffled: Set[str] = set()
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.rstrip("\n\r")
             if not text.strip():
                 continue
@@ -248,6 +251,8 @@ def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameLis
                 report.add(path, line_no, f"frames of video {video} are not sorted (frame_id {index} after "
                            f"{last[video][0]} on line {last[video][1]})", FIX_HINT, fix=path, kind="sorted")
             last[video] = (index, line_no)
+            if _frame_path_escapes(path, line_no, frame_path, report):
+                continue
             number = frame_number(frame_path)
             if number is not None:
                 if video in last_image and number <= last_image[video][0] and video not in shuffled:
@@ -310,6 +315,13 @@ def resolve_configured(path: Path, what: str, report: CheckReport) -> Path:
                f"place below", f"Rename it to {path.name!r}, or set the file name in the config",
                kind="configured file under another name")
     return candidates[0]
+def _frame_path_escapes(path: Path, line_no: int, frame_path: str, report: CheckReport) -> bool:
+    """Report a frame path that would leave the frames folder (absolute or with ``..``); the loader refuses it."""
+    problem = frame_path_problem(frame_path)
+    if problem:
+        report.add(path, line_no, problem, "Frame paths are <video>/<file>.jpg relative to the frames folder. "
+                   + FIX_HINT, fix=path, kind="escaping path")
+    return bool(problem)
 
 
 # ---------------------------------------------------------------------------
@@ -329,8 +341,8 @@ def check_box_file(path: Path, kind: BoxKind, label_ids: Optional[Set[int]], num
     no_score: List[int] = []
     not_evaluated: Dict[int, int] = defaultdict(int)  # action id -> rows
     first_not_evaluated: Optional[int] = None
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.strip()
             if not text:
                 continue
@@ -430,10 +442,24 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
             if not frame.is_file():
                 report.add(frame_list, entry.line, f"frame {frame} is missing (clip around video {video} second "
                            f"{second})", f"Re-extract video {video} (tools/extract_frames.py)", kind="missing frame")
+            else:
+                _check_frame_content(frame, frame_list, entry.line, video, report)
     if clamped:
         report.add(frame_list, entries[0].line, f"video {video}: the clip around {clamped} labelled seconds runs "
                    "past the video's first or last frame, which is repeated to fill it", severity="warning",
                    hint="Leave the first and last seconds unlabelled (tools/export_via.py does)")
+
+
+def _check_frame_content(frame: Path, frame_list: Path, line: int, video: str, report: CheckReport) -> None:
+    """A frame training reads must be a whole image: its header and end marker are read (two small reads per
+    frame, not a decode, so a dataset of millions of frames is checked in minutes)."""
+    try:
+        problem = frame_file_problem(frame)
+    except OSError as err:
+        problem = f"cannot be read ({err.strerror})"
+    if problem:
+        report.add(frame_list, line, f"frame {frame}: {problem}", f"Re-extract video {video} (tools/extract_frames.py)",
+                   kind="bad frame")
 
 
 def check_dataset(spec: CheckSpec) -> CheckReport:
@@ -507,8 +533,8 @@ def fixed_path(path: Path) -> Path:
 def _videos_named_in(path: Path) -> List[str]:
     """The video column of a frame list, however it is separated, in first-seen order."""
     videos: List[str] = []
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             cols = [c for c in re.split(r"[,\s]+", line.strip()) if c]
             if not cols or (line_no == 1 and cols[0] == FRAME_LIST_HEADER.split()[0]):
                 continue
@@ -521,7 +547,7 @@ def _box_videos(paths: Sequence[Path]) -> List[str]:
     videos: List[str] = []
     for path in paths:
         if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for line in read_text(path).splitlines():
                 cols = [c for c in re.split(r"[,\s]+", line.strip()) if c]
                 if cols and cols[0] not in videos:
                     videos.append(cols[0])
@@ -569,7 +595,7 @@ def _rewrite_box_file(path: Path, target: Path) -> None:
     """Comma-separate, sort by (video, second), drop exact duplicate rows and clip boxes a hair outside the
     frame; other content is kept as is."""
     rows: Dict[str, None] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text(path).splitlines():
         text = line.strip()
         if not text:
             continue

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator, Union
+from typing import IO, Iterable, Iterator, Tuple, Union
 
 PathLike = Union[str, Path]
 
@@ -40,6 +40,10 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:  # a write or fsync error (e.g. no space left) names no file: name the target
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -61,3 +65,53 @@ def atomic_open(path: PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
 def atomic_write_text(path: PathLike, text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+# ---------------------------------------------------------------------------
+# Reading text: UTF-8, and a decoding error names the file and line
+# ---------------------------------------------------------------------------
+
+TEXT_HINT = "Save it as UTF-8 text (most editors: File > Save with encoding)"
+
+
+def _not_text(path: PathLike, line_no: int, err: UnicodeDecodeError):
+    from slowfast_custom.errors import DataError
+
+    bad = err.object[err.start:err.start + 1].hex()
+    return DataError(path, f"not UTF-8 text (byte 0x{bad})", line_no, TEXT_HINT)
+
+
+def decode_lines(raw_lines: Iterable[bytes], path: PathLike) -> Iterator[Tuple[int, str]]:
+    """``(line number from 1, line)`` of UTF-8 byte lines read from ``path`` (a name for messages).
+
+    Each line is decoded on its own, so a byte sequence that is not UTF-8
+    raises DataError naming the file and its line (a buffered text reader
+    fails a chunk ahead, naming neither). A byte-order mark at the start is
+    dropped and CRLF reads as LF.
+    """
+    for line_no, raw in enumerate(raw_lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _not_text(path, line_no, err) from None
+        if line_no == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        if text.endswith("\r\n"):
+            text = text[:-2] + "\n"
+        yield line_no, text
+
+
+def iter_text_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
+    """``decode_lines`` of a text file, streamed."""
+    with open(path, "rb") as f:
+        yield from decode_lines(f, path)
+
+
+def read_text(path: PathLike) -> str:
+    """A whole UTF-8 text file (a byte-order mark dropped); DataError naming the file and line if not UTF-8."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _not_text(path, data.count(b"\n", 0, err.start) + 1, err) from None
+    return text[1:] if text.startswith("\ufeff") else text

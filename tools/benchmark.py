@@ -25,7 +25,7 @@ import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any
 from slowfast_custom.benchmarks.record import write_results
 from slowfast_custom.benchmarks.runner import Settings, format_table, run_benchmark
 from slowfast_custom.engine.logs import setup_logging
-from slowfast_custom.errors import run_cli
+from slowfast_custom.errors import number_in, run_cli
 
 PARTS = ("index", "loading", "training", "demo")
 
@@ -38,12 +38,12 @@ def main(argv=None) -> int:
     parser.add_argument("--work-dir", type=Path, default=None, help="scratch files; default: beside --out")
     parser.add_argument("--quick", action="store_true", help="tiny setting: checks that every part runs")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these parts")
-    parser.add_argument("--loader-repeats", type=int, help="A/B repeats of the loading comparison")
-    parser.add_argument("--train-steps", type=int, help="timed training steps per mode and repeat")
+    parser.add_argument("--loader-repeats", type=number_in(int, 1), help="A/B repeats of the loading comparison")
+    parser.add_argument("--train-steps", type=number_in(int, 1), help="timed training steps per mode and repeat")
     parser.add_argument("--index-dir", type=Path, default=None,
                         help="generated full-size annotation set (reused when complete; about 0.5 GB); "
                              "default: beside --data-dir")
-    parser.add_argument("--index-repeats", type=int, help="rounds of the index builds (each in a fresh process)")
+    parser.add_argument("--index-repeats", type=number_in(int, 1), help="rounds of the index builds (each in a fresh process)")
     args = parser.parse_args(argv)
     setup_logging()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from slowfast_custom.benchmarks.labelling import default_data_dir, format_table, measure_labelling
 from slowfast_custom.benchmarks.record import write_results
-from slowfast_custom.errors import run_cli
+from slowfast_custom.errors import number_in, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,14 +26,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--video", type=Path, default=REPO.parent / "shared" / "data" / "vtest.avi",
                         help="video to label (default: ../shared/data/vtest.avi beside the repository)")
-    parser.add_argument("--seconds", type=float, default=None,
+    parser.add_argument("--seconds", type=number_in(float, 0, low_ok=False), default=None,
                         help="use only the first SECONDS of the video (a quick run; default: all of it)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="frames and tracks of tools/extract_frames.py and tools/detect_and_track.py: reused "
                              "when its tracks file exists, made there otherwise (default: "
                              "datasets/benchmark_labelling/<video>[_<seconds>s])")
     parser.add_argument("--seed", type=int, default=0, help="seed of the scripted person's actions")
-    parser.add_argument("--threads", type=int, default=0,
+    parser.add_argument("--threads", type=number_in(int, 0), default=0,
                         help="CPU threads of the detector and tracker (detect_and_track.py --threads; 0: the "
                              "libraries' default, 1: fastest on a busy machine); the tracks are the same")
     parser.add_argument("--out", type=Path, default=Path("output/benchmark_labelling/results.json"),

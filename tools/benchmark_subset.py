@@ -13,17 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from slowfast_custom.benchmarks.subset import FakeAvaSpec, benchmark
-from slowfast_custom.errors import run_cli
+from slowfast_custom.errors import number_in, run_cli
 
 
 def main(argv=None) -> int:
     full = FakeAvaSpec()
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--scales", type=float, nargs="+", default=[0.5, 1.0],
+    parser.add_argument("--scales", type=number_in(float, 0, low_ok=False), nargs="+", default=[0.5, 1.0],
                         help="input sizes as fractions of AVA's number of videos (default: 0.5 1.0)")
-    parser.add_argument("--seconds", type=int, default=full.last_sec - full.first_sec + 1,
+    parser.add_argument("--seconds", type=number_in(int, 1), default=full.last_sec - full.first_sec + 1,
                         help="annotated seconds per video (default: AVA's %(default)s)")
-    parser.add_argument("--frames-per-video", type=int, default=30,
+    parser.add_argument("--frames-per-video", type=number_in(int, 1), default=30,
                         help="frame-list rows per video (AVA's real lists: 27030; default: %(default)s)")
     parser.add_argument("--work-dir", type=Path, help="where to write the generated files (default: the temp dir)")
     args = parser.parse_args(argv)

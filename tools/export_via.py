@@ -18,8 +18,8 @@ from pathlib import Path
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.labelling.via import export_via
 from slowfast_custom.labelling.via3 import export_via3
-from slowfast_custom.data.ava_formats import read_action_names, read_tracks_csv
-from slowfast_custom.errors import UserError, run_cli
+from slowfast_custom.data.ava_formats import read_action_names, read_tracks_csv, video_id_arg
+from slowfast_custom.errors import UserError, number_in, run_cli
 
 
 def main(argv=None) -> int:
@@ -33,9 +33,9 @@ def main(argv=None) -> int:
     parser.add_argument("--format", choices=("via2", "via3"), default="via2",
                         help="via2: via.html 2.x; via3: via_image_annotator.html 3.0.x")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/via, or DATA/via3)")
-    parser.add_argument("--videos", nargs="*", default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
-    parser.add_argument("--margin-sec", type=int, default=DEFAULT_MARGIN_SEC,
+    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--margin-sec", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,
                         help="seconds at each end of a video without keyframes")
     parser.add_argument("--image-path", default=None,
                         help="folder (or URL) prefix VIA loads the images from (default: absolute path of OUT/images/; "

@@ -18,12 +18,9 @@ from pathlib import Path
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS
 from slowfast_custom.labelling.via import import_via, via_file_actions
-from slowfast_custom.data.ava_formats import read_action_names, read_box_csv
-from slowfast_custom.errors import run_cli
+from slowfast_custom.data.ava_formats import read_action_names, read_box_csv, video_id_list_arg
+from slowfast_custom.errors import number_in, run_cli
 
-
-def _names(text):
-    return [v for v in text.split(",") if v] if text is not None else None
 
 
 def main(argv=None) -> int:
@@ -35,18 +32,18 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", type=Path, default=None,
                         help="the action list the project was exported with (VIA 2: required; VIA 3: default "
                              "the options of the project's action attributes, in order)")
-    parser.add_argument("--val-videos", default=None, help="comma-separated videos for val (the rest: train)")
-    parser.add_argument("--train-videos", default=None, help="comma-separated videos for train (with --val-videos)")
-    parser.add_argument("--val-ratio", type=float, default=0.2, help="share of videos for val without lists")
+    parser.add_argument("--val-videos", type=video_id_list_arg, default=None, help="comma-separated videos for val (the rest: train)")
+    parser.add_argument("--train-videos", type=video_id_list_arg, default=None, help="comma-separated videos for train (with --val-videos)")
+    parser.add_argument("--val-ratio", type=number_in(float, 0, 1), default=0.2, help="share of videos for val without lists")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
     parser.add_argument("--val-boxes", type=Path, default=None,
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
                              "predicted_boxes.csv; those scored below AVA.DETECTION_SCORE_THRESH are not used); "
                              "default: the labelled val boxes, scored 1.0")
-    parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions) if args.actions else via_file_actions(args.via_files)
-    split = SplitSpec(val_videos=_names(args.val_videos), train_videos=_names(args.train_videos),
+    split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,
                       val_ratio=args.val_ratio, seed=args.seed)
     val_boxes = read_box_csv(args.val_boxes, "predicted") if args.val_boxes else None
     summary, stats = import_via(args.via_files, args.data, actions, split=split, fps=args.fps,

@@ -30,7 +30,7 @@ from slowfast_custom.ava_subset.build import (
     make_subset,
 )
 from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_for_split, join_dash_ids, split_ids
-from slowfast_custom.errors import run_cli
+from slowfast_custom.errors import number_in, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,11 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file of train ids, one per line ('#' comments)")
     parser.add_argument("--val-ids-file", type=Path, action="append", default=[], metavar="FILE",
                         help="file of val ids, one per line")
-    parser.add_argument("--start-sec", type=int, default=AVA_START_SEC,
+    parser.add_argument("--start-sec", type=number_in(int, 0), default=AVA_START_SEC,
                         help="first second of each video to keep (default: %(default)s, AVA's cut)")
-    parser.add_argument("--end-sec", type=int, default=AVA_END_SEC, help="end of the cut (default: %(default)s)")
-    parser.add_argument("--fps", type=int, default=30, help="frame rate of the extracted frames (default: 30)")
-    parser.add_argument("--workers", type=int, default=2, help="videos processed at a time (default: 2)")
+    parser.add_argument("--end-sec", type=number_in(int, 1), default=AVA_END_SEC, help="end of the cut (default: %(default)s)")
+    parser.add_argument("--fps", type=number_in(int, 1), default=30, help="frame rate of the extracted frames (default: 30)")
+    parser.add_argument("--workers", type=number_in(int, 1), default=2, help="videos processed at a time (default: 2)")
     parser.add_argument("--no-clips", action="store_true", help="do not cut videos_15min/ (frames only)")
     parser.add_argument("--skip-missing", action="store_true",
                         help="build without requested ids that have no annotation rows instead of failing")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from slowfast_custom.errors import UserError
+from slowfast_custom.fileio import read_text
 
 # The recipe's example: one labelled train video and one labelled val video.
 DEFAULT_TRAIN_IDS = ("-5KQ66BBWC4",)
@@ -41,7 +42,7 @@ def ids_from_file(path: Path) -> List[VideoId]:
     if not Path(path).is_file():
         raise UserError(f"{path}: video id file not found")
     found = []
-    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         for v in _ID_SEPARATORS.split(line.split("#", 1)[0]):
             if v:
                 found.append(_checked(v, f"{path}:{line_no}"))

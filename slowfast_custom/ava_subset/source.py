@@ -10,13 +10,13 @@ untouched.
 from __future__ import annotations
 
 import contextlib
-import io
 import posixpath
 import tarfile
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional
 
 from slowfast_custom.errors import UserError
+from slowfast_custom.fileio import decode_lines
 
 TRAIN_GT = "ava_train_v2.2.csv"
 VAL_GT = "ava_val_v2.2.csv"
@@ -109,11 +109,10 @@ class AnnotationSource:
             yield f
 
     @contextlib.contextmanager
-    def open_text(self, name: str) -> Iterator[IO[str]]:
+    def open_text(self, name: str) -> Iterator[Iterator[str]]:
+        # Lines decoded one by one: a file that is not UTF-8 is named with its line; CRLF reads like LF.
         with self.open_binary(name) as raw:
-            # newline=None: CRLF files (edited on Windows) read like LF ones.
-            with io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
-                yield text
+            yield (line for _, line in decode_lines(raw, self.display(name)))
 
     def local_files(self) -> List[Path]:
         """The files read (the archive itself for a tar), for the check that no output overwrites one."""

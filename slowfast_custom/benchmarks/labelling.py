@@ -42,6 +42,7 @@ from slowfast_custom.benchmarks.browser import (
 from slowfast_custom.labelling.app.workflow import TRACKS_NAME
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS
 from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
+from slowfast_custom.data.ava_formats import video_dirs
 from slowfast_custom.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def _frames_seconds(data_dir: Path) -> Dict[str, float]:
     """``{video: seconds of frames}`` of the dataset's frames/ (extracted at the tools' default rate)."""
     frames = data_dir / "frames"
     return {d.name: round(sum(1 for _ in d.glob("*.jpg")) / DEFAULT_FPS, 2)
-            for d in sorted(frames.iterdir()) if d.is_dir()} if frames.is_dir() else {}
+            for d in map(frames.joinpath, video_dirs(frames))} if frames.is_dir() else {}
 
 
 def prepare_tracks(video: Path, data_dir: Path, seconds: Optional[float], threads: int = 0) -> Dict[str, object]:

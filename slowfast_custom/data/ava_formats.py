@@ -40,12 +40,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from slowfast_custom.errors import DataError
-from slowfast_custom.fileio import atomic_open
+from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 
 PathLike = Union[str, Path]
 Box = Tuple[float, float, float, float]
@@ -94,8 +95,8 @@ def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
     videos: Dict[str, List[str]] = {}
     last_index: Dict[str, int] = {}
     last_number: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.rstrip("\n\r")
             if not text.strip():
                 continue
@@ -118,6 +119,7 @@ def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
                 raise DataError(path, f"frames of video {video} are not sorted (frame_id {index} after "
                                 f"{last_index[video]})", line_no, "Sort it with tools/check_dataset.py DIR --fix")
             last_index[video] = index
+            check_frame_relpath(path, line_no, frame_path)
             number = frame_number(frame_path)
             if number is not None:
                 if video in last_number and number <= last_number[video][0]:
@@ -136,6 +138,21 @@ def out_of_time_order(video: str, frame_id: int, frame_path: str, previous_numbe
     return (f"frame_id {frame_id} of video {video} is image {frame_path.rsplit('/', 1)[-1]}, which comes before "
             f"image {previous_number} on line {previous_line}: the images are out of time order, so every clip "
             "would be built from shuffled frames")
+def frame_path_problem(frame_path: str) -> Optional[str]:
+    """Why a frame list's path column could leave the frames folder (absolute, ``..``), or None."""
+    if frame_path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", frame_path):
+        return f"frame path {frame_path!r} is absolute"
+    if ".." in re.split(r"[/\\]", frame_path):
+        return f"frame path {frame_path!r} leads out of the frames folder ('..')"
+    return None
+
+
+def check_frame_relpath(path: PathLike, line_no: int, frame_path: str) -> None:
+    """DataError unless ``frame_path`` stays inside the frames folder (paths from data files never leave it)."""
+    problem = frame_path_problem(frame_path)
+    if problem:
+        raise DataError(path, problem, line_no, "Frame paths are <video>/<file>.jpg relative to the frames folder; "
+                        "rebuild the list with tools/check_dataset.py DIR --fix")
 
 
 def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> None:
@@ -154,12 +171,16 @@ def frame_number(frame_path: str) -> Optional[int]:
     """The image number in a frame file name (``<video>_000412.jpg`` -> 412), None for other names."""
     match = _FRAME_NUMBER.search(frame_path)
     return int(match.group(1)) if match else None
+def video_dirs(frame_dir: PathLike) -> List[str]:
+    """The video folders of a frames folder, sorted; hidden ones (a running or killed extraction's
+    ``.<video>.*.tmp``) are not videos."""
+    return sorted(p.name for p in Path(frame_dir).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def frame_list_from_dir(frame_dir: PathLike, videos: Optional[Iterable[str]] = None) -> Dict[str, List[str]]:
     """Build ``{video: [relative frame path, ...]}`` from ``frames/<video>/<video>_%06d.jpg``."""
     frame_dir = Path(frame_dir)
-    names = sorted(videos) if videos is not None else sorted(p.name for p in frame_dir.iterdir() if p.is_dir())
+    names = sorted(videos) if videos is not None else video_dirs(frame_dir)
     result: Dict[str, List[str]] = {}
     for video in names:
         folder = frame_dir / video
@@ -283,8 +304,8 @@ def clip_to_frame(text: str, tolerance: float = BOX_TOLERANCE) -> Optional[str]:
 def iter_box_csv(path: PathLike, kind: BoxKind) -> Iterator[BoxRow]:
     """Stream the validated rows of a box CSV; the first bad row raises DataError with its line."""
     path = _require_file(path, "box CSV")
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.strip()
             if text:
                 yield parse_box_row(path, line_no, text, kind)
@@ -336,7 +357,7 @@ _SPACE = re.compile(r"\s*")
 def read_label_map(path: PathLike) -> List[LabelMapEntry]:
     """Parse a pbtxt label map in either the ``item {name id}`` or ``label {name label_id label_type}`` form."""
     path = _require_file(path, "label map")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     entries: List[LabelMapEntry] = []
     pos, depth, current, block_line = 0, 0, None, 0
     while pos < len(text):
@@ -370,7 +391,12 @@ def read_label_map(path: PathLike) -> List[LabelMapEntry]:
                 raise DataError(path, f"{match.group('key')}: outside a block", line_no)
             value = match.group("value")
             if value.startswith('"'):
-                value = json.loads(value)
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as err:
+                    raise DataError(path, f"bad string {value[:40]} ({err.msg})", line_no,
+                                    'Names are quoted on one line, with \\" and \\\\ for a quote and a backslash'
+                                    ) from None
             current[match.group("key")] = value
     if depth:
         raise DataError(path, "unterminated block (missing '}')", block_line)
@@ -411,7 +437,7 @@ def read_action_names(path: PathLike) -> List[LabelMapEntry]:
     if path.suffix == ".pbtxt":
         return read_label_map(path)
     entries = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         name = line.strip()
         if name and not name.startswith("#"):
             if any(e.name == name for e in entries):
@@ -430,8 +456,8 @@ def read_action_names(path: PathLike) -> List[LabelMapEntry]:
 def read_exclusions(path: PathLike) -> Set[Tuple[str, int]]:
     path = _require_file(path, "exclusion file")
     excluded = set()
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.strip()
             if text:
                 excluded.add(parse_exclusion_row(path, line_no, text))
@@ -458,7 +484,7 @@ def read_class_names_json(path: PathLike) -> List[str]:
     """Class names indexed by model output, from an ``ava.json``-style ``{name: index}`` file."""
     path = _require_file(path, "class-name file")
     try:
-        mapping = json.loads(path.read_text(encoding="utf-8"))
+        mapping = json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise DataError(path, f"not valid JSON ({err.msg})", err.lineno,
                         'Expected {"class name": 0, ...} as written by the dataset tools (ava.json)') from None
@@ -486,6 +512,7 @@ def parse_frame_list_row(path: Path, line_no: int, text: str) -> Tuple[str, int,
     cols = text.split()
     if len(cols) != 5:
         raise DataError(path, f"expected 5 space-separated columns ({FRAME_LIST_HEADER}), found {len(cols)}", line_no)
+    check_frame_relpath(path, line_no, cols[3])
     return cols[0], _parse_int(path, line_no, "frame_id", cols[2]), cols[3]
 
 
@@ -501,14 +528,32 @@ def parse_exclusion_row(path: Path, line_no: int, text: str) -> Tuple[str, int]:
 # Video ids and the tracks file of the dataset tools
 # ---------------------------------------------------------------------------
 
-_BAD_VIDEO_ID = re.compile(r'[\s,"]')
+_BAD_VIDEO_ID = re.compile(r'[\s,"/\\]')
 
 
 def check_video_id(video_id: str, where: PathLike = "") -> None:
-    """A video id must fit in a space-separated frame list and a CSV column: no spaces, commas or quotes."""
-    if not video_id or _BAD_VIDEO_ID.search(video_id):
-        raise DataError(where or video_id, f"video id {video_id!r} is empty or has a space, comma or quote, which "
-                        "frame lists and box CSVs cannot hold", hint="Rename the video (or pass --id)")
+    """A video id must fit in a space-separated frame list and a CSV column and name one folder of frames/:
+    no spaces, commas, quotes or path separators, and no leading dot (hidden folders are not videos)."""
+    if not video_id or _BAD_VIDEO_ID.search(video_id) or video_id.startswith("."):
+        raise DataError(where or video_id, f"video id {video_id!r} is empty, starts with a dot or has a space, "
+                        "comma, quote or path separator, which frame lists, box CSVs and frames/<video>/ cannot "
+                        "hold", hint="Rename the video (or pass --id)")
+
+
+def video_id_arg(text: str) -> str:
+    """argparse ``type`` for a video id given on a command line (``check_video_id``)."""
+    import argparse
+
+    try:
+        check_video_id(text)
+    except DataError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+    return text
+
+
+def video_id_list_arg(text: str) -> List[str]:
+    """argparse ``type`` for comma-separated video ids (empty items ignored)."""
+    return [video_id_arg(v) for v in text.split(",") if v]
 
 
 TRACKS_HEADER = "video_id,second,x1,y1,x2,y2,person_id,score"
@@ -535,8 +580,8 @@ def read_tracks_csv(path: PathLike) -> List[BoxRow]:
     """Rows of a tracks file as ``BoxRow`` with ``person_id`` and ``score`` set and no action."""
     path = _require_file(path, "tracks file")
     rows = []
-    with open(path, "r", encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
             text = line.strip()
             if not text or (line_no == 1 and text == TRACKS_HEADER):
                 continue

@@ -25,10 +25,10 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
-from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, unreadable_frame
-from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
 from slowfast_custom.data.compact_index import load_compact_index
-from slowfast_custom.data.keyframes import KeyframeSpec, clip_frame_indices
+from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
+from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
+from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap, clip_frame_indices
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +53,8 @@ def keyframe_spec_from_cfg(cfg, split: str) -> KeyframeSpec:
 
 
 def load_frames(paths: List[str]) -> List[np.ndarray]:
-    """Read frames as BGR uint8 arrays; a missing or unreadable frame is a DataError naming it."""
-    images = []
-    for path in paths:
-        image = cv2.imread(path)
-        if image is None:
-            raise unreadable_frame(path)
-        images.append(image)
-    return images
+    """Read frames as BGR uint8 arrays; a missing, truncated or unreadable frame is a DataError naming it."""
+    return [read_frame(path) for path in paths]
 
 
 def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tensor:
@@ -115,6 +109,10 @@ class Customava(Ava):
         # Arrays, not Python objects per frame and box: loader workers share them without copy-on-write growth.
         index = load_compact_index(spec, use_cache=cfg.AVA.INDEX_CACHE)
         self._index = index
+        if self._split == "val" and not cfg.AVA.ALLOW_SPLIT_OVERLAP:
+            train = keyframe_spec_from_cfg(cfg, "train")
+            check_split_overlap(index, [*spec.gt_box_files, *spec.predicted_box_files],
+                                [p for p in [*train.gt_box_files, *train.predicted_box_files] if p.is_file()])
         self._num_classes = cfg.MODEL.NUM_CLASSES
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS

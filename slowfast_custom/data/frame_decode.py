@@ -31,7 +31,7 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -39,6 +39,7 @@ import torch
 
 from slowfast_custom.errors import DataError, UserError
 
+PathLike = Union[str, Path]
 REDUCTIONS = (8, 4, 2, 1)
 _IMREAD_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
                  8: cv2.IMREAD_REDUCED_COLOR_8}
@@ -47,11 +48,74 @@ _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 
 _SOS, _TEM = 0xDA, 0x01
 
 
-def unreadable_frame(path: str) -> DataError:
-    """The error every frame reader raises for a missing or undecodable frame."""
+def unreadable_frame(path: str, reason: str = "missing or not an image") -> DataError:
+    """The error every frame reader raises for a missing, truncated or undecodable frame."""
     video = Path(path).parent.name
-    return DataError(path, f"cannot read frame of video {video} (missing or not an image)",
+    return DataError(path, f"cannot read frame of video {video} ({reason})",
                      hint=f"Re-extract the frames of {video}, or run tools/check_dataset.py on the dataset")
+
+
+# An image's end marker sits in its last bytes (JPEG's EOI may be followed by a little padding).
+_TAIL_BYTES = 32
+_HEAD_BYTES = 16384  # enough for a JPEG's frame header unless a large EXIF block comes first
+
+
+def image_problem(head: bytes, tail: bytes) -> Optional[str]:
+    """Why a frame file is not a complete JPEG or PNG, from its first and last bytes; None if it looks whole.
+
+    A truncated JPEG (a killed extraction, a full disk) still decodes, with
+    grey where data is missing and only a libjpeg warning naming no file, so
+    the end-of-image marker is checked rather than trusting the decoder.
+    """
+    if not head:
+        return "empty file"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return None if b"IEND" in tail else "truncated PNG (no IEND chunk)"
+    if head[:2] != b"\xff\xd8":
+        return "not a JPEG or PNG image"
+    if jpeg_size(head) is None:
+        return "JPEG without a frame header"
+    if b"\xff\xd9" not in tail:
+        return "truncated JPEG (no end-of-image marker)"
+    return None
+
+
+def frame_file_problem(path: Path) -> Optional[str]:
+    """``image_problem`` of a file on disk, reading only its first and last bytes (the checker's cheap test)."""
+    with open(path, "rb") as f:
+        head = f.read(_HEAD_BYTES)
+        size = f.seek(0, 2)
+        if size > _HEAD_BYTES and head[:2] == b"\xff\xd8" and jpeg_size(head) is None:
+            f.seek(0)
+            head = f.read()  # the frame header lies further in
+        f.seek(max(0, size - _TAIL_BYTES))
+        tail = f.read()
+    return image_problem(head, tail)
+
+
+def check_frame_bytes(path: str, data: bytes) -> None:
+    """DataError naming frame ``path`` unless ``data``, its bytes, look like a whole image (``image_problem``)."""
+    head = data[:_HEAD_BYTES]
+    problem = image_problem(head if jpeg_size(head) else data, data[-_TAIL_BYTES:])
+    if problem:
+        raise unreadable_frame(path, problem)
+
+
+def decode_frame(path: str, data: bytes, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    """``data`` (the bytes of frame ``path``) decoded as BGR uint8; DataError naming the frame if it is not whole."""
+    check_frame_bytes(path, data)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    except cv2.error:
+        image = None
+    if image is None:
+        raise unreadable_frame(path, "cannot be decoded")
+    return image
+
+
+def read_frame(path: PathLike) -> np.ndarray:
+    """``cv2.imread`` that refuses a missing, truncated or non-image frame with a DataError naming it."""
+    return decode_frame(str(path), _read_bytes(str(path)))
 
 
 def jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
@@ -157,21 +221,15 @@ class FrameDecoder:
             self._cache.popitem(last=False)
 
     def _decode_cv2(self, paths: List[str], blobs: List[bytes], factor: int) -> List[np.ndarray]:
-        images = []
-        for path, data in zip(paths, blobs):
-            try:
-                image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _IMREAD_FLAGS[factor])
-            except cv2.error:  # empty file
-                image = None
-            if image is None:
-                raise unreadable_frame(path)
-            images.append(image)
+        images = [decode_frame(path, data, _IMREAD_FLAGS[factor]) for path, data in zip(paths, blobs)]
         self.decoded += len(images)
         return images
 
     def _decode_torch(self, paths: List[str], blobs: List[bytes], factor: int) -> List[np.ndarray]:
         from torchvision.io import ImageReadMode, decode_jpeg
 
+        for path, data in zip(paths, blobs):
+            check_frame_bytes(path, data)
         try:
             tensors = [torch.frombuffer(bytearray(b), dtype=torch.uint8) for b in blobs]
             with warnings.catch_warnings():

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from slowfast_custom.data.ava_formats import Box, BoxRow, iter_box_csv, read_frame_list
 from slowfast_custom.errors import DataError
+from slowfast_custom.fileio import iter_text_lines
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,20 @@ def box_sources(gt_files: Sequence[Path], predicted_files: Sequence[Path]) -> Li
                     ", ".join(str(p) for p in repeated))
     return [(p, "gt") for p in gt] + [(Path(p), "predicted") for p in dict.fromkeys(predicted_files)
                                       if Path(p) not in gt]
+def check_split_overlap(index: KeyframeIndex, split_files: Sequence[Path], other_box_files: Sequence[Path],
+                        other: str = "train") -> None:
+    """DataError naming the first box row of ``other_box_files`` (the ``other`` split) whose video also has
+    keyframes in ``index``: one video in two splits lets validation score frames the model trained on."""
+    used = {index.video_names[v] for v, _, _, _ in index.keyframes}
+    for path in other_box_files:
+        with closing(iter_text_lines(path)) as lines:
+            for line_no, line in lines:
+                video = line.split(",", 1)[0].strip()
+                if video in used:
+                    raise DataError(path, f"video {video} is labelled in the {other} split and in "
+                                    f"{', '.join(str(p) for p in split_files)}", line_no,
+                                    "A video belongs to one split: move its rows to one of them (tools/import_via.py "
+                                    "--val-videos), or set AVA.ALLOW_SPLIT_OVERLAP True if this is intended")
 
 
 def _keep(row: BoxRow, spec: KeyframeSpec, skipped: Counter) -> bool:

@@ -8,8 +8,9 @@ boxes of the keyframes are kept. Outputs, in ``out_dir``:
   header (``read_tracks_csv``), the input of ``tools/export_via.py``;
 * ``predicted_boxes.csv``: the same boxes as an AVA predicted-box CSV
   (``video_id,second,x1,y1,x2,y2,,score``), e.g. for the demo or validation;
-* ``tracks/<video>.csv`` and ``settings.json``: per-video results, so that an
-  interrupted run resumes with the videos not yet done (same settings only).
+* ``tracks/<video>.csv`` (with ``tracks/<video>.json``, the frame count it was
+  made from) and ``settings.json``: per-video results, so that an interrupted
+  run resumes with the videos not yet done (same settings and frames only).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import cv2
 
 from slowfast_custom.labelling.keyframes import (
     DEFAULT_FPS,
@@ -34,16 +34,18 @@ from slowfast_custom.data.ava_formats import (
     Box,
     BoxRow,
     PathLike,
+    check_video_id,
     frame_list_from_dir,
     read_tracks_csv,
     write_box_csv,
     write_tracks_csv,
 )
+from slowfast_custom.data.frame_decode import frame_file_problem, read_frame, unreadable_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.detection import PersonDetector
 from slowfast_custom.detection.tracking import PersonTracker
 from slowfast_custom.errors import DataError
-from slowfast_custom.fileio import atomic_write_text
+from slowfast_custom.fileio import atomic_write_text, read_text
 
 logger = logging.getLogger(__name__)
 
@@ -79,18 +81,29 @@ def normalise_box(box: Sequence[float], width: int, height: int) -> Optional[Box
     return (x1, y1, x2, y2)
 
 
+def _frames_to_track(num_frames: int, spec: TrackingSpec) -> Tuple[Dict[int, int], List[int]]:
+    """``({keyframe index: second}, frame indices to detect and track on)`` of a video of ``num_frames``."""
+    seconds = keyframe_seconds(num_frames, spec.fps, spec.margin_sec)
+    second_of = {second_to_frame(s, spec.fps, 0): s for s in seconds}
+    return second_of, tracking_frames(num_frames, seconds, spec.fps, spec.track_fps)
+
+
+def check_frames_to_track(frame_paths: Sequence[Path], spec: TrackingSpec) -> None:
+    """DataError naming the first frame tracking would read that is not a whole image (its header and end
+    marker are read, not decoded): found before anything is written, not after an hour of detection."""
+    for index in _frames_to_track(len(frame_paths), spec)[1]:
+        problem = frame_file_problem(frame_paths[index]) if Path(frame_paths[index]).is_file() else "missing"
+        if problem:
+            raise unreadable_frame(str(frame_paths[index]), problem)
+
+
 def track_video(video: str, frame_paths: Sequence[Path], detector: PersonDetector, tracker: PersonTracker,
                 spec: TrackingSpec = TrackingSpec()) -> Tuple[List[BoxRow], int]:
     """``(rows, frames tracked)``: the keyframe boxes of one video as ``BoxRow`` with person id and score."""
-    seconds = keyframe_seconds(len(frame_paths), spec.fps, spec.margin_sec)
-    second_of = {second_to_frame(s, spec.fps, 0): s for s in seconds}
-    indices = tracking_frames(len(frame_paths), seconds, spec.fps, spec.track_fps)
+    second_of, indices = _frames_to_track(len(frame_paths), spec)
     rows: List[BoxRow] = []
     for index in indices:
-        frame = cv2.imread(str(frame_paths[index]))
-        if frame is None:
-            raise DataError(frame_paths[index], f"cannot read frame of video {video}",
-                            hint="Re-extract the video's frames (tools/extract_frames.py)")
+        frame = read_frame(frame_paths[index])  # a truncated frame would lose its boxes without a word
         tracks = tracker.update(frame, detector(frame))
         if index in second_of:
             height, width = frame.shape[:2]
@@ -99,6 +112,14 @@ def track_video(video: str, frame_paths: Sequence[Path], detector: PersonDetecto
                 if box is not None:
                     rows.append(BoxRow(video, second_of[index], box, None, track.track_id, round(track.score, 4)))
     return rows, len(indices)
+
+
+def _done_frames(stamp: Path) -> Optional[int]:
+    """The frame count a video's results were made from, or None when unknown (then they are redone)."""
+    try:
+        return int(json.loads(read_text(stamp))["frames"])
+    except (OSError, ValueError, KeyError, TypeError, DataError):
+        return None
 
 
 def _settings_text(spec: TrackingSpec, detector_settings: Mapping) -> str:
@@ -124,27 +145,39 @@ def detect_and_track(
     """
     start = time.time()
     frame_dir, out_dir = Path(frame_dir), Path(out_dir)
+    for video in videos or ():
+        check_video_id(video)
     frames = frame_list_from_dir(frame_dir, videos)
     if not frames:
         raise DataError(frame_dir, "no video folders found", hint="Extract the frames first (tools/extract_frames.py)")
+    empty = [video for video, paths in frames.items() if not paths]
+    if empty:
+        # Tracking it would record 0 boxes as done, and reruns would keep them after its frames are extracted.
+        raise DataError(frame_dir / empty[0], f"no frames in the folder of video {empty[0]}"
+                        + (f" (and {len(empty) - 1} more: {', '.join(empty[1:])})" if len(empty) > 1 else ""),
+                        hint="Extract its frames (tools/extract_frames.py), or name the videos to track with --videos")
     per_video = out_dir / "tracks"
+    for video, paths in frames.items():
+        check_frames_to_track([frame_dir / p for p in paths], spec)
     settings = _settings_text(spec, detector_settings)
     settings_path = out_dir / SETTINGS
-    if overwrite or not settings_path.is_file() or settings_path.read_text(encoding="utf-8") != settings:
+    if overwrite or not settings_path.is_file() or read_text(settings_path) != settings:
         # Results made with other settings must not pass for done ones if this run is interrupted.
-        for stale in per_video.glob("*.csv") if per_video.is_dir() else []:
+        for stale in [*per_video.glob("*.csv"), *per_video.glob("*.json")] if per_video.is_dir() else []:
             stale.unlink()
         atomic_write_text(settings_path, settings)
 
     all_rows: List[BoxRow] = []
     done = tracked = 0
     for video, paths in frames.items():
-        path = per_video / f"{video}.csv"
-        if path.is_file():
+        path, stamp = per_video / f"{video}.csv", per_video / f"{video}.json"
+        if path.is_file() and _done_frames(stamp) == len(paths):
             all_rows.extend(read_tracks_csv(path))
             continue
         rows, n = track_video(video, [frame_dir / p for p in paths], detector, make_tracker(), spec)
         write_tracks_csv(path, rows)
+        # Written last: the video counts as done only for this many frames (re-extracted frames redo it).
+        atomic_write_text(stamp, json.dumps({"frames": len(paths)}) + "\n")
         logger.info("%s: %d frames tracked, %d boxes on %d keyframes", video, n, len(rows),
                     len({r.second for r in rows}))
         all_rows.extend(rows)

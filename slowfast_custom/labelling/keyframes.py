@@ -13,9 +13,8 @@ import re
 from pathlib import Path
 from typing import List, Mapping, Sequence, Tuple
 
-import cv2
-
 from slowfast_custom.data.ava_formats import PathLike, frame_list_from_dir
+from slowfast_custom.data.frame_decode import read_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 
@@ -90,9 +89,9 @@ def image_sizes_from_frames(frame_dir: PathLike, videos: Sequence[str]) -> Mappi
     frame_dir = Path(frame_dir)
     sizes = {}
     for video, frames in frame_list_from_dir(frame_dir, videos).items():
-        image = cv2.imread(str(frame_dir / frames[0])) if frames else None
-        if image is None:
-            raise DataError(frame_dir / video, f"no readable frames of video {video}",
+        if not frames:
+            raise DataError(frame_dir / video, f"no frames of video {video}",
                             hint="Extract its frames first (tools/extract_frames.py)")
+        image = read_frame(frame_dir / frames[0])
         sizes[video] = (image.shape[1], image.shape[0])
     return sizes

@@ -50,15 +50,18 @@ from slowfast_custom.labelling.keyframes import (
     keyframe_seconds,
     parse_keyframe_image_name,
 )
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir
+from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text
 
 ACTION_ATTRIBUTE = "action"
 PERSON_ATTRIBUTE = "person_id"
 VIA_DATA_FORMAT_VERSION = "2.0.10"  # what via.html 2.0.10-2.0.12 writes into saved projects
 PROJECT_FILE = "via_project.json"
+# A box drawn past the image border by at most this share of the image size is clipped to it (a hand slip in
+# VIA); further out it is an error (a box from another image size, or a slip of several hundred pixels).
+CLIP_TOLERANCE = 0.01
 IMAGES = "images"
 VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
                   "region_shape_attributes", "region_attributes"]
@@ -208,7 +211,7 @@ def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: Pa
     for row in tracks:
         by_second[(row.video_id, row.second)].append(row)
     if videos is None:
-        videos = sorted(p.name for p in frame_dir.iterdir() if p.is_dir()) if frame_dir.is_dir() else []
+        videos = video_dirs(frame_dir) if frame_dir.is_dir() else []
         missing = sorted({r.video_id for r in tracks} - set(videos))
         if missing:
             raise UserError(f"the tracks name videos without frames in {frame_dir}: {', '.join(missing)}")
@@ -342,7 +345,7 @@ def read_via_json(path: PathLike) -> object:
     if not path.is_file():
         raise DataError(path, "VIA file not found")
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
 
@@ -358,7 +361,7 @@ def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
     if path.suffix.lower() == ".csv":
         if not path.is_file():
             raise DataError(path, "VIA file not found")
-        return _regions_from_csv(path, path.read_text(encoding="utf-8-sig"))
+        return _regions_from_csv(path, read_text(path))
     data = read_via_json(path)
     if isinstance(data, Mapping) and "_via_img_metadata" in data:
         return _regions_from_metadata(path, data["_via_img_metadata"])
@@ -413,6 +416,10 @@ def _box(region: ViaRegion, width: int, height: int) -> Tuple[float, float, floa
     if w <= 0 or h <= 0:
         raise region.error(f"rectangle of size {w:g} x {h:g}", "Redraw it")
     x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height
+    if min(x1, y1) < -CLIP_TOLERANCE or max(x2, y2) > 1 + CLIP_TOLERANCE:
+        raise region.error(f"the rectangle ({x:g}, {y:g}, {w:g} x {h:g} px) reaches beyond the {width}x{height} "
+                           f"image by more than {CLIP_TOLERANCE:.0%} of its size (clipping would change the box)",
+                           "Redraw it inside the image; it may belong to another video's keyframe")
     clipped = tuple(round(min(max(v, 0.0), 1.0), 3) for v in (x1, y1, x2, y2))
     if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
         raise region.error(f"the rectangle lies outside the {width}x{height} image", "Redraw it on the person")

@@ -6,8 +6,10 @@ ffmpeg binary is the one shipped in the ``imageio-ffmpeg`` wheel, so no
 system package is needed.
 
 Extraction is resumable and never leaves a half-written folder under the
-final name: ffmpeg writes into a hidden temporary folder next to it, which is
-renamed once the frame count is verified. The folder then holds a hidden
+final name: ffmpeg writes into a hidden temporary folder next to it
+(``.<video>.<pid>.<random>.tmp``, which no reader lists as a video), renamed
+once the frame count is verified. A killed run's folder is removed by the next
+extraction into the same frames folder, and its ffmpeg dies with it (Linux). The folder then holds a hidden
 ``.extract.json`` with the settings and the exact frame count, so a re-run
 skips a complete video and redoes one whose frames were deleted or whose
 settings changed.
@@ -16,10 +18,12 @@ settings changed.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +41,12 @@ MARKER = ".extract.json"
 # frame rate varies (common in AVA's YouTube .webm/.mkv files) can gain or
 # lose one frame at each end. Anything further off is an incomplete output.
 FRAME_TOLERANCE = 2
+# A header's frame count may exceed the readable stream by this share (rounding of variable-rate files)
+# before the video counts as truncated.
+TRUNCATION_TOLERANCE = 0.02
+TMP_SUFFIX = ".tmp"
+# An extraction's temporary folder; older versions wrote no pid (then the folder counts as stale).
+_TMP_NAME = re.compile(r"\.(?P<video>.+?)\.(?:(?P<pid>\d+)\.)?[^.]+\.tmp")
 READ_HINT = "Check that the file plays and is a complete video (mp4, mkv, webm, avi, ...); re-download it if cut short"
 
 T = TypeVar("T")
@@ -51,6 +61,7 @@ class VideoInfo:
     fps: Fraction  # exact average frame rate of the first video stream (30000/1001 for NTSC)
     duration: float  # seconds; 0 when the container does not say
     codec: str
+    header_frames: int = 0  # frame count the container's header states (AVI, MP4); 0 when it states none
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,8 @@ def probe(path: Path, fallback_fps: float = 30.0, name: str = "video", missing_h
         ctx = stream.codec_context
         if not ctx.width or not ctx.height:
             raise DataError(path, "video stream has no frame size", hint=READ_HINT)
-        return VideoInfo(path, ctx.width, ctx.height, frame_rate(stream, fallback_fps), float(duration), ctx.name)
+        return VideoInfo(path, ctx.width, ctx.height, frame_rate(stream, fallback_fps), float(duration), ctx.name,
+                         int(stream.frames or 0))
 
 
 def stream_duration(stream) -> Optional[float]:
@@ -155,11 +167,34 @@ def frame_window(info: VideoInfo, video_id: str, fps: float, start_sec: Optional
     end = info.duration if end_sec is None else float(end_sec)
     if start < 0 or end <= start:
         raise UserError(f"bad time window {start:g}-{end:g} s for video {video_id}: need 0 <= start < end")
+    check_not_truncated(info, video_id, end_sec)
     if end > info.duration + FRAME_TOLERANCE / fps:
         raise DataError(info.path, f"video {video_id} is {info.duration:.2f} s long, too short for seconds "
                         f"{start:g}-{end:g}", hint="Choose a shorter window (--start-sec/--end-sec) or drop the video")
     end = min(end, info.duration)
     return start, end, int(round((end - start) * fps))
+
+
+def check_not_truncated(info: VideoInfo, video_id: str, end_sec: Optional[float]) -> None:
+    """DataError when the header promises more frames than the file holds and the window needs them.
+
+    A cut-short download keeps its header: an AVI of 795 frames cut to a
+    quarter still says 795, while the readable stream (``duration``, from the
+    index or the data) ends after about 200. Extracting what is there would
+    silently drop the rest of the video from the dataset.
+    """
+    if not info.header_frames or not info.duration:
+        return
+    stated = info.header_frames / float(info.fps)
+    if stated <= info.duration * (1 + TRUNCATION_TOLERANCE) + FRAME_TOLERANCE / float(info.fps):
+        return
+    if end_sec is not None and end_sec <= info.duration:
+        return  # the window lies in the part that is there (the user chose it with --end-sec)
+    readable = int(round(info.duration * float(info.fps)))
+    raise DataError(info.path, f"video {video_id} is truncated: its header states {info.header_frames} frames "
+                    f"({stated:.1f} s), the file holds about {readable} ({info.duration:.1f} s)",
+                    hint="Re-download or re-encode the video, or extract only what is there with "
+                    f"--end-sec {math.floor(info.duration)}")
 
 
 def _settings(job: ExtractJob, video: Path, start: float, end: float) -> dict:
@@ -207,9 +242,31 @@ def frames_complete(folder: Path, video_id: str, settings: dict, expected: int) 
     return count if abs(count - expected) <= FRAME_TOLERANCE else None
 
 
+def _die_with_parent_fn() -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` by which the kernel kills a child process when the thread that started it dies (Linux).
+
+    Without it an ffmpeg whose tool was killed (kill -9, OOM) keeps writing
+    frames into a folder nobody will rename or remove. ``prctl`` is looked up
+    here, in the parent: the child, forked from a threaded process, should only
+    make the call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
+    return lambda: prctl(pr_set_pdeathsig, sigkill)
+
+
+die_with_parent = _die_with_parent_fn()
+
+
 def _run_ffmpeg(video: Path, args: Sequence[str]) -> None:
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=die_with_parent)
     if proc.returncode != 0:
         lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
         raise DataError(video, f"ffmpeg failed ({lines[-1] if lines else f'exit code {proc.returncode}'})",
@@ -229,7 +286,7 @@ def _extract(job: ExtractJob) -> Tuple[int, bool]:
         return done, True
 
     frame_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.video_id}.", suffix=".tmp", dir=frame_root))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.video_id}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=frame_root))
     try:
         # -ss before -i seeks accurately (decodes from the previous keyframe) and
         # restarts timestamps at 0, so frame k is at start + (k - 1) / fps. The fps
@@ -252,6 +309,32 @@ def _extract(job: ExtractJob) -> Tuple[int, bool]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_stale_temps(frame_root: Path) -> List[Path]:
+    """Remove the hidden temporary folders (``.<video>.<pid>.<random>.tmp``) that killed extractions left in
+    ``frame_root``; a folder of a process still running is kept. Returns what was removed."""
+    removed: List[Path] = []
+    if not frame_root.is_dir():
+        return removed
+    for entry in frame_root.iterdir():
+        match = _TMP_NAME.fullmatch(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group("pid") or 0)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def extract_frames(video: Path, frame_root: Path, video_id: str, *, fps: float = 30.0,
@@ -287,6 +370,8 @@ def extract_many(jobs: Sequence[ExtractJob], workers: int, *, raise_errors: bool
     next run); then, with ``raise_errors``, the failures are raised as one
     error naming each video.
     """
+    for frame_root in sorted({Path(job.frame_root) for job in jobs}):
+        remove_stale_temps(frame_root)
     results = [ExtractResult(job, *(value or (0, False)), error=error)
                for job, (value, error) in zip(jobs, parallel_map(_extract, jobs, workers))]
     if raise_errors:

@@ -101,7 +101,7 @@ def test_source_reads_a_tar_in_place(ava_folder, tmp_path):
     with AnnotationSource(tar) as source:
         assert source.display(names.TRAIN_GT) == f"{tar}:{names.TRAIN_GT}"
         with source.open_text(names.TRAIN_GT) as f:
-            assert f.read() == (ava_folder / "annotations" / names.TRAIN_GT).read_text()
+            assert "".join(f) == (ava_folder / "annotations" / names.TRAIN_GT).read_text()
         assert source.local_files() == [tar.resolve()]
 
 

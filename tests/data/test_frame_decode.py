@@ -1,6 +1,8 @@
 """Reduced-scale JPEG decoding gives the model what decode-then-resize gives it: same shapes, boxes and pixels
 up to a small, stated difference."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,14 @@ from slowfast_custom.benchmarks.configs import variant
 from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
 from slowfast_custom.benchmarks.loading import FAST_PATH_OFF, NO_CACHE, clip_difference, seeded_item
 from slowfast_custom.data.custom_ava import Customava, load_frames
-from slowfast_custom.data.frame_decode import FrameDecoder, choose_reduction, frame_decoder_from_cfg, jpeg_size
+from slowfast_custom.data.frame_decode import (
+    FrameDecoder,
+    choose_reduction,
+    frame_decoder_from_cfg,
+    frame_file_problem,
+    jpeg_size,
+    read_frame,
+)
 from slowfast_custom.errors import DataError, UserError
 
 from conftest import tiny_cfg
@@ -36,7 +45,8 @@ def hd_frames(tmp_path_factory):
 def hd_cfg(root, out, *overrides):
     return tiny_cfg(root, out, "AVA.FPS", "8", "DATA.TARGET_FPS", "8", "DATA.SAMPLING_RATE", "1",
                     "DATA.NUM_FRAMES", "4", "AVA.START_SEC", "900", "DATA.TRAIN_JITTER_SCALES", "[256, 320]",
-                    "DATA.TRAIN_CROP_SIZE", "224", "DATA.TEST_CROP_SIZE", "256", *overrides)
+                    "DATA.TRAIN_CROP_SIZE", "224", "DATA.TEST_CROP_SIZE", "256",
+                    "AVA.ALLOW_SPLIT_OVERLAP", "True", *overrides)  # the benchmark's one video is in both splits
 
 
 def frame_paths(root, count=4):
@@ -145,3 +155,29 @@ def test_keys_off_read_frames_as_before_and_gpu_decode_needs_cuda(hd_frames, tmp
             frame_decoder_from_cfg(variant(cfg, ["DATA_LOADER.GPU_DECODE", True]), "train")
     with pytest.raises(UserError, match="MAX_DECODE_REDUCTION"):
         frame_decoder_from_cfg(variant(cfg, ["DATA_LOADER.MAX_DECODE_REDUCTION", 3]), "train")
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_a_truncated_frame_is_refused_not_decoded_grey(hd_frames, tmp_path, device):
+    """libjpeg decodes a cut-off JPEG (grey where data is missing) with a warning naming no file."""
+    paths = frame_paths(hd_frames, 3)
+    cut = tmp_path / "video_x" / "frame.jpg"
+    cut.parent.mkdir()
+    cut.write_bytes(Path(paths[1]).read_bytes()[:-500])
+    assert cv2.imread(str(cut)) is not None  # what went unnoticed
+    paths[1] = str(cut)
+    for read in (FrameDecoder(min_short_side=256, device=device), load_frames, lambda p: [read_frame(x) for x in p]):
+        with pytest.raises(DataError, match=r"frame\.jpg: cannot read frame of video video_x \(truncated JPEG"):
+            read(paths)
+
+
+def test_image_problem_reads_only_the_ends(tmp_path):
+    good = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
+    png = cv2.imencode(".png", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
+    cases = {good: None, good + b"\x00" * 8: None, png: None, good[:-10]: "truncated JPEG", png[:-20]: "truncated PNG",
+             b"": "empty file", b"hello": "not a JPEG or PNG image", good[:2] + b"\xff\xda" + good[4:]: "frame header"}
+    for data, problem in cases.items():
+        path = tmp_path / "f.jpg"
+        path.write_bytes(data)
+        found = frame_file_problem(path)
+        assert (found is None) if problem is None else (problem in found), (data[:8], found)

@@ -71,3 +71,39 @@ def test_unreadable_frame_is_named(frames, tmp_path):
 def test_normalise_box():
     assert normalise_box((-3, 10, 80.04, 130), 160, 120) == (0.0, 0.083, 0.5, 1.0)
     assert normalise_box((100, 10, 100.02, 50), 160, 120) is None  # 0.625 both, after rounding
+
+
+def test_an_empty_video_folder_is_refused_then_tracked_once_extracted(frames, tmp_path):
+    """Issue 12, case 9: an empty frames/<video>/ must not be recorded as done with 0 boxes."""
+    (frames / "vc").mkdir()
+    out = tmp_path / "det"
+    with pytest.raises(DataError, match=r"frames/vc: no frames in the folder of video vc\. Extract its frames"):
+        detect_and_track(frames, None, out, detector=ColourDetector(), make_tracker=fast_tracker, spec=SPEC)
+    assert not out.exists()  # nothing written
+    write_video_frames(frames, "vc", seconds=4, fps=10, people=1)
+    summary = detect_and_track(frames, None, out, detector=ColourDetector(), make_tracker=fast_tracker, spec=SPEC)
+    assert summary.done == 3 and {r.video_id for r in read_tracks_csv(out / "tracks.csv")} == {"va", "vb", "vc"}
+
+
+def test_a_video_re_extracted_with_other_frames_is_tracked_again(frames, tmp_path):
+    out = tmp_path / "det"
+    detect_and_track(frames, ["vb"], out, detector=ColourDetector(), make_tracker=fast_tracker, spec=SPEC)
+    assert detect_and_track(frames, ["vb"], out, detector=ColourDetector(), make_tracker=fast_tracker,
+                            spec=SPEC).done == 0
+    write_video_frames(frames, "vb", seconds=5, fps=10, people=1)  # re-extracted: 50 frames instead of 40
+    again = ColourDetector()
+    summary = detect_and_track(frames, ["vb"], out, detector=again, make_tracker=fast_tracker, spec=SPEC)
+    assert summary.done == 1 and again.calls == 9 and {r.second for r in read_tracks_csv(out / "tracks.csv")} == {
+        1, 2, 3, 4}
+
+
+def test_a_truncated_frame_is_named_before_anything_is_written(frames, tmp_path):
+    """Issue 12, case 10: libjpeg decodes a cut-off JPEG with a warning naming no file; its boxes were lost."""
+    path = frames / "vb" / "vb_000011.jpg"
+    path.write_bytes(path.read_bytes()[:-200])
+    out = tmp_path / "det"
+    detector = ColourDetector()
+    with pytest.raises(DataError, match=r"vb_000011\.jpg: cannot read frame of video vb \(truncated JPEG \(no "
+                       r"end-of-image marker\)\)\. Re-extract the frames of vb"):
+        detect_and_track(frames, None, out, detector=detector, make_tracker=fast_tracker, spec=SPEC)
+    assert detector.calls == 0 and not out.exists()

@@ -150,7 +150,8 @@ def test_round_trip_keeps_every_box_and_id(exported, tmp_path, form):
 def test_import_writes_the_dataset_through_the_writer(exported, tmp_path):
     frames, tracks, summary = exported
     project = label(json.loads(summary.project.read_text()), lambda i: ["walk"] if i % 4 else [])
-    region = {"shape_attributes": {"name": "rect", "x": -4.0, "y": 10.0, "width": 40.5, "height": 300.0},
+    # A hair (<= 1 %) past the left and bottom borders: clipped (further out is an error, tested below).
+    region = {"shape_attributes": {"name": "rect", "x": -1.0, "y": 10.0, "width": 40.5, "height": 87.5},
               "region_attributes": {"person_id": "", "action": {"carry/hold (an object)": True, "walk": False}}}
     first = project["_via_image_id_list"][0]
     project["_via_img_metadata"][first]["regions"].append(region)  # drawn by hand, runs off the image
@@ -165,7 +166,7 @@ def test_import_writes_the_dataset_through_the_writer(exported, tmp_path):
     hand = [r for r in gt if r.action_id == 3]
     va_ids = {r.person_id for r in tracks if r.video_id == "va"}
     assert len(hand) == 1 and hand[0].person_id == max(va_ids) + 1  # a new id after the tracker's
-    assert hand[0].box == (0.0, round(10 / 97, 3), round(36.5 / 161, 3), 1.0)  # normalised and clipped
+    assert hand[0].box == (0.0, round(10 / 97, 3), round(39.5 / 161, 3), 1.0)  # normalised and clipped
     assert {r.video_id for r in gt} == {"va"}
     assert {r.video_id for r in read_box_csv(data / "annotations" / "ava_val_v2.2.csv", "gt")} == {"vb"}
 
@@ -184,6 +185,10 @@ def regions_with(attributes=None, shape=None, filename="va__000002.jpg"):
     (regions_with({"person_id": "7b", "action": {}}), "region 1: person id '7b' is not a whole number"),
     (regions_with({"person_id": "1", "action": ["walk"]}), "region 1: the 'action' attribute holds"),
     (regions_with(shape={"name": "rect", "x": 500, "y": 2, "width": 30, "height": 40}),
+     "region 1: the rectangle \\(500, 2, 30 x 40 px\\) reaches beyond the 161x97 image by more than 1%"),
+    (regions_with(shape={"name": "rect", "x": -400, "y": 2, "width": 966, "height": 40}),  # 6x the image width
+     "region 1: the rectangle \\(-400, 2, 966 x 40 px\\) reaches beyond the 161x97 image"),
+    (regions_with(shape={"name": "rect", "x": 161.5, "y": 2, "width": 1, "height": 40}),  # within 1 %, but empty
      "region 1: the rectangle lies outside the 161x97 image"),
     (regions_with(shape={"name": "rect", "x": 5, "y": 2, "width": 0, "height": 40}), "rectangle of size 0 x 40"),
     (regions_with(filename="holiday.jpg"), "holiday.jpg: image name does not tell its video and second"),

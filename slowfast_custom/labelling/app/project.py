@@ -34,7 +34,7 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from slowfast_custom.data.ava_formats import Box, LabelMapEntry
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_write_text
+from slowfast_custom.fileio import atomic_write_text, read_text
 
 PROJECT_NAME = "annotate_project.json"
 FORMAT = "slowfast-custom annotate project"
@@ -159,7 +159,7 @@ class Project:
     def load(cls, path: PathLike) -> "Project":
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_text(path))
         except FileNotFoundError:
             raise DataError(path, "project file not found") from None
         except json.JSONDecodeError as err:

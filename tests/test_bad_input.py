@@ -1,0 +1,470 @@
+"""Bad input across the tools: one line naming the file (and line) and what to do, exit 2, nothing written.
+
+Each case builds a small dataset (or other input) in a temporary folder, breaks
+one thing, runs a tool's ``main`` in this process the way its ``__main__``
+does (``run_cli``; argparse's own exit for a bad option), and checks
+
+* the exit code and a fragment of the one error line;
+* no traceback, and exactly one ``error:`` line;
+* the input folder afterwards is byte for byte what it was (nothing written
+  there, nothing changed or removed); an output folder outside it must not
+  exist unless the case says the tool may have started it.
+
+``check_dataset.py`` reports data problems as a list and exits 1; its own
+failures (a file it cannot decode, an option) exit 2 like every other tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import pytest
+
+from conftest import REPO, TINY_CFG, TINY_OVERRIDES
+from slowfast_custom.errors import run_cli
+
+TRAIN_VIDEO = "synth_train_000"
+NOT_UTF8 = "caf\xe9".encode("latin-1")  # "café" as Windows-1252 / Latin-1 writes it
+
+
+# ---------------------------------------------------------------------------
+# Running a tool and looking at what it left
+# ---------------------------------------------------------------------------
+
+_TOOLS: Dict[str, object] = {}
+
+
+def tool(name: str):
+    if name not in _TOOLS:
+        spec = importlib.util.spec_from_file_location(f"bad_input_tool_{name}", REPO / "tools" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _TOOLS[name] = module
+    return _TOOLS[name]
+
+
+def run(name: str, argv: List[str]) -> int:
+    """Exit code of ``tools/<name>.py argv`` as its ``__main__`` computes it."""
+    try:
+        return run_cli(tool(name).main, [str(a) for a in argv])
+    except SystemExit as err:  # argparse: usage line, one error line, exit 2
+        return int(err.code)
+
+
+def snapshot(root: Path) -> Dict[str, Tuple[int, str]]:
+    """Every file under ``root`` (hidden ones too) with its size and digest."""
+    return {str(p.relative_to(root)): (p.stat().st_size, hashlib.sha1(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    tool: str
+    build: Callable[[Path], List]  # makes the inputs under tmp/"in" (and may name tmp/"out"); returns argv
+    message: str  # fragment of the error line
+    code: int = 2
+    output_may_exist: bool = False  # run_net makes OUTPUT_DIR (its log) before it reads the data
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------
+
+_DATASET: List[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _dataset(tiny_dataset):
+    _DATASET[:] = [tiny_dataset]
+
+
+def dataset(tmp: Path) -> Path:
+    """A copy of the tiny synthetic dataset (2 train, 2 val videos of 4 s at 30 fps) in tmp/in/data."""
+    data = tmp / "in" / "data"
+    shutil.copytree(_DATASET[0], data)
+    return data
+
+
+def frame(data: Path, number: int, video: str = TRAIN_VIDEO) -> Path:
+    return data / "frames" / video / f"{video}_{number:06d}.jpg"
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def truncate_all_frames(data: Path, video: str = TRAIN_VIDEO) -> None:
+    for path in (data / "frames" / video).glob("*.jpg"):
+        truncate(path)
+
+
+def edit_line(path: Path, number: int, new: bytes) -> None:
+    """Replace line ``number`` (from 1) of ``path`` with ``new``."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[number - 1] = new + b"\n"
+    path.write_bytes(b"".join(lines))
+
+
+def check_args(data: Path, *overrides) -> List:
+    return [data, "--cfg", TINY_CFG, *overrides]
+
+
+def train_args(tmp: Path, data: Path, *overrides) -> List:
+    return ["--cfg", TINY_CFG, *TINY_OVERRIDES, "DATA.PATH_TO_DATA_DIR", data, "OUTPUT_DIR", tmp / "out",
+            "TRAIN.EVAL_PERIOD", "0", *overrides]
+
+
+def video_file(tmp: Path, name: str = "clip.avi", seconds: float = 2.0) -> Path:
+    from slowfast_custom.video.frames import render_test_pattern
+
+    return render_test_pattern(tmp / "in" / name, seconds)
+
+
+def truncated_video(tmp: Path) -> Path:
+    """An AVI cut in half: its header still states all 100 frames."""
+    path = video_file(tmp, "cut.avi", 4.0)
+    truncate(path)
+    return path
+
+
+def frames_only(tmp: Path) -> Path:
+    """A dataset folder with only frames/ (what extract_frames leaves) and an action list."""
+    data = dataset(tmp)
+    for sub in ("annotations", "frame_lists"):
+        shutil.rmtree(data / sub)
+    (tmp / "in" / "actions.txt").write_text("walk\nsit\n")
+    return data
+
+
+def tracks_file(tmp: Path, data: Path, rows: str = "") -> Path:
+    path = tmp / "in" / "tracks.csv"
+    path.write_text("video_id,second,x1,y1,x2,y2,person_id,score\n" + rows)
+    return path
+
+
+def via_project(tmp: Path, data: Path, regions: str = "", text: str = "") -> Path:
+    """A VIA 2 project with one keyframe image of the first train video (160 x 120 frames) and ``regions``."""
+    path = tmp / "in" / "labelled.json"
+    image = f"{TRAIN_VIDEO}__000001.jpg"
+    path.write_text(text or ('{"_via_img_metadata": {"%s10": {"filename": "%s", "size": 10, "regions": [%s], '
+                             '"file_attributes": {}}}}' % (image, image, regions)))
+    return path
+
+
+def region(x, y, w, h, action="walk") -> str:
+    return ('{"shape_attributes": {"name": "rect", "x": %s, "y": %s, "width": %s, "height": %s}, '
+            '"region_attributes": {"person_id": "1", "action": {"%s": true}}}' % (x, y, w, h, action))
+
+
+def import_args(tmp: Path, data: Path, via: Path, *more) -> List:
+    return [via, "--data", data, "--actions", tmp / "in" / "actions.txt", *more]
+
+
+def detect_args(data: Path, *more) -> List:
+    return ["--data", data, "--embedder", "histogram", "--threads", "1", *more]
+
+
+def yaml_file(tmp: Path, text) -> Path:
+    path = tmp / "in" / "bad.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def case_pbtxt(tmp: Path, text: str) -> Path:
+    data = dataset(tmp)
+    (data / "annotations" / "ava_action_list_v2.2_for_activitynet_2019.pbtxt").write_text(text)
+    return data
+
+
+def label_val_video_for_training(data: Path, video: str = "synth_val_000") -> None:
+    """List a val video in the train frame list too and give it a train box (a copy-paste slip)."""
+    rows = [line for line in (data / "frame_lists" / "val.csv").read_text().splitlines()[1:] if line.startswith(video)]
+    with open(data / "frame_lists" / "train.csv", "a") as f:
+        f.write("".join(line.replace(f"{video} 0 ", f"{video} 9 ", 1) + "\n" for line in rows))
+    with open(data / "annotations" / "ava_train_v2.2.csv", "a") as f:
+        f.write(f"{video},0001,0.1,0.1,0.5,0.5,1,7\n")
+
+
+def make_dir_in_the_way(path: Path) -> None:
+    path.mkdir(parents=True)
+    (path / "keep").write_text("a folder where the tool writes a file\n")
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+
+
+CASES = [
+    # --- issue 12, case 1: frames that are not whole images -------------------------------------------------
+    Case("check: truncated JPEG frame", "check_dataset",
+         lambda t: (lambda d: (truncate(frame(d, 31)), check_args(d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: truncated JPEG (no end-of-image marker)", 1),
+    Case("check: text file named .jpg", "check_dataset",
+         lambda t: (lambda d: (frame(d, 31).write_text("not an image\n"), check_args(d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: not a JPEG or PNG image", 1),
+    Case("check: empty frame file", "check_dataset",
+         lambda t: (lambda d: (frame(d, 31).write_bytes(b""), check_args(d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: empty file", 1),
+    Case("train: truncated frames", "run_net",
+         lambda t: (lambda d: (truncate_all_frames(d), truncate_all_frames(d, "synth_train_001"),
+                               train_args(t, d))[-1])(dataset(t)),
+         "(truncated JPEG (no end-of-image marker)). Re-extract the frames of synth_train_00", output_may_exist=True),
+    # Errors inside DataLoader workers reach the user as the same one line.
+    Case("train: text frames, in a loader worker", "run_net",
+         lambda t: (lambda d: ([p.write_text("x") for v in ("synth_train_000", "synth_train_001")
+                                for p in (d / "frames" / v).glob("*.jpg")],
+                               train_args(t, d, "DATA_LOADER.NUM_WORKERS", "1"))[-1])(dataset(t)),
+         "(not a JPEG or PNG image). Re-extract the frames of synth_train_00", output_may_exist=True),
+    # --- case 2: frame-list paths that leave the frames folder ----------------------------------------------
+    Case("check: ../ frame path", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 2,
+                                         f'{TRAIN_VIDEO} 0 0 ../../../../etc/passwd ""'.encode()),
+                               check_args(d))[1])(dataset(t)),
+         "train.csv:2: error: frame path '../../../../etc/passwd' leads out of the frames folder", 1),
+    Case("check: absolute frame path", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 3, f'{TRAIN_VIDEO} 0 1 /etc/passwd ""'.encode()),
+                               check_args(d))[1])(dataset(t)),
+         "train.csv:3: error: frame path '/etc/passwd' is absolute", 1),
+    Case("train: ../ frame path", "run_net",
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 2,
+                                         f'{TRAIN_VIDEO} 0 0 {TRAIN_VIDEO}/../../x.jpg ""'.encode()),
+                               train_args(t, d))[1])(dataset(t)),
+         "train.csv:2: frame path 'synth_train_000/../../x.jpg' leads out of the frames folder", output_may_exist=True),
+    # --- case 3: one video in two splits ---------------------------------------------------------------------
+    Case("check: video in train and val", "check_dataset",
+         lambda t: (lambda d: (shutil.copy(d / "frame_lists" / "train.csv", d / "frame_lists" / "val.csv"),
+                               check_args(d))[1])(dataset(t)),
+         "is in the val list and in the train list", 1),
+    Case("train: video labelled in train and val", "run_net",
+         lambda t: (lambda d: (label_val_video_for_training(d), train_args(t, d, "TRAIN.EVAL_PERIOD", "1"))[1])(
+             dataset(t)),
+         "video synth_val_000 is labelled in the train split and in", output_may_exist=True),
+    # --- case 6 and the other numeric options: range-checked where they are parsed -----------------------------
+    Case("train: TRAIN.BATCH_SIZE 0", "run_net", lambda t: train_args(t, dataset(t), "TRAIN.BATCH_SIZE", "0"),
+         "TRAIN.BATCH_SIZE must be >= 1, got 0"),
+    Case("train: TRAIN.BATCH_SIZE -2", "run_net", lambda t: train_args(t, dataset(t), "TRAIN.BATCH_SIZE", "-2"),
+         "TRAIN.BATCH_SIZE must be >= 1, got -2"),
+    Case("train: SOLVER.BASE_LR 0", "run_net", lambda t: train_args(t, dataset(t), "SOLVER.BASE_LR", "0.0"),
+         "SOLVER.BASE_LR must be > 0, got 0.0"),
+    Case("train: DATA_LOADER.NUM_WORKERS -1", "run_net",
+         lambda t: train_args(t, dataset(t), "DATA_LOADER.NUM_WORKERS", "-1"), "DATA_LOADER.NUM_WORKERS must be >= 0"),
+    Case("train: AVA.DETECTION_SCORE_THRESH 1.5", "run_net",
+         lambda t: train_args(t, dataset(t), "AVA.DETECTION_SCORE_THRESH", "1.5"),
+         "AVA.DETECTION_SCORE_THRESH must be <= 1 and >= 0, got 1.5"),
+    Case("train: MODEL.NUM_CLASSES 0", "run_net", lambda t: train_args(t, dataset(t), "MODEL.NUM_CLASSES", "0"),
+         "MODEL.NUM_CLASSES must be >= 1, got 0"),
+    Case("check: DATA.NUM_FRAMES 0", "check_dataset", lambda t: check_args(dataset(t), "DATA.NUM_FRAMES", "0"),
+         "DATA.NUM_FRAMES must be >= 1, got 0"),
+    Case("extract: --fps 0", "extract_frames", lambda t: [video_file(t), "--out", t / "out", "--fps", "0"],
+         "argument --fps: 0 is not a number > 0"),
+    Case("extract: --quality 40", "extract_frames", lambda t: [video_file(t), "--out", t / "out", "--quality", "40"],
+         "argument --quality: 40 is not an integer >= 1 and <= 31"),
+    Case("extract: --workers 0", "extract_frames", lambda t: [video_file(t), "--out", t / "out", "--workers", "0"],
+         "argument --workers: 0 is not an integer >= 1"),
+    Case("extract: --start-sec nan", "extract_frames",
+         lambda t: [video_file(t), "--out", t / "out", "--start-sec", "nan"], "argument --start-sec: nan is not"),
+    Case("detect: --score-thresh 1.5", "detect_and_track", lambda t: detect_args(dataset(t), "--score-thresh", "1.5"),
+         "argument --score-thresh: 1.5 is not a number >= 0 and <= 1"),
+    Case("detect: --track-fps 0", "detect_and_track", lambda t: detect_args(dataset(t), "--track-fps", "0"),
+         "argument --track-fps: 0 is not a number > 0"),
+    Case("detect: --max-age abc", "detect_and_track", lambda t: detect_args(dataset(t), "--max-age", "abc"),
+         "argument --max-age: 'abc' is not an integer >= 1"),
+    Case("export: --margin-sec -1", "export_via",
+         lambda t: ["--data", frames_only(t), "--actions", t / "in" / "actions.txt", "--no-tracks", "--margin-sec=-1"],
+         "argument --margin-sec: -1 is not an integer >= 0"),
+    Case("import: --val-ratio 1.5", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d), "--val-ratio", "1.5"))(frames_only(t)),
+         "argument --val-ratio: 1.5 is not a number >= 0 and <= 1"),
+    Case("make_subset: --workers 0", "make_subset", lambda t: ["--out", t / "out", "--workers", "0"],
+         "argument --workers: 0 is not an integer >= 1"),
+    Case("make_synthetic: --seconds 0", "make_synthetic", lambda t: ["--out", t / "out", "--seconds", "0"],
+         "argument --seconds: 0 is not an integer >= 1"),
+    Case("frames_to_video: --fps -5", "frames_to_video",
+         lambda t: [dataset(t) / "frames" / TRAIN_VIDEO, t / "out" / "v.mp4", "--fps=-5"],
+         "argument --fps: -5 is not a number > 0"),
+    Case("annotate: --port 70000", "annotate", lambda t: [frames_only(t), "--port", "70000"],
+         "argument --port: 70000 is not an integer >= 0 and <= 65535"),
+    # --- case 7: a truncated video ----------------------------------------------------------------------------
+    Case("extract: truncated video", "extract_frames", lambda t: [truncated_video(t), "--out", t / "out"],
+         "cut.avi: video cut is truncated: its header states 100 frames (4.0 s), the file holds about 50 (2.0 s). "
+         "Re-download or re-encode the video, or extract only what is there with --end-sec 2"),
+    Case("extract: not a video", "extract_frames",
+         lambda t: [(lambda p: (p.parent.mkdir(parents=True), p.write_text("hello"), p)[-1])(t / "in" / "v.mp4"),
+                    "--out", t / "out"], "v.mp4: cannot read video"),
+    Case("extract: video not found", "extract_frames", lambda t: [t / "in" / "nope.mp4", "--out", t / "out"],
+         "nope.mp4: video or folder not found"),
+    # --- case 8: a VIA box far outside the image --------------------------------------------------------------
+    Case("import: box 6x wider than the image", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d, region(-400, 10, 960, 50))))(frames_only(t)),
+         "image synth_train_000__000001.jpg, region 1: the rectangle (-400, 10, 960 x 50 px) reaches beyond the "
+         "160x120 image"),
+    Case("import: box below the image", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d, region(10, 100, 50, 60))))(frames_only(t)),
+         "region 1: the rectangle (10, 100, 50 x 60 px) reaches beyond the 160x120 image by more than 1%"),
+    # --- case 9: an empty frames/<video>/ ---------------------------------------------------------------------
+    Case("detect: empty video folder", "detect_and_track",
+         lambda t: (lambda d: ((d / "frames" / "late_video").mkdir(), detect_args(d))[1])(frames_only(t)),
+         "frames/late_video: no frames in the folder of video late_video. Extract its frames"),
+    # --- case 10: a truncated keyframe ------------------------------------------------------------------------
+    Case("detect: truncated frame", "detect_and_track",
+         lambda t: (lambda d: (truncate(frame(d, 1)), detect_args(d, "--videos", TRAIN_VIDEO))[1])(frames_only(t)),
+         f"{TRAIN_VIDEO}_000001.jpg: cannot read frame of video {TRAIN_VIDEO} (truncated JPEG"),
+    Case("export: truncated first frame", "export_via",
+         lambda t: (lambda d: (truncate(frame(d, 1)),
+                               ["--data", d, "--actions", t / "in" / "actions.txt", "--no-tracks"])[1])(frames_only(t)),
+         f"{TRAIN_VIDEO}_000001.jpg: cannot read frame of video {TRAIN_VIDEO} (truncated JPEG"),
+    # --- ids with path separators or spaces -------------------------------------------------------------------
+    Case("extract: --id with a slash", "extract_frames",
+         lambda t: [video_file(t), "--out", t / "out", "--id", "../evil"], "argument --id: video id '../evil' is"),
+    Case("extract: --id with a space", "extract_frames",
+         lambda t: [video_file(t), "--out", t / "out", "--id", "my clip"], "argument --id: video id 'my clip' is"),
+    Case("extract: video file name with a space", "extract_frames",
+         lambda t: [video_file(t, "my clip.avi"), "--out", t / "out"],
+         "my clip.avi: video id 'my clip' is empty, starts with a dot or has a space"),
+    Case("detect: --videos with a backslash", "detect_and_track",
+         lambda t: detect_args(frames_only(t), "--videos", "a\\b"), "argument --videos: video id 'a\\\\b' is"),
+    Case("export: --videos hidden folder", "export_via",
+         lambda t: ["--data", frames_only(t), "--actions", t / "in" / "actions.txt", "--no-tracks", "--videos",
+                    ".x.123.tmp"], "argument --videos: video id '.x.123.tmp' is empty, starts with a dot"),
+    Case("import: --val-videos with a slash", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d), "--val-videos", "a/b"))(frames_only(t)),
+         "argument --val-videos: video id 'a/b' is"),
+    # --- text that is not UTF-8: the file and line are named --------------------------------------------------
+    Case("check: box CSV not UTF-8", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "annotations" / "ava_train_v2.2.csv", 3, NOT_UTF8 + b",1,0,0,1,1,1,1"),
+                               check_args(d))[1])(dataset(t)),
+         "ava_train_v2.2.csv:3: not UTF-8 text (byte 0xe9). Save it as UTF-8"),
+    Case("check: frame list not UTF-8", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "val.csv", 4, NOT_UTF8), check_args(d))[1])(dataset(t)),
+         "val.csv:4: not UTF-8 text (byte 0xe9)"),
+    Case("check: label map not UTF-8", "check_dataset",
+         lambda t: (lambda d: ((d / "annotations" / "ava_action_list_v2.2_for_activitynet_2019.pbtxt").write_bytes(
+             b'item {\n  name: "' + NOT_UTF8 + b'"\n  id: 1\n}\n'), check_args(d))[1])(dataset(t)),
+         "ava_action_list_v2.2_for_activitynet_2019.pbtxt:2: error: not UTF-8 text", 1),
+    Case("train: box CSV not UTF-8", "run_net",
+         lambda t: (lambda d: (edit_line(d / "annotations" / "ava_train_v2.2.csv", 2, NOT_UTF8), train_args(t, d))[1])(
+             dataset(t)), "ava_train_v2.2.csv:2: not UTF-8 text", output_may_exist=True),
+    Case("export: action list not UTF-8", "export_via",
+         lambda t: (lambda d: ((t / "in" / "actions.txt").write_bytes(b"walk\n" + NOT_UTF8 + b"\n"),
+                               ["--data", d, "--actions", t / "in" / "actions.txt", "--no-tracks"])[1])(frames_only(t)),
+         "actions.txt:2: not UTF-8 text"),
+    Case("export: tracks file not UTF-8", "export_via",
+         lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",
+                               (lambda p: (p.write_bytes(p.read_bytes() + NOT_UTF8 + b"\n"), p)[1])(
+                                   tracks_file(t, d, f"{TRAIN_VIDEO},0001,0.1,0.1,0.5,0.5,1,0.9\n"))])(frames_only(t)),
+         "tracks.csv:3: not UTF-8 text"),
+    Case("import: VIA file not UTF-8", "import_via",
+         lambda t: (lambda d: import_args(t, d, (lambda p: (p.write_bytes(b'{\n"a": "' + NOT_UTF8 + b'"}'), p)[1])(
+             via_project(t, d))))(frames_only(t)), "labelled.json:2: not UTF-8 text"),
+    Case("import: --val-boxes not UTF-8", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d), "--val-boxes",
+                                          (lambda p: (p.write_bytes(NOT_UTF8), p)[1])(t / "in" / "boxes.csv")))(
+             frames_only(t)), "boxes.csv:1: not UTF-8 text"),
+    Case("make_subset: id file not UTF-8", "make_subset",
+         lambda t: (lambda p: (p.parent.mkdir(parents=True), p.write_bytes(b"-5KQ66BBWC4\n" + NOT_UTF8 + b"\n"),
+                               ["--out", t / "out", "--train-ids-file", p])[-1])(t / "in" / "ids.txt"),
+         "ids.txt:2: not UTF-8 text"),
+    Case("train: YAML not UTF-8", "run_net",
+         lambda t: ["--cfg", yaml_file(t, b"_BASE_: x.yaml\nOUTPUT_DIR: " + NOT_UTF8 + b"\n")],
+         "bad.yaml:2: not UTF-8 text"),
+    # --- syntax errors in YAML and pbtxt files name the file and line ----------------------------------------
+    Case("train: YAML syntax error", "run_net",
+         lambda t: ["--cfg", yaml_file(t, f"_BASE_: {TINY_CFG}\nTRAIN:\n  BATCH_SIZE: [1\n")],
+         "bad.yaml:4: YAML syntax error: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence "
+         "on line 3)"),
+    Case("check: YAML indentation error", "check_dataset",
+         lambda t: check_args(dataset(t))[:1] + ["--cfg", yaml_file(t, "TRAIN:\n  BATCH_SIZE: 2\n ENABLE: True\n")],
+         "bad.yaml:3: YAML syntax error"),
+    Case("train: YAML _BASE_ missing", "run_net",
+         lambda t: ["--cfg", yaml_file(t, "_BASE_: no-such-base.yaml\n")],
+         "no-such-base.yaml: No such file or directory"),
+    Case("check: pbtxt unterminated string", "check_dataset",
+         lambda t: check_args(case_pbtxt(t, 'item {\n  name: "walk\n  id: 1\n}\n')),
+         "pbtxt:2: error: bad string \"walk (Unterminated string", 1),
+    Case("check: pbtxt bad escape", "check_dataset",
+         lambda t: check_args(case_pbtxt(t, 'item {\n  name: "a\\q"\n  id: 1\n}\n')),
+         "pbtxt:2: error: bad string \"a\\q\" (Invalid \\escape)", 1),
+    Case("check: pbtxt missing colon", "check_dataset",
+         lambda t: check_args(case_pbtxt(t, 'item {\n  name "walk"\n  id: 1\n}\n')),
+         "pbtxt:2: error: cannot parse 'name \"walk\"'", 1),
+    Case("export: pbtxt action list unclosed", "export_via",
+         lambda t: (lambda d: ((t / "in" / "a.pbtxt").write_text('item {\n  name: "walk"\n  id: 1\n'),
+                               ["--data", d, "--actions", t / "in" / "a.pbtxt", "--no-tracks"])[1])(frames_only(t)),
+         "a.pbtxt:1: unterminated block (missing '}')"),
+    Case("import: VIA JSON syntax error", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d, text='{\n "x": [1,\n}\n')))(frames_only(t)),
+         "labelled.json:3: not valid JSON"),
+    # --- OS errors: one line naming the path and the reason ----------------------------------------------------
+    Case("check --fix: a folder where the repaired file goes", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 2, f"{TRAIN_VIDEO},0,0,x.jpg,".encode()),
+                               make_dir_in_the_way(d / "frame_lists" / "train.fixed.csv"),
+                               check_args(d) + ["--fix"])[-1])(dataset(t)),
+         "train.fixed.csv: Is a directory (expected a file, found a folder)"),
+    Case("train: OUTPUT_DIR under a regular file", "run_net",
+         lambda t: (lambda d: ((t / "in" / "file").write_text("x"),
+                               train_args(t, d, "OUTPUT_DIR", t / "in" / "file" / "run"))[1])(dataset(t)),
+         "file/run: Not a directory (a part of the path is a file, not a folder)"),
+    Case("extract: --out under a regular file", "extract_frames",
+         lambda t: (lambda v: ((t / "in" / "file").write_text("x"), [v, "--out", t / "in" / "file" / "ds"])[1])(
+             video_file(t)), "file/ds/frames: Not a directory (a part of the path is a file, not a folder)"),
+    Case("detect: --out under a regular file", "detect_and_track",
+         lambda t: (lambda d: ((t / "in" / "file").write_text("x"),
+                               detect_args(d, "--videos", TRAIN_VIDEO, "--out", t / "in" / "file" / "det"))[1])(
+             frames_only(t)), "Not a directory (a part of the path is a file, not a folder)"),
+    Case("make_synthetic: --out under a regular file", "make_synthetic",
+         lambda t: (lambda p: (p.parent.mkdir(parents=True), p.write_text("x"),
+                               ["--out", p / "ds", "--train-videos", "1", "--val-videos", "1", "--seconds", "1"])[-1])(
+             t / "in" / "file"), "Not a directory (a part of the path is a file, not a folder)"),
+    # --- a few more inputs the tools must refuse before writing ------------------------------------------------
+    Case("export: tracks name a video without frames", "export_via",
+         lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",
+                               tracks_file(t, d, "ghost,0001,0.1,0.1,0.5,0.5,1,0.9\n")])(frames_only(t)),
+         "the tracks name videos without frames"),
+    Case("import: action not in the list", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d, region(10, 10, 50, 60, "dance"))))(frames_only(t)),
+         "action 'dance' is not in the action list"),
+    Case("detect: --videos not extracted", "detect_and_track",
+         lambda t: detect_args(frames_only(t), "--videos", "ghost"), "frames/ghost: no frames folder for video ghost"),
+]
+
+
+def _ids():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), "case ids must be unique"
+    return ids
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids())
+def test_bad_input_is_one_line_and_writes_nothing(case: Case, tmp_path, capsys):
+    argv = case.build(tmp_path)
+    (tmp_path / "in").mkdir(exist_ok=True)
+    before = snapshot(tmp_path / "in")
+    capsys.readouterr()
+    code = run(case.tool, argv)
+    out, err = capsys.readouterr()
+    assert code == case.code, f"exit {code}, stdout:\n{out}\nstderr:\n{err}"
+    text = err if case.code == 2 else out
+    assert case.message in text, f"expected {case.message!r} in:\n{text}"
+    assert "Traceback" not in out + err
+    if case.code == 2:
+        assert len([line for line in err.splitlines() if line.startswith("error:") or ": error: " in line]) == 1, err
+    assert snapshot(tmp_path / "in") == before, "the tool changed its inputs"
+    if not case.output_may_exist:
+        assert not (tmp_path / "out").exists(), "the tool wrote output for bad input"
+
+
+def test_the_table_covers_every_tool_that_reads_user_files():
+    assert len(CASES) >= 60
+    used = {c.tool for c in CASES}
+    assert {"check_dataset", "run_net", "extract_frames", "detect_and_track", "export_via", "import_via",
+            "make_subset", "make_synthetic", "frames_to_video", "annotate"} <= used
