@@ -6,6 +6,10 @@ CSVs. Then the checks that keep a demo from being silently empty: the
 checkpoint must fill every tensor of the model (``load_for_inference``),
 the label file must name as many classes as the model's head predicts, and a
 video in which nobody was found still gives an output video and says so.
+
+The video, CSV and JSON are written under temporary names and renamed
+together at the end: they appear all three or not at all (a full disk is one
+line, and leaves none of them).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.trainer import device_of, load_for_inference
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import staged_paths, write_error
 from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)
@@ -225,30 +230,42 @@ def run_demo(cfg) -> DemoSummary:
 
     start = time.perf_counter()
     total = int(round(inputs.duration * float(info.fps))) or None
-    with open_writer(inputs.output, *inputs.size, inputs.fps) as writer, \
-            tqdm(total=total, unit="frame", desc="demo", dynamic_ncols=True) as bar:
-        for frame in read_frames(info, cfg.DEMO.MAX_SECONDS):
-            keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
-            if keyframe is not None:
-                keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
-            else:
-                inputs.people.between(frame.image, frame.time)
-            predict_ready()
-            write_ready(writer)
-            bar.update(1)
-        scheduler.finish()
-        predict_ready()
-        write_ready(writer)
-        encoder, frames = writer.encoder, writer.frames
-        if frames == 0:
-            raise DataError(info.path, "no frame could be decoded", hint="Check that the video plays")
-
-    header = {"video": str(info.path), "video_id": info.path.stem, "width": info.width, "height": info.height,
-              "fps": float(info.fps), "frames": frames, "starting_second": starting_second,
-              "checkpoint": str(checkpoint), "label_file": str(inputs.label_file), "people": inputs.source,
-              "classes": list(inputs.class_names), "output_video": str(inputs.output)}
-    csv_path, json_path = log.write(inputs.output, header)
-    summary = DemoSummary(inputs.output, csv_path, json_path, encoder, frames, frames / float(info.fps),
+    finals = [inputs.output, *output_paths(inputs.output)]  # video, CSV, JSON: renamed together at the end
+    staged: List[Path] = []
+    try:
+        with staged_paths(finals) as staged:
+            with open_writer(inputs.output, *inputs.size, inputs.fps, write_to=staged[0]) as writer, \
+                    tqdm(total=total, unit="frame", desc="demo", dynamic_ncols=True) as bar:
+                for frame in read_frames(info, cfg.DEMO.MAX_SECONDS):
+                    keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
+                    if keyframe is not None:
+                        keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
+                    else:
+                        inputs.people.between(frame.image, frame.time)
+                    predict_ready()
+                    write_ready(writer)
+                    bar.update(1)
+                scheduler.finish()
+                predict_ready()
+                write_ready(writer)
+                encoder, frames = writer.encoder, writer.frames
+                if frames == 0:
+                    raise DataError(info.path, "no frame could be decoded", hint="Check that the video plays")
+            header = {"video": str(info.path), "video_id": info.path.stem, "width": info.width,
+                      "height": info.height, "fps": float(info.fps), "frames": frames,
+                      "starting_second": starting_second, "checkpoint": str(checkpoint),
+                      "label_file": str(inputs.label_file), "people": inputs.source,
+                      "classes": list(inputs.class_names), "output_video": str(inputs.output)}
+            log.write(staged[1], staged[2], header)
+    except OSError as err:
+        # Writing an output failed (a full disk, most likely). An error that names a file outside the output
+        # folder is not ours to word.
+        names = {str(tmp): final for tmp, final in zip(staged, finals)}
+        if err.filename is not None and Path(err.filename).parent not in {p.parent for p in finals}:
+            raise
+        raise write_error(names.get(str(err.filename), inputs.output), err, "the demo's outputs",
+                          "; none of the video, CSV and JSON was written") from None
+    summary = DemoSummary(inputs.output, finals[1], finals[2], encoder, frames, frames / float(info.fps),
                           time.perf_counter() - start, scheduler.keyframes, counts["boxes"], counts["labelled"])
     if not summary.person_boxes:
         logger.warning("No person was found in %s (%s): the output video has no boxes. %s", info.path, inputs.source,
