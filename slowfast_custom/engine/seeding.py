@@ -29,7 +29,9 @@ _MASK64 = (1 << 64) - 1
 
 def derived_seed(*keys: int) -> int:
     """A 63-bit seed from integer keys such as (RNG_SEED, epoch, index): different keys, unrelated streams."""
-    state = np.random.SeedSequence([int(k) & _MASK64 for k in keys]).generate_state(1, np.uint64)[0]
+    # The count first: SeedSequence pads its entropy with zeros, so (s, e) and (s, e, 0) would collide.
+    entropy = [len(keys)] + [int(k) & _MASK64 for k in keys]
+    state = np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]
     return int(state) >> 1
 
 
