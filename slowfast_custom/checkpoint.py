@@ -234,13 +234,16 @@ def save_checkpoint(output_dir: str, model: torch.nn.Module, optimizer, cur_epoc
     path = checkpoint_path(output_dir, cur_epoch + 1)
     try:
         with atomic_path(path, durable=True) as tmp, open(tmp, "wb") as f:
-            # Into a Python file, not a path: torch's own file writer reports a full disk as
-            # "unexpected pos"; through Python it is an OSError that names the cause.
+            # Into a Python file, not a path: torch's own file writer reports a full disk only as
+            # "unexpected pos"; through Python the OSError that names the cause is raised first.
             torch.save(checkpoint, f)
-    except OSError as err:
+    except (OSError, RuntimeError) as err:
+        cause = fileio.os_error_in(err)
+        if cause is None:
+            raise
         previous = last_checkpoint(output_dir)
         kept = f"; {previous} is intact (TRAIN.AUTO_RESUME continues from it)" if previous else ""
-        raise fileio.write_error(path, err, "the checkpoint", kept) from None
+        raise fileio.write_error(path, cause, "the checkpoint", kept) from None
     return path
 
 

@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator, List, Pattern, Sequence, Union
+from typing import IO, Iterator, List, Optional, Pattern, Sequence, Union
 
 from slowfast_custom.errors import UserError
 
@@ -70,6 +70,16 @@ def fsync_path(path: PathLike) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def os_error_in(err: Optional[BaseException]) -> Optional[OSError]:
+    """The OSError ``err`` is or arose from: libraries that write through Python (torch.save into a file
+    object) can mask it, e.g. torch's zip writer raises "unexpected pos" while handling a full disk."""
+    while err is not None:
+        if isinstance(err, OSError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def write_error(path: PathLike, err: OSError, what: str, note: str = "") -> UserError:
