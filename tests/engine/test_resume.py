@@ -75,3 +75,21 @@ def test_run_killed_mid_epoch_resumes_to_the_weights_of_the_uninterrupted_run(ti
         f"killed at epoch 2 iteration {kill_iteration} and resumed: the weights differ from the uninterrupted run's")
     assert [e["epoch"] for e in summary["history"]] == [1, 2]
     assert summary["history"] == expected["history"]  # epoch 1's evaluation restored, epoch 2's identical
+
+
+def test_history_comes_from_the_checkpoint_and_the_summary_written_after_it(tmp_path):
+    from types import SimpleNamespace
+
+    from slowfast_custom.engine.trainer import _restored_history
+
+    cfg = SimpleNamespace(OUTPUT_DIR=str(tmp_path))
+    from_checkpoint = {"history": [{"epoch": 1, "val_frame_map": 0.25}]}  # saved before epoch 2's evaluation
+    assert _restored_history(cfg, from_checkpoint, 2) == [{"epoch": 1, "val_frame_map": 0.25}]  # no summary yet
+    # The summary the killed run wrote after evaluating epochs 1-3; it resumes from checkpoint 2, so epoch 3 goes.
+    (tmp_path / "train_summary.json").write_text(json.dumps({"history": [
+        {"epoch": 1, "val_frame_map": 0.5}, {"epoch": 2, "val_frame_map": 0.75}, {"epoch": 3, "val_frame_map": 1.0}]}))
+    assert _restored_history(cfg, from_checkpoint, 2) == [{"epoch": 1, "val_frame_map": 0.25},
+                                                          {"epoch": 2, "val_frame_map": 0.75}]
+    (tmp_path / "train_summary.json").write_text('{"history": [')  # truncated: the checkpoint's alone
+    assert _restored_history(cfg, from_checkpoint, 2) == [{"epoch": 1, "val_frame_map": 0.25}]
+    assert _restored_history(cfg, {}, 0) == []
