@@ -7,8 +7,13 @@
   file despite its name) loads every tensor whose name and shape match, logs
   exactly which were not loaded (a head for another class count), and never
   takes the zoo's optimizer state or epoch.
-* Saves go to a temporary name and are renamed, so resuming never finds a
-  half-written file; only ``checkpoint_epoch_NNNNN.pyth`` names are resumed from.
+* Saves go to a temporary name, fsynced and renamed, so resuming never finds a
+  half-written file, even after a power loss; only ``checkpoint_epoch_NNNNN.pyth``
+  names are resumed from. A full disk is one line naming the file; the
+  checkpoints already saved stay intact. Temporary files of a killed save are
+  removed when the next run starts (``remove_stale_temporaries``).
+* Resuming takes the newest checkpoint that can be read; a newest one that
+  cannot (truncated) is skipped with a warning naming it and the one used.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import torch
 from slowfast.utils.c2_model_loading import get_name_convert_func
 
+from slowfast_custom import fileio
 from slowfast_custom.errors import CheckpointError
 from slowfast_custom.fileio import atomic_path
 
@@ -44,6 +50,10 @@ _CAFFE2_SAFE_GLOBALS = {
     # Protocol-2 pickles written by Python 3 store bytes as codecs.encode(str, "latin1"): a pure function.
     ("_codecs", "encode"),
 }
+
+
+class UnreadableCheckpoint(CheckpointError):
+    """The file is not a checkpoint at all, or a truncated one (not: one that is refused as unsafe)."""
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):
@@ -77,7 +87,7 @@ def read_checkpoint(path: Path, checkpoint_type: str = "pytorch") -> Dict:
         except pickle.UnpicklingError as err:
             raise _refuse(path, str(err)) from None
         except Exception as err:  # truncated or not a pickle at all
-            raise CheckpointError(f"{path}: not a readable caffe2 checkpoint ({err})") from None
+            raise UnreadableCheckpoint(f"{path}: not a readable caffe2 checkpoint ({err})") from None
         if not isinstance(data, dict) or "blobs" not in data:
             raise CheckpointError(f"{path}: a caffe2 checkpoint must be a dict with 'blobs'")
         return data
@@ -93,9 +103,9 @@ def read_checkpoint(path: Path, checkpoint_type: str = "pytorch") -> Dict:
                       "weights-only load failed")
         if "global" in detail.lower():
             raise _refuse(path, detail) from None
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({detail})") from None
+        raise UnreadableCheckpoint(f"{path}: not a readable PyTorch checkpoint ({detail})") from None
     except Exception as err:
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(err).__name__}: {err}). "
+        raise UnreadableCheckpoint(f"{path}: not a readable PyTorch checkpoint ({type(err).__name__}: {err}). "
                               "For a caffe2 .pkl set TRAIN.CHECKPOINT_TYPE caffe2") from None
     if not isinstance(data, Mapping):
         raise CheckpointError(f"{path}: expected a dict, found {type(data).__name__}")
@@ -188,12 +198,23 @@ def checkpoint_path(output_dir: str, completed_epochs: int) -> Path:
     return checkpoint_dir(output_dir) / f"checkpoint_epoch_{completed_epochs:05d}.pyth"
 
 
-def last_checkpoint(output_dir: str) -> Optional[Path]:
+def checkpoints(output_dir: str) -> List[Path]:
+    """The run's checkpoints, oldest first."""
     folder = checkpoint_dir(output_dir)
     if not folder.is_dir():
-        return None
+        return []
     found = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name)))
-    return found[-1][1] if found else None
+    return [p for _, p in found]
+
+
+def last_checkpoint(output_dir: str) -> Optional[Path]:
+    found = checkpoints(output_dir)
+    return found[-1] if found else None
+
+
+def remove_stale_temporaries(output_dir: str) -> List[Path]:
+    """Remove what a save killed before its rename left in the checkpoint folder (rank 0, at the start of a run)."""
+    return fileio.remove_stale_temporaries(checkpoint_dir(output_dir), CHECKPOINT_NAME)
 
 
 def save_checkpoint(output_dir: str, model: torch.nn.Module, optimizer, cur_epoch: int, cfg,
@@ -211,14 +232,28 @@ def save_checkpoint(output_dir: str, model: torch.nn.Module, optimizer, cur_epoc
     if extra:
         checkpoint.update(extra)
     path = checkpoint_path(output_dir, cur_epoch + 1)
-    with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
+    try:
+        with atomic_path(path, durable=True) as tmp, open(tmp, "wb") as f:
+            # Into a Python file, not a path: torch's own file writer reports a full disk only as
+            # "unexpected pos"; through Python the OSError that names the cause is raised first.
+            torch.save(checkpoint, f)
+    except (OSError, RuntimeError) as err:
+        cause = fileio.os_error_in(err)
+        if cause is None:
+            raise
+        previous = last_checkpoint(output_dir)
+        kept = f"; {previous} is intact (TRAIN.AUTO_RESUME continues from it)" if previous else ""
+        raise fileio.write_error(path, cause, "the checkpoint", kept) from None
     return path
 
 
-def resume(path: Path, model: torch.nn.Module, optimizer=None) -> Tuple[int, Dict]:
-    """Restore a run of our own: all weights (strictly) and optimizer state; return (next epoch, data)."""
-    data = read_checkpoint(path, "pytorch")
+def resume(path: Path, model: torch.nn.Module, optimizer=None, data: Optional[Dict] = None) -> Tuple[int, Dict]:
+    """Restore a run of our own: all weights (strictly) and optimizer state; return (next epoch, data).
+
+    ``data``: the file's dict when already read.
+    """
+    if data is None:
+        data = read_checkpoint(path, "pytorch")
     state = _state_dict_from(data, path)
     try:
         _unwrap(model).load_state_dict(state, strict=True)
@@ -228,3 +263,29 @@ def resume(path: Path, model: torch.nn.Module, optimizer=None) -> Tuple[int, Dic
     if optimizer is not None and "optimizer_state" in data:
         optimizer.load_state_dict(data["optimizer_state"])
     return int(data.get("epoch", -1)) + 1, data
+
+
+def resume_last(output_dir: str, model: torch.nn.Module, optimizer=None) -> Optional[Tuple[Path, int, Dict]]:
+    """Resume from the newest readable checkpoint of the run in ``output_dir``: (its path, next epoch, its dict).
+
+    None when there is no checkpoint. Newer checkpoints that cannot be read
+    (truncated by a power loss) are skipped with a warning that names them and
+    the one resumed from; when none can be read it is an error, not a fresh start.
+    """
+    found = checkpoints(output_dir)
+    unreadable: List[str] = []
+    for path in reversed(found):
+        try:
+            data = read_checkpoint(path, "pytorch")
+        except UnreadableCheckpoint as err:
+            unreadable.append(str(err))
+            continue
+        if unreadable:
+            logger.warning("Cannot resume from the latest checkpoint: %s. Resuming from the previous checkpoint %s "
+                           "instead", "; ".join(unreadable), path)
+        start, data = resume(path, model, optimizer, data)
+        return path, start, data
+    if unreadable:
+        raise CheckpointError(f"no checkpoint in {checkpoint_dir(output_dir)} can be read ({'; '.join(unreadable)}): "
+                              "move them away to train from the start, or set another OUTPUT_DIR")
+    return None

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Tuple, Union
+from typing import IO, Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple, Union
+
+from slowfast_custom.errors import UserError
+
+logger = logging.getLogger(__name__)
 
 PathLike = Union[str, Path]
 
@@ -27,6 +34,60 @@ def temporary_sibling(path: PathLike) -> Path:
     return Path(tmp)
 
 
+# What ``temporary_sibling`` names look like: tempfile's random part is 8 of [a-z0-9_].
+_TEMPORARY_NAME = re.compile(r"^\.(?P<final>.+)\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temporaries(folder: PathLike, final_name: Pattern[str]) -> List[Path]:
+    """Delete the temporary files a killed writer left in ``folder``; return them.
+
+    Only names ``temporary_sibling`` makes for a final name matching ``final_name``
+    are touched, and only directly in ``folder``. Call it where no other
+    process can be writing those files (one run per output folder).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = sorted(p for p in folder.iterdir()
+                   if (m := _TEMPORARY_NAME.match(p.name)) and final_name.match(m.group("final")) and p.is_file())
+    for path in stale:
+        path.unlink()
+        logger.info("Removed %s, left by an interrupted write", path)
+    return stale
+
+
+def fsync_path(path: PathLike) -> None:
+    """Flush a file's or a folder's data and entries to the disk (power-loss safety)."""
+    flags = os.O_RDONLY
+    if Path(path).is_dir():
+        flags |= getattr(os, "O_DIRECTORY", 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    except OSError as err:
+        # Some file systems (and platforms) cannot fsync a folder; the rename is still atomic there.
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def os_error_in(err: Optional[BaseException]) -> Optional[OSError]:
+    """The OSError ``err`` is or arose from: libraries that write through Python (torch.save into a file
+    object) can mask it, e.g. torch's zip writer raises "unexpected pos" while handling a full disk."""
+    while err is not None:
+        if isinstance(err, OSError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def write_error(path: PathLike, err: OSError, what: str, note: str = "") -> UserError:
+    """One line for an OS error while writing ``what`` to ``path`` (a full disk most of all); ``note`` is appended."""
+    hint = "; free some space and run again" if err.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return UserError(f"{path}: cannot write {what} ({err.strerror or err}){note}{hint}")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -34,19 +95,57 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path; on success it is renamed to ``path``, on error removed."""
-    tmp = temporary_sibling(path)
+def atomic_path(path: PathLike, durable: bool = False) -> Iterator[Path]:
+    """Yield a temporary path; on success it is renamed to ``path``, on error removed.
+
+    ``durable``: also survive a power loss. The file and its folder are
+    fsynced before the rename (else the new name can point at data still in
+    the page cache: a truncated file after a crash) and the folder after it.
+    """
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with staged_paths([path], durable) as (tmp,):
+            yield tmp
     except OSError as err:
         if err.filename is None:  # a write or fsync error (e.g. no space left) names no file: name the target
             raise OSError(err.errno, err.strerror or str(err), str(path)) from err
         raise
+
+
+@contextlib.contextmanager
+def staged_paths(paths: Sequence[PathLike], durable: bool = False) -> Iterator[List[Path]]:
+    """Temporary names for several outputs, renamed to ``paths`` together when the block succeeds.
+
+    On an error in the block every temporary file is removed and no final name
+    is touched; if a rename itself fails, the outputs already renamed are
+    removed too, so the set appears whole or not at all.
+    """
+    finals = [Path(p) for p in paths]
+    tmps: List[Path] = []
+    done: List[Path] = []
+    try:
+        for final in finals:
+            tmps.append(temporary_sibling(final))
+        yield tmps
+        if durable:
+            for tmp in tmps:
+                fsync_path(tmp)
+            for folder in {final.parent for final in finals}:
+                fsync_path(folder)
+        for tmp, final in zip(tmps, finals):
+            os.replace(tmp, final)
+            done.append(final)
+        if durable:
+            for folder in {final.parent for final in finals}:
+                fsync_path(folder)
+    except BaseException:
+        if len(done) < len(finals):
+            for final in done:
+                final.unlink()
+        raise
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp in tmps:
+            if tmp.exists():
+                tmp.unlink()
 
 
 @contextlib.contextmanager

@@ -52,3 +52,62 @@ def test_a_write_error_without_a_file_name_names_the_target(tmp_path, monkeypatc
         atomic_write_text(tmp_path / "out.txt", "x")
     assert err.value.filename == str(tmp_path / "out.txt") and err.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+def test_staged_outputs_appear_together(tmp_path):
+    from slowfast_custom.fileio import staged_paths
+
+    finals = [tmp_path / "v.mp4", tmp_path / "v.csv", tmp_path / "sub" / "v.json"]
+    with staged_paths(finals) as tmps:
+        for tmp, text in zip(tmps, "abc"):
+            tmp.write_text(text)
+        assert not any(p.exists() for p in finals)
+    assert [p.read_text() for p in finals] == ["a", "b", "c"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub", "v.csv", "v.json", "v.mp4"]
+
+
+def test_a_failure_between_staged_outputs_leaves_none(tmp_path):
+    from slowfast_custom.fileio import staged_paths
+
+    finals = [tmp_path / "v.mp4", tmp_path / "v.csv", tmp_path / "v.json"]
+    with pytest.raises(OSError):
+        with staged_paths(finals) as tmps:
+            tmps[0].write_text("video")
+            tmps[1].write_text("csv")
+            raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rename_takes_back_the_outputs_already_renamed(tmp_path, monkeypatch):
+    from slowfast_custom import fileio
+
+    finals = [tmp_path / "v.mp4", tmp_path / "v.csv", tmp_path / "v.json"]
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    with pytest.raises(PermissionError):
+        with fileio.staged_paths(finals) as tmps:
+            for tmp in tmps:
+                tmp.write_text("x")
+    assert calls == finals and list(tmp_path.iterdir()) == []
+
+
+def test_remove_stale_temporaries_only_touches_its_own_pattern(tmp_path):
+    import re
+
+    from slowfast_custom.fileio import remove_stale_temporaries, temporary_sibling
+
+    ours = temporary_sibling(tmp_path / "frame_000001.jpg")
+    others = [tmp_path / ".notes.txt.abcdefgh.tmp", tmp_path / "frame_000002.jpg", tmp_path / ".frame_000003.jpg.tmp"]
+    for path in others:
+        path.write_text("keep")
+    (tmp_path / "sub").mkdir()
+    nested = tmp_path / "sub" / ".frame_000004.jpg.abcdefgh.tmp"
+    nested.write_text("keep")
+    assert remove_stale_temporaries(tmp_path, re.compile(r"^frame_\d{6}\.jpg$")) == [ours]
+    assert not ours.exists() and all(p.exists() for p in others + [nested])
+    assert remove_stale_temporaries(tmp_path / "missing", re.compile(".*")) == []

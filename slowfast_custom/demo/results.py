@@ -63,12 +63,10 @@ class PredictionLog:
                 self.csv_rows.extend(BoxRow(self.video_id, second, person.box, c + 1, score=float(s))
                                      for c, s in enumerate(scores))
 
-    def write(self, video_path, header: Dict) -> Tuple[Path, Path]:
-        """Write both files (each atomically); return their paths."""
-        csv_path, json_path = output_paths(video_path)
+    def write(self, csv_path: Path, json_path: Path, header: Dict) -> None:
+        """Write the CSV and the JSON (the demo passes staged names it renames with the video)."""
         write_box_csv(csv_path, self.csv_rows, "predicted")
         # One record per line: readable, and a long video's file stays greppable.
         records = ",\n".join("  " + json.dumps(r) for r in self.records)
         head = json.dumps(header, indent=1)[:-2]
         atomic_write_text(json_path, f'{head},\n "predictions": [\n{records}\n ]\n}}\n')
-        return csv_path, json_path

@@ -11,6 +11,10 @@ A camera or stream (``DEMO.WEBCAM``, a URL in ``DEMO.INPUT_VIDEO``) is opened
 once the model is ready and read at its own pace (``demo.live``): keyframes
 that could not be shown within ``DEMO.LIVE_MAX_DELAY`` are skipped, and the
 run ends, keeping what it wrote, when the stream does.
+
+The video, CSV and JSON are written under temporary names and renamed
+together at the end: they appear all three or not at all (a full disk is one
+line, and leaves none of them).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, read_thresholds
 from slowfast_custom.engine.trainer import device_of, inference_checkpoint, load_for_inference
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import staged_paths, write_error
 from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)
@@ -366,57 +371,69 @@ def _render(cfg, inputs: _Inputs, predictor: ActionPredictor, checkpoint: Path) 
     total = None if reader else int(round(inputs.duration * float(info.fps))) or None
     frames_in = reader.frames() if reader else read_frames(info, cfg.DEMO.MAX_SECONDS)
     ended = ""
-    with open_writer(inputs.output, *inputs.size, inputs.fps) as writer, \
-            tqdm(total=total, unit="frame", desc="demo", dynamic_ncols=True) as bar:
-        try:
-            for frame in frames_in:
-                captured = getattr(frame, "captured", None)
-                newest["captured"] = captured
-                keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
-                if keyframe is not None:
-                    keyframe.captured = captured
-                    if not budget.allows(captured, "people", "predict"):
-                        skip(keyframe)  # not even its people are looked for
-                        budget.skipped("people", "predict")
-                    else:
-                        with budget.timing("people"):
-                            keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
-                else:
-                    inputs.people.between(frame.image, frame.time)
+    finals = [inputs.output, *output_paths(inputs.output)]  # video, CSV, JSON: renamed together at the end
+    staged: List[Path] = []
+    try:
+        with staged_paths(finals) as staged:
+            with open_writer(inputs.output, *inputs.size, inputs.fps, write_to=staged[0]) as writer, \
+                    tqdm(total=total, unit="frame", desc="demo", dynamic_ncols=True) as bar:
+                try:
+                    for frame in frames_in:
+                        captured = getattr(frame, "captured", None)
+                        newest["captured"] = captured
+                        keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
+                        if keyframe is not None:
+                            keyframe.captured = captured
+                            if not budget.allows(captured, "people", "predict"):
+                                skip(keyframe)  # not even its people are looked for
+                                budget.skipped("people", "predict")
+                            else:
+                                with budget.timing("people"):
+                                    keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
+                        else:
+                            inputs.people.between(frame.image, frame.time)
+                        predict_ready()
+                        write_ready(writer)
+                        bar.update(1)
+                except KeyboardInterrupt:
+                    if reader is None:
+                        raise
+                    ended = "interrupted (Ctrl-C)"  # a live source runs until stopped: keep what was made
+                if reader is not None:
+                    reader.stop()
+                    ended = ended or reader.ended
+                    newest["captured"] = None  # the clips left are finished from what came; not late any more
+                scheduler.finish()
                 predict_ready()
                 write_ready(writer)
-                bar.update(1)
-        except KeyboardInterrupt:
-            if reader is None:
-                raise
-            ended = "interrupted (Ctrl-C)"  # a live source runs until stopped: keep what was made
-        if reader is not None:
-            reader.stop()
-            ended = ended or reader.ended
-            newest["captured"] = None  # the clips left are finished from what came; not late any more
-        scheduler.finish()
-        predict_ready()
-        write_ready(writer)
-        encoder, frames = writer.encoder, writer.frames
-        if frames == 0:
-            if reader is not None:
-                raise UserError(f"{inputs.live.url}: no frame came from the live source ({ended})")
-            raise DataError(info.path, "no frame could be decoded", hint="Check that the video plays")
+                encoder, frames = writer.encoder, writer.frames
+                if frames == 0:
+                    if reader is not None:
+                        raise UserError(f"{inputs.live.url}: no frame came from the live source ({ended})")
+                    raise DataError(info.path, "no frame could be decoded", hint="Check that the video plays")
 
-    header = {"video": where, "video_id": info.path.stem, "width": info.width, "height": info.height,
-              "fps": float(info.fps), "frames": frames, "starting_second": starting_second,
-              "checkpoint": str(checkpoint), "label_file": str(inputs.label_file), "people": inputs.source,
-              "classes": list(inputs.class_names), "output_video": str(inputs.output)}
-    summary = DemoSummary(inputs.output, *output_paths(inputs.output), encoder, frames, frames / float(info.fps),
-                          time.perf_counter() - start, scheduler.keyframes, counts["boxes"], counts["labelled"],
-                          live=reader is not None, skipped_keyframes=counts["skipped"],
-                          dropped_frames=reader.dropped if reader else 0,
-                          latency_s=_latency_percentiles(latencies), ended=ended)
-    if reader is not None:
-        header.update(live={"ended": ended, "latency_s": summary.latency_s, "keyframes": scheduler.keyframes,
-                            "skipped_keyframes": summary.skipped_keyframes, "dropped_frames": summary.dropped_frames,
-                            "max_delay_s": max_delay})
-    log.write(inputs.output, header)
+            header = {"video": where, "video_id": info.path.stem, "width": info.width, "height": info.height,
+                      "fps": float(info.fps), "frames": frames, "starting_second": starting_second,
+                      "checkpoint": str(checkpoint), "label_file": str(inputs.label_file), "people": inputs.source,
+                      "classes": list(inputs.class_names), "output_video": str(inputs.output)}
+            summary = DemoSummary(inputs.output, finals[1], finals[2], encoder, frames, frames / float(info.fps),
+                                  time.perf_counter() - start, scheduler.keyframes, counts["boxes"],
+                                  counts["labelled"], live=reader is not None, skipped_keyframes=counts["skipped"],
+                                  dropped_frames=reader.dropped if reader else 0,
+                                  latency_s=_latency_percentiles(latencies), ended=ended)
+            if reader is not None:
+                header.update(live={"ended": ended, "latency_s": summary.latency_s, "keyframes": scheduler.keyframes,
+                                    "skipped_keyframes": summary.skipped_keyframes,
+                                    "dropped_frames": summary.dropped_frames, "max_delay_s": max_delay})
+            log.write(staged[1], staged[2], header)
+    except OSError as err:
+        # Writing an output failed (a full disk, most likely). An error that names a file outside the output
+        # folder is not ours to word.
+        names = {str(tmp): final for tmp, final in zip(staged, finals)}
+        if err.filename is not None and Path(err.filename).parent not in {p.parent for p in finals}:
+            raise
+        raise write_error(names.get(str(err.filename), inputs.output), err, "the demo's outputs",
+                          "; none of the video, CSV and JSON was written") from None
     if not summary.person_boxes:
         logger.warning("No person was found in %s (%s): the output video has no boxes. %s", where, inputs.source,
                        "Check the CSV's video ids and seconds" if cfg.DEMO.PREDS_BOXES else

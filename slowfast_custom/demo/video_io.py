@@ -130,8 +130,12 @@ class VideoWriter:
 
 
 @contextlib.contextmanager
-def open_writer(path, width: int, height: int, fps: Fraction) -> Iterator[VideoWriter]:
+def open_writer(path, width: int, height: int, fps: Fraction, write_to=None) -> Iterator[VideoWriter]:
     """A ``VideoWriter`` for ``path``; the file appears under its name only when the block succeeds.
+
+    ``write_to``: a staged temporary name to write instead, which the caller
+    renames (with the files that go with the video, see ``fileio.staged_paths``).
+    The container format still follows ``path``'s extension.
 
     H.264 (libx264) for .mp4/.mov/.mkv/.avi, VP9 for .webm; when the preferred
     encoder is missing from the PyAV build, the fallback is named in the log.
@@ -142,7 +146,7 @@ def open_writer(path, width: int, height: int, fps: Fraction) -> Iterator[VideoW
     if encoder != encoders[0]:
         logger.warning("Encoder %s is not in this PyAV build: writing %s with %s instead", encoders[0], path,
                        encoder)
-    with atomic_path(path) as tmp:
+    with (contextlib.nullcontext(Path(write_to)) if write_to is not None else atomic_path(path)) as tmp:
         container = av.open(str(tmp), "w", format=fmt)
         try:
             writer = VideoWriter(container, encoder, width, height, fps)

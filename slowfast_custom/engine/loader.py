@@ -17,8 +17,8 @@ from slowfast.datasets.build import build_dataset
 from slowfast.datasets.loader import detection_collate
 from slowfast.utils import distributed as du
 from torch.utils.data import DataLoader, Sampler
-from torch.utils.data.distributed import DistributedSampler
 
+from slowfast_custom.engine.seeding import EpochSampler, PerSampleSeeded
 from slowfast_custom.errors import UserError
 
 
@@ -54,16 +54,18 @@ def build_loader(cfg, split: str) -> DataLoader:
     world, rank = du.get_world_size(), du.get_rank()
     is_train = split == "train"
     if is_train:
-        sampler = DistributedSampler(dataset, shuffle=True, seed=cfg.RNG_SEED) if world > 1 else None
         if len(dataset) // world < per_process:
             raise UserError(f"the train split has {len(dataset)} keyframes, fewer than one batch of {per_process} "
                             f"per process ({world} processes): lower TRAIN.BATCH_SIZE or add data")
+        # Order and augmentation from (RNG_SEED, epoch, sample) only: a resumed run repeats the
+        # uninterrupted one, whatever NUM_WORKERS (see engine/seeding.py). The trainer calls set_epoch.
+        sampler = EpochSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.RNG_SEED)
+        dataset = PerSampleSeeded(dataset, cfg.RNG_SEED)
     else:
         sampler = ShardSampler(dataset, rank, world) if world > 1 else None
     return DataLoader(
         dataset,
         batch_size=per_process,
-        shuffle=is_train and sampler is None,
         sampler=sampler,
         num_workers=cfg.DATA_LOADER.NUM_WORKERS,
         pin_memory=cfg.DATA_LOADER.PIN_MEMORY and cfg.NUM_GPUS > 0,
@@ -72,5 +74,7 @@ def build_loader(cfg, split: str) -> DataLoader:
         persistent_workers=cfg.DATA_LOADER.NUM_WORKERS > 0,
         # CUDA (GPU JPEG decoding) cannot run in forked workers.
         multiprocessing_context="spawn" if cfg.DATA_LOADER.GPU_DECODE and cfg.DATA_LOADER.NUM_WORKERS > 0 else None,
-        generator=torch.Generator().manual_seed(cfg.RNG_SEED) if is_train and sampler is None else None,
+        # The workers' base seed is drawn from this generator, not from the global one the trainer reseeds
+        # every epoch (a persistent worker draws it once, a fresh one per epoch).
+        generator=torch.Generator().manual_seed(cfg.RNG_SEED),
     )

@@ -4,6 +4,13 @@ The loop follows upstream's ``tools/train_net.py`` for AVA (which the pinned
 release does not ship): per-iteration LR from ``lr_policy``, BCE on the RoI
 head's sigmoid outputs, checkpoints every ``TRAIN.CHECKPOINT_PERIOD`` epochs,
 evaluation every ``TRAIN.EVAL_PERIOD``. Only rank 0 writes files.
+
+A run killed at any point and resumed (``TRAIN.AUTO_RESUME``) ends with the
+same weights as the uninterrupted run: every random draw derives from
+(RNG_SEED, epoch), see ``engine/seeding.py``, and the checkpoint holds the
+optimizer's, the grad scaler's and the evaluation history's state.
+``train_summary.json`` is rewritten after every evaluation, with the history
+of the earlier runs it continues.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
+from slowfast_custom.engine.seeding import derived_seed, seed_all
 from slowfast_custom.errors import CheckpointError, UserError
 from slowfast_custom.fileio import atomic_write_text
 
@@ -169,9 +177,9 @@ def _initial_weights(cfg, model, optimizer) -> Tuple[int, Dict]:
 
     Returns the start epoch and the resumed checkpoint's dict (empty when not resuming).
     """
-    last = cu.last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
-    if last is not None:
-        start, data = cu.resume(last, model, optimizer)
+    resumed = cu.resume_last(cfg.OUTPUT_DIR, model, optimizer) if cfg.TRAIN.AUTO_RESUME else None
+    if resumed is not None:
+        last, start, data = resumed
         logger.info("Resumed from %s: starting at epoch %d", last, start + 1)
         return start, data
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
@@ -179,6 +187,24 @@ def _initial_weights(cfg, model, optimizer) -> Tuple[int, Dict]:
     else:
         logger.info("No TRAIN.CHECKPOINT_FILE_PATH: training from random initialisation")
     return 0, {}
+
+
+def _summary_path(cfg) -> Path:
+    return Path(cfg.OUTPUT_DIR) / "train_summary.json"
+
+
+def _restored_history(cfg, resumed: Dict, start_epoch: int) -> List[Dict]:
+    """The evaluations of epochs 1..start_epoch: the resumed checkpoint's, completed by the summary
+    the interrupted run wrote after it (the checkpoint is saved before its epoch's evaluation)."""
+    entries = {e["epoch"]: e for e in resumed.get("history", [])}
+    try:
+        previous = json.loads(_summary_path(cfg).read_text(encoding="utf-8")).get("history", [])
+    except (OSError, ValueError, AttributeError):  # none yet, or unreadable: the checkpoint's alone
+        previous = []
+    for entry in previous:
+        if isinstance(entry, dict) and isinstance(entry.get("epoch"), int) and 0 < entry["epoch"] <= start_epoch:
+            entries.setdefault(entry["epoch"], entry)
+    return [entries[k] for k in sorted(entries)]
 
 
 def train(cfg) -> Dict:
@@ -189,6 +215,7 @@ def train(cfg) -> Dict:
     if is_master:
         Path(cfg.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
         atomic_write_text(Path(cfg.OUTPUT_DIR) / "config.yaml", cfg.dump())
+        cu.remove_stale_temporaries(cfg.OUTPUT_DIR)
     model = build_model(cfg)
     logger.info("Model %s (%s), %.2fM parameters, device %s", cfg.MODEL.MODEL_NAME, cfg.MODEL.ARCH,
                 misc.params_count(model) / 1e6, device_of(cfg))
@@ -202,7 +229,7 @@ def train(cfg) -> Dict:
     device = device_of(cfg)
     epoch_iters = len(train_loader)
     progress = _Progress(epoch_iters * max(0, cfg.SOLVER.MAX_EPOCH - start_epoch), cfg.LOG_PERIOD)
-    history: List[Dict] = []
+    history = _restored_history(cfg, resumed, start_epoch)
     logger.info("Training epochs %d-%d, %d iterations each", start_epoch + 1, cfg.SOLVER.MAX_EPOCH, epoch_iters)
 
     curves = TrainingCurves(cfg, start_epoch, epoch_iters, active=is_master)
@@ -213,9 +240,31 @@ def train(cfg) -> Dict:
         scaler.load_state_dict(resumed["grad_scaler"])
     logger.info("Training step: %s", precision.describe())
 
+    def write_summary(summary: Dict) -> None:
+        if is_master:
+            atomic_write_text(_summary_path(cfg), json.dumps(summary, indent=1) + "\n")
+
+    def evaluate(epoch: int) -> None:
+        result = evaluator.run(model, val_loader, f"val_epoch_{epoch + 1:05d}")
+        if result is not None:
+            logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
+                        result.num_gt_frames)
+            curves.evaluation(epoch, result)
+        history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map if result is not None else None})
+        write_summary({"epochs": cfg.SOLVER.MAX_EPOCH, "completed_epochs": epoch + 1, "start_epoch": start_epoch,
+                       "history": history, "world_size": du.get_world_size()})
+
+    if (evaluator is not None and start_epoch > 0 and misc.is_eval_epoch(cfg, start_epoch - 1)
+            and all(e["epoch"] != start_epoch for e in history)):
+        logger.info("Evaluating epoch %d: the interrupted run saved its checkpoint but not its evaluation",
+                    start_epoch)
+        evaluate(start_epoch - 1)
+
     model.train()
     trained: List[int] = []  # dataset indices this rank trained on in the epoch (its shard)
     for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
+        # Everything random in this epoch from (RNG_SEED, epoch): a resumed epoch repeats the uninterrupted one.
+        seed_all(derived_seed(cfg.RNG_SEED, epoch))
         if hasattr(train_loader.sampler, "set_epoch"):
             train_loader.sampler.set_epoch(epoch)
         trained.clear()
@@ -232,27 +281,24 @@ def train(cfg) -> Dict:
 
         last_epoch = epoch + 1 == cfg.SOLVER.MAX_EPOCH
         if is_master and ((epoch + 1) % cfg.TRAIN.CHECKPOINT_PERIOD == 0 or last_epoch):
-            extra = {"grad_scaler": scaler.state_dict()} if scaler is not None else None
+            extra = {"history": list(history)}
+            if scaler is not None:
+                extra["grad_scaler"] = scaler.state_dict()
             path = cu.save_checkpoint(cfg.OUTPUT_DIR, model, optimizer, epoch, cfg, extra)
             logger.info("Saved %s", path)
         if evaluator is not None and misc.is_eval_epoch(cfg, epoch):
-            result = evaluator.run(model, val_loader, f"val_epoch_{epoch + 1:05d}")
-            if result is not None:
-                logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
-                            result.num_gt_frames)
-                history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map})
-                curves.evaluation(epoch, result)
+            evaluate(epoch)
         du.synchronize()
 
     digests = du.all_gather_unaligned(weights_digest(model))
     shards = du.all_gather_unaligned(trained)
-    summary = {"epochs": cfg.SOLVER.MAX_EPOCH, "start_epoch": start_epoch, "history": history,
-               "world_size": du.get_world_size(), "rank_weight_sha256": digests,
+    summary = {"epochs": cfg.SOLVER.MAX_EPOCH, "completed_epochs": cfg.SOLVER.MAX_EPOCH, "start_epoch": start_epoch,
+               "history": history, "world_size": du.get_world_size(), "rank_weight_sha256": digests,
                # The last epoch's sharding: keyframes per rank, and how many more than one rank trained on.
                "rank_keyframes_trained": [len(s) for s in shards],
                "keyframes_trained_by_several_ranks": sum(map(len, shards)) - len(set().union(*shards))}
+    write_summary(summary)
     if is_master:
-        atomic_write_text(Path(cfg.OUTPUT_DIR) / "train_summary.json", json.dumps(summary, indent=1) + "\n")
         curves.close()
         logger.info("Report: %s", report.write_report(cfg.OUTPUT_DIR))
         if len(set(digests)) != 1:
