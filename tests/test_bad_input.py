@@ -58,9 +58,10 @@ def run(name: str, argv: List[str]) -> int:
 
 
 def snapshot(root: Path) -> Dict[str, Tuple[int, str]]:
-    """Every file under ``root`` (hidden ones too) with its size and digest."""
+    """Every file under ``root`` (hidden ones too) with its size and digest; the keyframe index cache a valid
+    frame list gets beside it (``frame_lists/index_cache/``, derived and rebuilt when an input changes) aside."""
     return {str(p.relative_to(root)): (p.stat().st_size, hashlib.sha1(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*")) if p.is_file() and p.parent.name != "index_cache"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Case:
     build: Callable[[Path], List]  # makes the inputs under tmp/"in" (and may name tmp/"out"); returns argv
     message: str  # fragment of the error line
     code: int = 2
-    output_may_exist: bool = False  # run_net makes OUTPUT_DIR (its log) before it reads the data
+    output_may_exist: bool = False  # a frame that fails to decode mid-training: OUTPUT_DIR (its log, checkpoints) exists by then
 
 
 # ---------------------------------------------------------------------------
@@ -239,7 +240,7 @@ CASES = [
          lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 2,
                                          f'{TRAIN_VIDEO} 0 0 {TRAIN_VIDEO}/../../x.jpg ""'.encode()),
                                train_args(t, d))[1])(dataset(t)),
-         "train.csv:2: frame path 'synth_train_000/../../x.jpg' leads out of the frames folder", output_may_exist=True),
+         "train.csv:2: frame path 'synth_train_000/../../x.jpg' leads out of the frames folder"),
     # --- case 3: one video in two splits ---------------------------------------------------------------------
     Case("check: video in train and val", "check_dataset",
          lambda t: (lambda d: (shutil.copy(d / "frame_lists" / "train.csv", d / "frame_lists" / "val.csv"),
@@ -248,7 +249,7 @@ CASES = [
     Case("train: video labelled in train and val", "run_net",
          lambda t: (lambda d: (label_val_video_for_training(d), train_args(t, d, "TRAIN.EVAL_PERIOD", "1"))[1])(
              dataset(t)),
-         "video synth_val_000 is labelled in the train split and in", output_may_exist=True),
+         "video synth_val_000 is labelled in the train split and in"),
     # --- case 6 and the other numeric options: range-checked where they are parsed -----------------------------
     Case("train: TRAIN.BATCH_SIZE 0", "run_net", lambda t: train_args(t, dataset(t), "TRAIN.BATCH_SIZE", "0"),
          "TRAIN.BATCH_SIZE must be >= 1, got 0"),
@@ -353,7 +354,7 @@ CASES = [
          "ava_action_list_v2.2_for_activitynet_2019.pbtxt:2: error: not UTF-8 text", 1),
     Case("train: box CSV not UTF-8", "run_net",
          lambda t: (lambda d: (edit_line(d / "annotations" / "ava_train_v2.2.csv", 2, NOT_UTF8), train_args(t, d))[1])(
-             dataset(t)), "ava_train_v2.2.csv:2: not UTF-8 text", output_may_exist=True),
+             dataset(t)), "ava_train_v2.2.csv:2: not UTF-8 text"),
     Case("export: action list not UTF-8", "export_via",
          lambda t: (lambda d: ((t / "in" / "actions.txt").write_bytes(b"walk\n" + NOT_UTF8 + b"\n"),
                                ["--data", d, "--actions", t / "in" / "actions.txt", "--no-tracks"])[1])(frames_only(t)),

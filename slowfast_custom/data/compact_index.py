@@ -41,7 +41,14 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from slowfast_custom.data.ava_formats import FRAME_LIST_HEADER, BoxRow, frame_relpath, parse_box_row
+from slowfast_custom.data.ava_formats import (
+    FRAME_LIST_HEADER,
+    BoxRow,
+    frame_number,
+    frame_path_problem,
+    frame_relpath,
+    parse_box_row,
+)
 from slowfast_custom.data.keyframes import KeyframeIndex, KeyframeSpec, _keep, load_keyframe_index
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
@@ -49,7 +56,7 @@ from slowfast_custom.fileio import atomic_open
 logger = logging.getLogger(__name__)
 
 # Bump when the arrays' meaning or the fast path's rules change: old caches are then rebuilt.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 CACHE_DIR_NAME = "index_cache"
 _CHUNK_BYTES = 4 << 20  # the fast path reads files in blocks this size, so its memory does not grow with them
 _PAD = 256  # longest field the gathering parser takes
@@ -438,6 +445,10 @@ def _read_frame_lists(spec: KeyframeSpec):
                 bad = np.flatnonzero(nums != current.first_number + local)
                 for i in bad:  # paths not in AVA's naming, kept as read
                     rel = path_of(int(i))
+                    if frame_path_problem(rel) or frame_number(rel) is not None:
+                        # A path leaving the frames folder, or numbered images out of sequence (a gap, or out of
+                        # time order): the row parser's checks decide, with their file:line.
+                        raise _Unusual(f"{list_path}: frame {rel} of {name} out of AVA's sequence")
                     exc_rows.append((len(order) - 1, current.count + int(i)))
                     exc_texts.append(str(spec.frame_dir / rel).encode())
                 current.count += b - a

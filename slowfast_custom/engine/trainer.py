@@ -209,9 +209,13 @@ def _restored_history(cfg, resumed: Dict, start_epoch: int) -> List[Dict]:
 
 def train(cfg) -> Dict:
     """Train (and periodically evaluate) as configured; return the summary rank 0 writes."""
-    setup_logging(cfg.OUTPUT_DIR)
+    setup_logging()  # the console only until the data has been read: bad input leaves no output folder behind
     _seed(cfg)
     is_master = du.get_rank() == 0
+    train_loader = build_loader(cfg, "train")
+    val_loader = build_loader(cfg, "val") if cfg.TRAIN.EVAL_PERIOD > 0 else None
+    evaluator = Evaluator(cfg, val_loader.dataset, "val") if val_loader is not None else None
+    setup_logging(cfg.OUTPUT_DIR)
     if is_master:
         Path(cfg.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
         atomic_write_text(Path(cfg.OUTPUT_DIR) / "config.yaml", cfg.dump())
@@ -221,10 +225,6 @@ def train(cfg) -> Dict:
                 misc.params_count(model) / 1e6, device_of(cfg))
     optimizer = optim.construct_optimizer(model, cfg)
     start_epoch, resumed = _initial_weights(cfg, model, optimizer)
-
-    train_loader = build_loader(cfg, "train")
-    val_loader = build_loader(cfg, "val") if cfg.TRAIN.EVAL_PERIOD > 0 else None
-    evaluator = Evaluator(cfg, val_loader.dataset, "val") if val_loader is not None else None
     loss_fun = losses.get_loss_func(cfg.MODEL.LOSS_FUNC)(reduction="mean")
     device = device_of(cfg)
     epoch_iters = len(train_loader)

@@ -97,7 +97,8 @@ def error_of(build, spec) -> str:
 
 
 @pytest.mark.parametrize("bad", ["inverted_box", "unknown_video", "action_too_large", "second_past_frames",
-                                 "frames_unsorted", "score_text", "commas_in_frame_list"])
+                                 "frames_unsorted", "score_text", "score_above_one", "commas_in_frame_list",
+                                 "images_out_of_time_order", "path_out_of_the_frames_folder"])
 def test_bad_rows_give_the_row_parsers_error_with_file_and_line(tmp_path, bad):
     spec = fake_ava(tmp_path)
     gt, pred, frame_list = spec.gt_box_files[0], spec.predicted_box_files[0], spec.frame_lists[0]
@@ -118,8 +119,17 @@ def test_bad_rows_give_the_row_parsers_error_with_file_and_line(tmp_path, bad):
         frame_list.write_text("\n".join(rows) + "\n")
     elif bad == "score_text":
         rewrite(pred, lambda b: b.replace(b"\n", b"x\n", 1))
+    elif bad == "score_above_one":
+        rewrite(pred, lambda b: b.replace(b"\n", b"\n" + b.split(b"\n")[0].rsplit(b",", 1)[0] + b",1.5\n", 1))
     elif bad == "commas_in_frame_list":
         rewrite(frame_list, lambda b: b.replace(b" ", b",", 9))
+    elif bad in ("images_out_of_time_order", "path_out_of_the_frames_folder"):
+        rows = [r.split(" ") for r in frame_list.read_text().splitlines()]
+        if bad == "images_out_of_time_order":  # frame_id in order, the images' paths swapped
+            rows[10][3], rows[11][3] = rows[11][3], rows[10][3]
+        else:
+            rows[12][3] = "../../etc/passwd"
+        frame_list.write_text("\n".join(" ".join(r) for r in rows) + "\n")
     gt.write_text("\n".join(lines) + "\n")
     expected = error_of(load_keyframe_index, spec)
     assert ":" in expected and error_of(ci.build_compact_index, spec) == expected

@@ -75,6 +75,9 @@ def test_run_killed_mid_epoch_resumes_to_the_weights_of_the_uninterrupted_run(ti
         f"killed at epoch 2 iteration {kill_iteration} and resumed: the weights differ from the uninterrupted run's")
     assert [e["epoch"] for e in summary["history"]] == [1, 2]
     assert summary["history"] == expected["history"]  # epoch 1's evaluation restored, epoch 2's identical
+    # The training curves of the epoch before the resumed checkpoint survive, once each.
+    curves = json.loads((out / "train_curves.json").read_text())["epochs"]
+    assert [r["epoch"] for r in curves] == [1, 2]
 
 
 def test_history_comes_from_the_checkpoint_and_the_summary_written_after_it(tmp_path):
