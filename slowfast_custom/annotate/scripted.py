@@ -120,6 +120,10 @@ class Labeller:
         """Click the timeline cell of ``person`` at ``second``: that keyframe, that person, the default span."""
         self.click(f"#tracks tr[data-person='{person}'] td[data-second='{second}']", shift)
 
+    def lane(self, person: int, action: int, second: int) -> None:
+        """Click the action lane of ``person`` at ``second``: that action from there over the default span."""
+        self.click(f"#tracks tr.lane[data-person='{person}'][data-action='{action}'] td[data-second='{second}']")
+
     def row(self, person: int) -> None:
         self.click(f"#tracks tr[data-person='{person}'] th.person")
 
@@ -198,13 +202,14 @@ def open_page(browser, url: str, width: int = 1200, height: int = 860):
 
 
 def label_by_track(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[int, str],
-                   auto_next: bool = False) -> None:
+                   auto_next: bool = False, lanes: bool = False) -> None:
     """Label every track by spans: per run of one action, select its first keyframe and press the action's key.
 
     The default span reaches to the track's end, so each run is labelled to the end first and the next run
     (a later click) overwrites its part: the person labels in time order, never giving an end. The run is
     selected by a click on its timeline cell unless the page already selected it (``auto_next``: the page
-    goes on to the next unlabelled track by itself).
+    goes on to the next unlabelled track by itself). With ``lanes`` a later run of a track is one click on
+    the action's lane at the run's first second (the lanes of the track auto-advance just left stay shown).
     """
     if auto_next:
         labeller.press("a")
@@ -215,7 +220,11 @@ def label_by_track(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[in
             previous = None
             for second in seconds:
                 action = plan[(video, person, second)]
-                if action != previous:
+                if action != previous and lanes and previous is not None:
+                    labeller.lane(person, action, second)
+                    labeller.settle()
+                    previous = action
+                elif action != previous:
                     if labeller.selection() != (person, second, str(second)):
                         labeller.cell(person, second)
                     labeller.press(keys[action])
@@ -269,12 +278,16 @@ def count_runs(tracks: Tracks, plan: Plan) -> int:
     return runs
 
 
-def track_span_count(tracks: Tracks, plan: Plan, auto_next: bool = False) -> int:
+def track_span_count(tracks: Tracks, plan: Plan, auto_next: bool = False, lanes: bool = False) -> int:
     """What ``label_by_track`` counts, without the browser: the video choices and two per run of one action,
-    but with ``auto_next`` (one key to turn it on) one for the first run of each track after a video's first."""
-    count = 2 * count_runs(tracks, plan) + 2 * (len(tracks) - 1)
+    but with ``auto_next`` (one key to turn it on) one for the first run of each track after a video's first,
+    and with ``lanes`` one for every later run of a track."""
+    runs = count_runs(tracks, plan)
+    count = 2 * runs + 2 * (len(tracks) - 1)
     if auto_next:
         count += 1 - sum(len(people) - 1 for people in tracks.values())
+    if lanes:
+        count -= runs - sum(len(people) for people in tracks.values())
     return count
 
 

@@ -185,7 +185,7 @@ def test_track_spans_and_box_by_box_label_alike_and_are_counted_right(browser, t
         plan.update({(video, person, s): a for s, a in zip(seconds, actions)})
     keys = {1: "1", 2: "2", 3: "3"}
     results = {}
-    for session in ("track", "auto", "box"):
+    for session in ("track", "auto", "lanes", "box"):
         app = AppServer(make_dataset(tmp_path / session), tmp_path / f"{session}.log").start()
         try:
             project = Project.load(app.dataset / PROJECT_NAME)
@@ -195,13 +195,16 @@ def test_track_spans_and_box_by_box_label_alike_and_are_counted_right(browser, t
                 label_box_by_box(lab, tracks, plan, keys, project.videos)
                 assert lab.actions == box_by_box_count(tracks, project.videos) == 1 + 2 + 7 + 2 * 16 + 5 + 2 * 5
             else:
-                auto = session == "auto"
-                label_by_track(lab, tracks, plan, keys, auto_next=auto)
-                # 5 runs, 2 actions each, and the video choice; auto: 1 key to turn it on, 2 tracks got by it
-                assert lab.actions == track_span_count(tracks, plan, auto) == (12 - 1 if auto else 12)
+                auto, lanes = session in ("auto", "lanes"), session == "lanes"
+                label_by_track(lab, tracks, plan, keys, auto_next=auto, lanes=lanes)
+                # 5 runs, 2 actions each, and the video choice; auto: 1 key to turn it on, 2 tracks got by it;
+                # lanes: person 1's second run is one click on the lane of the track auto-advance just left
+                assert lab.actions == track_span_count(tracks, plan, auto, lanes) == {"track": 12, "auto": 11,
+                                                                                      "lanes": 10}[session]
             lab.settle()
             assert lab.page.errors == []
             results[session] = saved_labels(app.dataset)
         finally:
             app.kill()
-    assert results["track"] == results["auto"] == results["box"] == {k: (a,) for k, a in plan.items()}
+    assert results["track"] == results["auto"] == results["lanes"] == results["box"] == {k: (a,) for k, a in
+                                                                                          plan.items()}

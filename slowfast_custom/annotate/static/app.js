@@ -17,6 +17,7 @@ const S = {
   spanPinned: false, // set by hand: moving to another keyframe keeps it
   keyframeMode: false, // the default span is the one keyframe
   autoNext: false, // once a track is labelled to its end, select the next track with unlabelled boxes
+  open: null, // the track the page last moved away from (Enter, auto-advance): its action lanes stay shown
   mode: null, // "add" or "merge" while waiting for the click that completes it
   drag: null,
   queue: Promise.resolve(),
@@ -116,6 +117,7 @@ function update(state) {
   for (const list of tracks.values()) list.sort((a, b) => a.second - b.second);
   S.tracks = new Map([...tracks.entries()].sort((a, b) => a[1][0].second - b[1][0].second || a[0] - b[0]));
   if (!S.tracks.has(S.person)) { S.person = null; S.span = null; }
+  if (!S.tracks.has(S.open)) S.open = null;
   render();
 }
 
@@ -142,6 +144,7 @@ function nextUnlabelled() {
     const person = order[(start + k) % order.length];
     const box = S.tracks.get(person).find((b) => !b.actions.length);
     if (box) {
+      if (person !== S.person) S.open = S.person; // its later runs are still one click away, on its lanes
       S.index = seconds().indexOf(box.second);
       select(person, box.second);
       return;
@@ -186,6 +189,16 @@ function clickPerson(person, second, shift) {
   const index = seconds().indexOf(second);
   if (index >= 0) S.index = index;
   select(person, now());
+}
+
+// A click on an action lane: that action from that second over the default span (to the track's end, or to where
+// its labels change), so a change of action inside a track is one click: where and what at once.
+function clickLane(person, id, second) {
+  const index = seconds().indexOf(second);
+  if (index < 0 || !boxOf(person, second)) return;
+  S.index = index;
+  select(person, second);
+  toggleAction(id);
 }
 
 // -- changes ------------------------------------------------------------------
@@ -372,8 +385,37 @@ function renderTimeline(second) {
       tr.append(td);
     }
     rows.push(tr);
+    if (person === S.person || person === S.open) rows.push(...laneRows(person, bySecond, all, second));
   }
   $("tracks").replaceChildren(...rows);
+}
+
+// One row per action under a track: a cell is that action at that second, filled where the box has it.
+function laneRows(person, bySecond, all, second) {
+  return S.project.actions.map((a) => {
+    const tr = document.createElement("tr");
+    tr.className = "lane";
+    tr.dataset.person = person;
+    tr.dataset.action = a.id;
+    const th = document.createElement("th");
+    th.className = "lane-name";
+    th.textContent = a.name;
+    th.title = `Click a cell: ${a.name} for person ${person} from that second (over the default span)`;
+    tr.append(th);
+    for (const s of all) {
+      const td = document.createElement("td");
+      td.dataset.second = s;
+      const b = bySecond.get(s);
+      if (b) {
+        const on = b.actions.includes(a.id);
+        td.className = "slot" + (on ? " on" : "") + (s === second ? " now" : "");
+        if (on) td.style.background = actionColor(a.id);
+        td.title = `${s} s: ${on ? "remove" : "set"} ${a.name} from here`;
+      }
+      tr.append(td);
+    }
+    return tr;
+  });
 }
 
 // -- pointer: select, move, resize, draw ----------------------------------------
@@ -539,6 +581,7 @@ function init() {
     S.video = e.target.value;
     S.index = 0;
     S.person = null;
+    S.open = null;
     e.target.blur(); // the keys are for labelling again
     update(S.project);
   });
@@ -563,6 +606,10 @@ function init() {
     if (!row) return;
     const person = Number(row.dataset.person);
     const cell = event.target.closest("td");
+    if (row.classList.contains("lane") && S.mode !== "merge") {
+      if (cell) clickLane(person, Number(row.dataset.action), Number(cell.dataset.second));
+      return;
+    }
     const track = S.tracks.get(person);
     const second = cell ? Number(cell.dataset.second) : (boxOf(person, now()) ? now() : track[0].second);
     clickPerson(person, second, event.shiftKey);
