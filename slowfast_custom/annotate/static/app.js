@@ -37,6 +37,8 @@ function actionKey(id) { return ACTION_KEYS[actionIndex(id)] || "·"; }
 function actionName(id) { return S.project.actions[actionIndex(id)].name; }
 function actionColor(id) { return `hsl(${(actionIndex(id) * 47) % 360}, 60%, 40%)`; }
 function personColor(person) { return `hsl(${(person * 67) % 360}, 90%, 62%)`; }
+// A model's actions for an unlabelled box (tools/annotate.py --model); they are labels only once accepted.
+function suggested(b) { return b.actions.length ? null : (S.project.suggestions || {})[b.uid] || null; }
 
 function status(text, kind = "") {
   const el = $("status");
@@ -231,6 +233,24 @@ function toggleAction(id) {
   });
 }
 
+// Space: the suggested actions become the labels of the span's boxes (one change); Shift+Space: of every unlabelled
+// box of the video.
+function acceptSuggestions(wholeVideo) {
+  if (wholeVideo) {
+    send(() => ({ op: "accept_video", video: S.video }), (result) => {
+      status(`Accepted the suggestions for ${result.boxes} boxes`);
+      if (S.autoNext) nextUnlabelled();
+    });
+    return;
+  }
+  if (!needSpan()) return;
+  const person = S.person, [first, last] = S.span;
+  send(() => ({ op: "accept", video: S.video, person, first, last }), () => {
+    const track = S.tracks.get(person);
+    if (S.autoNext && S.person === person && track && last >= track[track.length - 1].second) nextUnlabelled();
+  });
+}
+
 function deleteBoxes(wholeSpan) {
   if (!needSpan()) return;
   const [first, last] = wholeSpan ? S.span : [now(), now()];
@@ -278,6 +298,7 @@ function render() {
   $("merge").classList.toggle("on", S.mode === "merge");
   $("keyframe-mode").checked = S.keyframeMode;
   $("auto-next").checked = S.autoNext;
+  $("accept").hidden = !Object.keys(S.project.suggestions || {}).length;
   renderBoxes(second);
   renderSelection(second);
   renderTimeline(second);
@@ -296,7 +317,9 @@ function renderBoxes(second) {
     const tag = document.createElement("span");
     tag.className = "tag";
     tag.style.background = personColor(b.person);
-    tag.textContent = `${b.person}` + (b.actions.length ? ` ${b.actions.map(actionName).join(", ")}` : "");
+    const guess = suggested(b);
+    tag.textContent = `${b.person}` + (b.actions.length ? ` ${b.actions.map(actionName).join(", ")}` : "")
+      + (guess ? ` ${guess.map(actionName).join(", ")}?` : "");
     el.append(tag);
     if (b.person === S.person) {
       for (const corner of ["nw", "ne", "sw", "se"]) {
@@ -375,6 +398,12 @@ function renderTimeline(second) {
           td.textContent = b.actions.map(actionKey).join("");
           td.style.background = actionColor(b.actions[0]);
           td.title = `${s} s: ${b.actions.map(actionName).join(", ")}`;
+        } else if (suggested(b)) {
+          const guess = suggested(b);
+          classes.push("suggested");
+          td.textContent = guess.map(actionKey).join("");
+          td.style.color = actionColor(guess[0]);
+          td.title = `${s} s: not labelled; suggested ${guess.map(actionName).join(", ")} (Space accepts)`;
         } else {
           td.title = `${s} s: not labelled`;
         }
@@ -525,6 +554,7 @@ function onKey(event) {
     o: () => { S.keyframeMode = !S.keyframeMode; if (S.person !== null) select(S.person); else render(); },
     a: () => { S.autoNext = !S.autoNext; render(); },
     Enter: nextUnlabelled,
+    " ": () => acceptSuggestions(event.shiftKey),
     n: () => setMode("add"), m: () => setMode("merge"), x: split, u: undo, U: redo,
   };
   if (handlers[key]) {
@@ -593,6 +623,7 @@ function init() {
   $("keyframe-mode").addEventListener("change", (e) => { S.keyframeMode = e.target.checked; select(S.person); });
   $("auto-next").addEventListener("change", (e) => { S.autoNext = e.target.checked; render(); });
   $("next-unlabelled").addEventListener("click", nextUnlabelled);
+  $("accept").addEventListener("click", (e) => acceptSuggestions(e.shiftKey));
   $("add").addEventListener("click", () => setMode("add"));
   $("merge").addEventListener("click", () => setMode("merge"));
   $("delete").addEventListener("click", (e) => deleteBoxes(e.shiftKey));
