@@ -6,6 +6,7 @@ import json
 import pytest
 
 from slowfast_custom.annotate.project import PROJECT_NAME, Project
+from slowfast_custom.annotate.workflow import write_suggestions
 from slowfast_custom.annotate.scripted import (
     AppServer,
     Labeller,
@@ -208,3 +209,47 @@ def test_track_spans_and_box_by_box_label_alike_and_are_counted_right(browser, t
             app.kill()
     assert results["track"] == results["auto"] == results["lanes"] == results["box"] == {k: (a,) for k, a in
                                                                                           plan.items()}
+
+
+def test_suggestions_are_accepted_with_space_and_lanes_change_an_action_in_one_click(browser, tmp_path):
+    dataset = make_dataset(tmp_path / "data")
+    project = Project.load(dataset / PROJECT_NAME)
+    uids = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    suggestions = {uids[("alpha", 1, s)]: (2,) for s in range(1, 9)}  # walk, right
+    suggestions.update({uids[("alpha", 2, s)]: (1, 3) for s in range(1, 5)})  # stand + talk, to be corrected
+    suggestions.update({uids[("beta", 1, s)]: (1,) for s in range(2, 7)})
+    write_suggestions(dataset, "model.pyth", suggestions)  # what --model writes; later runs show it
+    app = AppServer(dataset, tmp_path / "server.log").start()
+    try:
+        page = open_page(browser, app.url)
+        lab = Labeller(page)
+        # Shown, but not labels: italic keys in the cells, "?" on the image, nothing in the project file.
+        assert page.inner_text("#tracks tr[data-person='2'] td[data-second='3']") == "13"
+        assert "suggested" in page.get_attribute("#tracks tr[data-person='1'] td[data-second='1']", "class")
+        assert not any(saved_labels(dataset).values())
+
+        lab.cell(1, 1)
+        assert page.inner_text("#boxes .box[data-person='1'] .tag") == "1 walk?"
+        lab.press(" ")  # the whole track, as suggested
+        lab.settle()
+        # Person 2 does not talk: accept, then one click on the talk lane at 1 s takes it off to the track's end.
+        lab.cell(2, 1)
+        lab.press(" ")
+        lab.settle()
+        lab.lane(2, 3, 1)
+        lab.settle()
+        # Then stand -> walk from 3 s: one click on the walk lane.
+        lab.lane(2, 2, 3)
+        lab.settle()
+        lab.choose_video("beta")
+        lab.press("Shift+ ")  # every unlabelled box of the video
+        lab.settle()
+        assert lab.status() == "Accepted the suggestions for 5 boxes"
+        assert page.errors == []
+    finally:
+        app.kill()
+    labels = saved_labels(dataset)
+    assert [labels[("alpha", 1, s)] for s in range(1, 9)] == [(2,)] * 8
+    assert [labels[("alpha", 2, s)] for s in range(1, 5)] == [(1,), (1,), (2,), (2,)]
+    assert {labels[("beta", 1, s)] for s in range(2, 7)} == {(1,)}
+    assert lab.actions == 2 + 2 + 1 + 1 + 2 + 1

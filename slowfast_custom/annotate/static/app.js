@@ -79,8 +79,8 @@ function send(makeOp, then) {
         return;
       }
       update(data.state);
-      if (then) then(data.result);
       status(`Saved: revision ${S.project.revision}`);
+      if (then) then(data.result); // after: what it says (e.g. that every box is labelled) is not overwritten
       return;
     }
   }).catch((err) => status(String(err), "error")).finally(() => setWaiting(-1));
