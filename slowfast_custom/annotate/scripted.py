@@ -6,9 +6,10 @@ Playwright's own browser download is never used). The browser tests and
 ``tools/benchmark_labelling.py`` both drive the page with this module; only
 ``launch_browser`` imports Playwright, so the package imports without it.
 
-``label_by_track`` and ``label_box_by_box`` are the scripted sessions of the
-measure in docs/annotate.md; ``track_span_count`` and ``box_by_box_count``
-count what they do without a browser.
+``label_by_track``, ``label_box_by_box`` and ``label_with_suggestions`` are
+the scripted sessions of the measure in docs/annotate.md;
+``track_span_count``, ``box_by_box_count`` and ``suggestion_fixes`` count what
+they do without a browser.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 Tracks = Dict[str, Dict[int, List[int]]]  # {video: {person: [seconds of the person's boxes]}}
 Plan = Dict[Tuple[str, int, int], int]  # (video, person, second) -> the one action that person does then
+Suggestions = Dict[Tuple[str, int, int], Tuple[int, ...]]  # (video, person, second) -> a model's suggested actions
 
 
 def browser_missing() -> Optional[str]:
@@ -254,6 +256,55 @@ def label_box_by_box(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[
                 labeller.box(person)
                 labeller.press(keys[plan[(video, person, second)]])
             labeller.settle()
+
+
+def suggestion_fixes(seconds: Sequence[int], truth: Sequence[int], accepted: Sequence[Tuple[int, ...]]) -> List[int]:
+    """The seconds at which ``label_with_suggestions`` clicks an action lane to correct one track: in time order,
+    the first box whose labels are not its one true action, then the page's default span from there (to where
+    the labels change) gets that action; again until every box is right. ``accepted``: the labels after
+    accepting the suggestions (pose actions, which replace each other)."""
+    labels = list(accepted)
+    clicks = []
+    while True:
+        wrong = [i for i in range(len(seconds)) if labels[i] != (truth[i],)]
+        if not wrong:
+            return clicks
+        i = j = wrong[0]
+        while j + 1 < len(labels) and labels[j + 1] == labels[i]:
+            j += 1
+        labels[i:j + 1] = [(truth[i],)] * (j + 1 - i)
+        clicks.append(seconds[i])
+
+
+def label_with_suggestions(labeller: Labeller, tracks: Tracks, plan: Plan, suggestions: Suggestions) -> None:
+    """Accept a model's suggestions video by video (Shift+Space), then correct each track the model got wrong
+    anywhere: select it (a click on its row), then one click on an action lane per ``suggestion_fixes``."""
+    for number, video in enumerate(sorted(tracks)):
+        if number:
+            labeller.choose_video(video)
+        labeller.press("Shift+ ")
+        labeller.settle()
+        for person, seconds in tracks[video].items():
+            truth = [plan[(video, person, s)] for s in seconds]
+            accepted = [suggestions.get((video, person, s), ()) for s in seconds]
+            fixes = suggestion_fixes(seconds, truth, accepted)
+            if fixes:
+                labeller.row(person)
+            for second in fixes:
+                labeller.lane(person, plan[(video, person, second)], second)
+                labeller.settle()
+
+
+def suggestions_count(tracks: Tracks, plan: Plan, suggestions: Suggestions) -> int:
+    """What ``label_with_suggestions`` counts: the video choices, a key per video, and per wrong track a click on
+    its row and one per fix."""
+    count = 2 * (len(tracks) - 1) + len(tracks)
+    for video, people in tracks.items():
+        for person, seconds in people.items():
+            fixes = suggestion_fixes(seconds, [plan[(video, person, s)] for s in seconds],
+                                     [suggestions.get((video, person, s), ()) for s in seconds])
+            count += len(fixes) + (1 if fixes else 0)
+    return count
 
 
 def box_by_box_count(tracks: Tracks, keyframes: Dict[str, List[int]]) -> int:
