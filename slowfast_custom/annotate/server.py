@@ -127,7 +127,7 @@ def parse_change() -> Dict[str, object]:
 
 
 def apply_change(project: Project, change: Mapping[str, object],
-                 suggestions: Mapping[int, Sequence[int]] = {}) -> Dict[str, object]:
+                 suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> Dict[str, object]:
     """Run one checked change on the project; return what the page needs to know besides the new state.
     ``suggestions``: the model's actions per box uid, which ``accept`` and ``accept_video`` make labels."""
     op = change["op"]
@@ -146,6 +146,7 @@ def apply_change(project: Project, change: Mapping[str, object],
         return {"boxes": project.merge(**args)}  # type: ignore[arg-type]
     if op == "split":
         return {"person": project.split(**args)}  # type: ignore[arg-type]
+    suggestions = suggestions or {}
     if op == "accept":
         return {"boxes": project.accept(suggestions=suggestions, **args)}  # type: ignore[arg-type]
     if op == "accept_video":
@@ -196,12 +197,13 @@ def allowed_hosts(host: str, port: int) -> List[str]:
 
 def create_app(project: Project, dataset: Path, host: str, port: int,
                export: Callable[[Project, Dict[str, object]], Dict[str, object]],
-               suggestions: Mapping[int, Sequence[int]] = {}) -> Flask:
+               suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> Flask:
     """The app for ``project``; ``export(project, options)`` writes the AVA files and returns a summary;
     ``suggestions`` (a model's actions per box uid) are shown, and become labels only when accepted."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     hosts = set(allowed_hosts(host, port))
+    suggestions = suggestions or {}
     origins = {f"http://{h}" for h in hosts}
     keyframes = Keyframes(dataset, project.fps, list(project.videos))
     lock = threading.Lock()  # one change at a time: each is applied and saved before the next
@@ -293,7 +295,7 @@ def _error(message: str, status: int):
 
 def serve(project: Project, dataset: Path, host: str, port: int,
           export: Callable[[Project, Dict[str, object]], Dict[str, object]],
-          suggestions: Mapping[int, Sequence[int]] = {}) -> None:
+          suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> None:
     """Serve the app until interrupted; print its address first (``port`` 0: any free port)."""
     from werkzeug.serving import make_server
 

@@ -14,6 +14,7 @@ from slowfast_custom.annotate.scripted import (
     label_box_by_box,
     label_by_track,
     open_page,
+    suggestion_fixes,
     track_span_count,
     tracks_of,
 )
@@ -253,3 +254,14 @@ def test_suggestions_are_accepted_with_space_and_lanes_change_an_action_in_one_c
     assert [labels[("alpha", 2, s)] for s in range(1, 5)] == [(1,), (1,), (2,), (2,)]
     assert {labels[("beta", 1, s)] for s in range(2, 7)} == {(1,)}
     assert lab.actions == 2 + 2 + 1 + 1 + 2 + 1
+
+
+def test_the_lane_clicks_that_correct_accepted_suggestions():
+    seconds = [1, 2, 3, 4, 5, 6]
+    assert suggestion_fixes(seconds, [1] * 6, [(1,)] * 6) == []
+    # All wrong alike: one click from the first box to where the labels change (the end).
+    assert suggestion_fixes(seconds, [1] * 6, [(2,)] * 6) == [1]
+    # Wrong in the middle: the click at 3 s runs to the end (the labels do not change before), so 5 s needs another.
+    assert suggestion_fixes(seconds, [1, 1, 2, 2, 1, 1], [(1,), (1,), (1,), (1,), (1,), (1,)]) == [3, 5]
+    # A box without a suggestion is a wrong one too; the default span of an unlabelled box is that run of them.
+    assert suggestion_fixes(seconds, [3] * 6, [(3,), (), (), (3,), (3,), (2,)]) == [2, 6]
