@@ -44,6 +44,9 @@ TRACKS_NAME = str(Path("detections") / TRACKS)  # where tools/detect_and_track.p
 SUGGESTIONS_NAME = "annotate_suggestions.json"
 SUGGESTIONS_FORMAT = "slowfast-custom annotate suggestions"
 SUGGEST_THRESHOLD = 0.5  # an action besides the best one is suggested from this score on
+# A box's suggestion comes from its track's mean scores over this many seconds before and after it: one keyframe's
+# clip is a noisy witness, its neighbours on the same person mostly agree, and an action that changes still shows.
+SUGGEST_WINDOW_SEC = 2
 EXCLUSIVE_TYPE = "PERSON_MOVEMENT"  # AVA's pose classes: one at a time (as the page's keys treat them)
 
 
@@ -152,10 +155,27 @@ def top_actions(scores: Sequence[float], actions: Sequence[LabelMapEntry],
     return tuple(sorted(actions[c].id for c in chosen))
 
 
+def smoothed_scores(project: Project, scores: Mapping[int, Sequence[float]],
+                    window_sec: int = SUGGEST_WINDOW_SEC) -> Dict[int, List[float]]:
+    """``{uid: scores}``: per box, the mean of the scores of its track's boxes within ``window_sec`` seconds."""
+    tracks: Dict[Tuple[str, int], List] = {}
+    for b in project.boxes.values():
+        if b.uid in scores:
+            tracks.setdefault((b.video, b.person), []).append(b)
+    smoothed = {}
+    for boxes in tracks.values():
+        for b in boxes:
+            near = [scores[o.uid] for o in boxes if abs(o.second - b.second) <= window_sec]
+            smoothed[b.uid] = [sum(col) / len(near) for col in zip(*near)]
+    return smoothed
+
+
 def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, checkpoint: PathLike,
-                      threshold: float = SUGGEST_THRESHOLD) -> Dict[int, Tuple[int, ...]]:
+                      threshold: float = SUGGEST_THRESHOLD,
+                      window_sec: int = SUGGEST_WINDOW_SEC) -> Dict[int, Tuple[int, ...]]:
     """``{uid: action ids}`` for every box of the project: the model of ``cfg_file`` with the weights of
-    ``checkpoint`` on the clip around the box's keyframe (as the demo predicts), then ``top_actions``."""
+    ``checkpoint`` on the clip around the box's keyframe (as the demo predicts), ``smoothed_scores`` along its
+    track, then ``top_actions``."""
     import torch
     from slowfast.models.model_builder import build_model
 
@@ -180,7 +200,7 @@ def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, c
     step = cfg.DATA.SAMPLING_RATE * project.fps / cfg.DATA.TARGET_FPS
     frame_dir = Path(dataset) / "frames"
     frames = frame_list_from_dir(frame_dir, list(project.videos))
-    suggestions: Dict[int, Tuple[int, ...]] = {}
+    raw: Dict[int, List[float]] = {}
     for video, paths in frames.items():
         boxes: Dict[int, List] = {}
         for b in project.boxes.values():
@@ -193,8 +213,9 @@ def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, c
                                    step)
         for index, people in boxes.items():
             for b, row in zip(people, scores[index]):
-                suggestions[b.uid] = top_actions([float(v) for v in row], project.actions, threshold)
-    return suggestions
+                raw[b.uid] = [float(v) for v in row]
+    return {uid: top_actions(row, project.actions, threshold)
+            for uid, row in smoothed_scores(project, raw, window_sec).items()}
 
 
 def write_suggestions(dataset: PathLike, checkpoint: PathLike, suggestions: Mapping[int, Sequence[int]]) -> Path:

@@ -11,6 +11,7 @@ from slowfast_custom.annotate.workflow import (
     export_ava,
     open_project,
     read_suggestions,
+    smoothed_scores,
     top_actions,
     write_suggestions,
 )
@@ -134,3 +135,17 @@ def test_suggestions_file_round_trip_and_damage(tmp_path):
     (tmp_path / SUGGESTIONS_NAME).write_text('{"format": "other"}')
     with pytest.raises(DataError, match="malformed suggestions file"):
         read_suggestions(tmp_path)
+
+
+def test_scores_are_smoothed_along_the_track_only(tmp_path):
+    root = dataset(tmp_path)
+    project = open_project(root, actions_file=root / "actions.txt", fps=FPS)
+    uid = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    scores = {uid[("alpha", 7, s)]: [0.0, 1.0, 0.0] for s in range(1, 9)}
+    scores[uid[("alpha", 7, 4)]] = [1.0, 0.0, 0.0]  # one noisy keyframe among walking ones
+    scores[uid[("alpha", 8, 4)]] = [0.0, 0.0, 0.9]  # another person, at the same second
+    smoothed = smoothed_scores(project, scores, window_sec=2)
+    assert smoothed[uid[("alpha", 7, 4)]] == [0.2, 0.8, 0.0]  # seconds 2-6
+    assert smoothed[uid[("alpha", 7, 1)]] == [0.0, 1.0, 0.0]  # seconds 1-3
+    assert smoothed[uid[("alpha", 8, 4)]] == [0.0, 0.0, 0.9] and uid[("alpha", 8, 3)] not in smoothed
+    assert smoothed_scores(project, scores, window_sec=0) == scores
