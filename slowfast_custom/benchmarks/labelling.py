@@ -236,12 +236,14 @@ def measure_random_plans(browser, video: Path, data_dir: Path, work: Path, secon
     return {"data": data, **_summary(tracks, plan, project, counts, equal)}
 
 
-def synthetic_model(root: Path, spec: SyntheticSpec) -> Tuple[Path, Path, bool]:
-    """(dataset, checkpoint, made now): synthetic videos in ``root``/data and the tiny config trained on their
-    train videos in ``root``/model, both made by the tools unless there."""
+def synthetic_model(root: Path, spec: SyntheticSpec, train: bool = True) -> Tuple[Path, Optional[Path], bool]:
+    """(dataset, checkpoint, made now): synthetic videos in ``root``/data and (``train``) the tiny config trained
+    on their train videos in ``root``/model, both made by the tools unless there."""
     data, out = root / "data", root / "model"
     _run_tool("make_synthetic.py", "--out", data, "--train-videos", spec.train_videos, "--val-videos",
               spec.val_videos, "--skip-existing")
+    if not train:
+        return data, None, False
     made = last_checkpoint(str(out)) is None
     if made:
         _run_tool("run_net.py", "--cfg", MODEL_CFG, "DATA.PATH_TO_DATA_DIR", data, "OUTPUT_DIR", out,
@@ -252,9 +254,8 @@ def synthetic_model(root: Path, spec: SyntheticSpec) -> Tuple[Path, Path, bool]:
 def measure_suggestions(browser, root: Path, work: Path, spec: SyntheticSpec,
                         model: Optional[Tuple[Path, Path]]) -> Dict[str, object]:
     """The sessions and the model's suggestions on the synthetic val videos, with their true boxes and actions."""
-    data, checkpoint, made = synthetic_model(root, spec)
-    if model is None:
-        model = (MODEL_CFG, checkpoint)
+    data, checkpoint, made = synthetic_model(root, spec, train=model is None)
+    model = model or (MODEL_CFG, checkpoint)
     truth = read_box_csv(data / "annotations" / "ava_val_v2.2.csv", "gt")
     true_action = {(r.video_id, r.person_id, r.second): r.action_id for r in truth}
     rows = {(r.video_id, r.second, r.person_id): BoxRow(r.video_id, r.second, r.box, None, r.person_id, 1.0)

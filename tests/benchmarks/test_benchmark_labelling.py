@@ -8,7 +8,7 @@ import pytest
 
 from conftest import require_browser, run_tool, shared_file
 
-SECONDS = 6  # keyframes 2-4: a few short tracks, about a minute on a 2-core CPU
+SECONDS = 6  # keyframes 2-4: a few short tracks; with the synthetic part about 3 minutes on an idle 2-core CPU
 SESSIONS = ["by track span", "by track span, auto-advance", "+ action lanes"]
 SUGGESTED = "+ model suggestions"
 
@@ -21,7 +21,7 @@ def test_labelling_benchmark_counts_fewer_actions_by_track_span(tmp_path):
     # One synthetic video to train on (one iteration: a model that runs, not one that is right) and one to label.
     result = run_tool("benchmark_labelling.py", "--video", video, "--seconds", SECONDS, "--threads", 1,
                       "--data-dir", tmp_path / "data", "--synthetic-dir", tmp_path / "synthetic",
-                      "--synthetic-videos", 1, 1, "--synthetic-epochs", 1, "--out", out)
+                      "--synthetic-videos", 1, 1, "--synthetic-epochs", 1, "--out", out, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(out.read_text())
     assert not list(tmp_path.glob(".results.json.*"))  # written atomically
