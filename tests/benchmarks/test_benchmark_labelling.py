@@ -8,7 +8,7 @@ import pytest
 
 from conftest import require_browser, run_tool, shared_file
 
-SECONDS = 6  # keyframes 2-4: a few short tracks; with the synthetic part about 3 minutes on an idle 2-core CPU
+SECONDS = 6  # keyframes 2-4: a few short tracks
 SESSIONS = ["by track span", "by track span, auto-advance", "+ action lanes"]
 SUGGESTED = "+ model suggestions"
 
