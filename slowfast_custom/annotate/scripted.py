@@ -141,6 +141,13 @@ class Labeller:
         self.page.keyboard.press(key)
         self.keys += 1
 
+    def next_video(self, video: str) -> None:
+        """Go on to the next video of the list (``PageDown``), which must be ``video``."""
+        self.press("PageDown")
+        shown = self.page.input_value("#video")
+        if shown != video:
+            raise AssertionError(f"PageDown showed video {shown!r}, not the next one to label, {video!r}")
+
     def choose_video(self, video: str) -> None:
         self.page.select_option("#video", video)
         self.clicks += 2  # open the list, pick the video
@@ -217,7 +224,7 @@ def label_by_track(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[in
         labeller.press("a")
     for number, video in enumerate(sorted(tracks)):
         if number:
-            labeller.choose_video(video)
+            labeller.next_video(video)
         for person, seconds in tracks[video].items():
             previous = None
             for second in seconds:
@@ -240,7 +247,7 @@ def label_box_by_box(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[
     labeller.press("o")  # the span is the one keyframe
     for number, video in enumerate(sorted(tracks)):
         if number:
-            labeller.choose_video(video)
+            labeller.next_video(video)
         at = 0
         people: Dict[int, List[int]] = {}
         for person, seconds in tracks[video].items():
@@ -281,7 +288,7 @@ def label_with_suggestions(labeller: Labeller, tracks: Tracks, plan: Plan, sugge
     anywhere: select it (a click on its row), then one click on an action lane per ``suggestion_fixes``."""
     for number, video in enumerate(sorted(tracks)):
         if number:
-            labeller.choose_video(video)
+            labeller.next_video(video)
         labeller.press("Shift+ ")
         labeller.settle()
         for person, seconds in tracks[video].items():
@@ -296,9 +303,9 @@ def label_with_suggestions(labeller: Labeller, tracks: Tracks, plan: Plan, sugge
 
 
 def suggestions_count(tracks: Tracks, plan: Plan, suggestions: Suggestions) -> int:
-    """What ``label_with_suggestions`` counts: the video choices, a key per video, and per wrong track a click on
-    its row and one per fix."""
-    count = 2 * (len(tracks) - 1) + len(tracks)
+    """What ``label_with_suggestions`` counts: a key per video to go on to it (after the first), a key per video
+    to accept, and per wrong track a click on its row and one per fix."""
+    count = 2 * len(tracks) - 1
     for video, people in tracks.items():
         for person, seconds in people.items():
             fixes = suggestion_fixes(seconds, [plan[(video, person, s)] for s in seconds],
@@ -308,9 +315,9 @@ def suggestions_count(tracks: Tracks, plan: Plan, suggestions: Suggestions) -> i
 
 
 def box_by_box_count(tracks: Tracks, keyframes: Dict[str, List[int]]) -> int:
-    """What ``label_box_by_box`` counts, without the browser: the mode key, the video choices, one key per
-    keyframe stepped over, and a click and a key per box."""
-    count = 1 + 2 * (len(tracks) - 1)
+    """What ``label_box_by_box`` counts, without the browser: the mode key, a key per video after the first,
+    one key per keyframe stepped over, and a click and a key per box."""
+    count = len(tracks)
     for video, people in tracks.items():
         seconds = sorted({s for track in people.values() for s in track})
         positions = [keyframes[video].index(s) for s in seconds]
@@ -330,11 +337,11 @@ def count_runs(tracks: Tracks, plan: Plan) -> int:
 
 
 def track_span_count(tracks: Tracks, plan: Plan, auto_next: bool = False, lanes: bool = False) -> int:
-    """What ``label_by_track`` counts, without the browser: the video choices and two per run of one action,
+    """What ``label_by_track`` counts, without the browser: a key per video after the first and two per run,
     but with ``auto_next`` (one key to turn it on) one for the first run of each track after a video's first,
     and with ``lanes`` one for every later run of a track."""
     runs = count_runs(tracks, plan)
-    count = 2 * runs + 2 * (len(tracks) - 1)
+    count = 2 * runs + len(tracks) - 1
     if auto_next:
         count += 1 - sum(len(people) - 1 for people in tracks.values())
     if lanes:

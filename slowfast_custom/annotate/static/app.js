@@ -544,6 +544,7 @@ function onKey(event) {
   const handlers = {
     ArrowLeft: () => goTo(S.index - 1), ArrowRight: () => goTo(S.index + 1),
     Home: () => goTo(0), End: () => goTo(seconds().length - 1),
+    PageDown: () => stepVideo(1), PageUp: () => stepVideo(-1),
     Tab: () => nextPerson(event.shiftKey ? -1 : 1),
     Escape: () => { S.mode = null; if (S.drag) { S.drag.el.remove(); S.drag = null; } render(); status(""); },
     Delete: () => deleteBoxes(event.shiftKey), Backspace: () => deleteBoxes(event.shiftKey),
@@ -567,6 +568,22 @@ function onKey(event) {
     event.preventDefault();
     toggleAction(S.project.actions[index].id);
   }
+}
+
+function showVideo(name) {
+  S.video = name;
+  S.index = 0;
+  S.person = null;
+  S.open = null;
+  $("video").value = name;
+  update(S.project);
+}
+
+// PageDown / PageUp: the next or previous video of the list, one key instead of opening the list.
+function stepVideo(step) {
+  const names = S.project.videos.map((v) => v.name);
+  const at = clamp(names.indexOf(S.video) + step, 0, names.length - 1);
+  if (names[at] !== S.video) showVideo(names[at]);
 }
 
 function nextPerson(step) {
@@ -608,12 +625,8 @@ function init() {
   $("undo").addEventListener("click", undo);
   $("redo").addEventListener("click", redo);
   $("video").addEventListener("change", (e) => {
-    S.video = e.target.value;
-    S.index = 0;
-    S.person = null;
-    S.open = null;
+    showVideo(e.target.value);
     e.target.blur(); // the keys are for labelling again
-    update(S.project);
   });
   $("span-one").addEventListener("click", () => S.person !== null && pinSpan(now(), now()));
   $("span-default").addEventListener("click", () => select(S.person));
