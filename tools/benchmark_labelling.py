@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Count the user actions to label every track of a video in the labelling app: by track span vs box by box.
+"""Count the user actions to label every track in the labelling app, each way of labelling vs box by box.
 
-    python tools/benchmark_labelling.py --out output/benchmark_labelling/results.json   # vtest.avi (3.5 min, 2 cores)
-    python tools/benchmark_labelling.py --seconds 6 --out /tmp/labelling.json           # a quick run
+    python tools/benchmark_labelling.py --out output/benchmark_labelling/results.json   # vtest.avi + synthetic
+    python tools/benchmark_labelling.py --seconds 6 --synthetic-videos 2 1 --synthetic-epochs 1 \
+        --out /tmp/labelling.json                                                       # a quick run
 
-Extracts the frames and detects and tracks the people first (the tools'
-defaults; reused from --data-dir on later runs), then a scripted person labels
+Random plans: extracts the frames of the video and detects and tracks the
+people first (the tools' defaults; reused from --data-dir on later runs).
+Model suggestions: makes synthetic videos and trains the tiny config on them
+(reused from --synthetic-dir on later runs). Then a scripted person labels
 every track in a headless Chromium (Playwright and Debian's chromium: make
 setup browser-deps). Prints the counts and their ratios (see docs/annotate.md).
 """
@@ -15,7 +18,13 @@ import logging
 import sys
 from pathlib import Path
 
-from slowfast_custom.benchmarks.labelling import default_data_dir, format_table, measure_labelling
+from slowfast_custom.benchmarks.labelling import (
+    SyntheticSpec,
+    default_data_dir,
+    default_synthetic_dir,
+    format_table,
+    measure_labelling,
+)
 from slowfast_custom.benchmarks.record import write_results
 from slowfast_custom.errors import number_in, run_cli
 
@@ -36,14 +45,32 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=number_in(int, 0), default=0,
                         help="CPU threads of the detector and tracker (detect_and_track.py --threads; 0: the "
                              "libraries' default, 1: fastest on a busy machine); the tracks are the same")
+    defaults = SyntheticSpec()
+    parser.add_argument("--synthetic-dir", type=Path, default=None,
+                        help="synthetic videos (data/) and the model trained on them (model/): reused when there, "
+                             "made there otherwise (default: datasets/benchmark_labelling/synthetic_<TRAIN>_<LABEL>_"
+                             "<epochs>e)")
+    parser.add_argument("--synthetic-videos", type=int, nargs=2, metavar=("TRAIN", "LABEL"),
+                        default=(defaults.train_videos, defaults.val_videos),
+                        help="synthetic videos to train the model on and to label (default: %(default)s)")
+    parser.add_argument("--synthetic-epochs", type=int, default=defaults.epochs,
+                        help="epochs of the model's training (default: %(default)s)")
+    parser.add_argument("--model", type=Path, nargs=2, metavar=("CFG", "CHECKPOINT"),
+                        help="suggest with this model instead of the one trained in --synthetic-dir")
+    parser.add_argument("--no-synthetic", action="store_true", help="only the random plans on --video")
     parser.add_argument("--out", type=Path, default=Path("output/benchmark_labelling/results.json"),
                         help="JSON results file")
     args = parser.parse_args(argv)
     if args.seconds is not None and args.seconds <= 0:
         parser.error("--seconds must be > 0")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if min(args.synthetic_videos) < 1 or args.synthetic_epochs < 1:
+        parser.error("--synthetic-videos and --synthetic-epochs must be >= 1")
+    spec = SyntheticSpec(*args.synthetic_videos, args.synthetic_epochs)
     results = measure_labelling(args.video, args.data_dir or default_data_dir(args.video, args.seconds),
-                                args.seconds, args.seed, args.threads)
+                                args.seconds, args.seed, args.threads,
+                                None if args.no_synthetic else args.synthetic_dir or default_synthetic_dir(spec), spec,
+                                tuple(args.model) if args.model else None)
     write_results(results, args.out, format_table(results))
     return 0
 

@@ -6,9 +6,10 @@ Playwright's own browser download is never used). The browser tests and
 ``tools/benchmark_labelling.py`` both drive the page with this module; only
 ``launch_browser`` imports Playwright, so the package imports without it.
 
-``label_by_track`` and ``label_box_by_box`` are the scripted sessions of the
-measure in docs/annotate.md; ``track_span_count`` and ``box_by_box_count``
-count what they do without a browser.
+``label_by_track``, ``label_box_by_box`` and ``label_with_suggestions`` are
+the scripted sessions of the measure in docs/annotate.md;
+``track_span_count``, ``box_by_box_count`` and ``suggestion_fixes`` count what
+they do without a browser.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 Tracks = Dict[str, Dict[int, List[int]]]  # {video: {person: [seconds of the person's boxes]}}
 Plan = Dict[Tuple[str, int, int], int]  # (video, person, second) -> the one action that person does then
+Suggestions = Dict[Tuple[str, int, int], Tuple[int, ...]]  # (video, person, second) -> a model's suggested actions
 
 
 def browser_missing() -> Optional[str]:
@@ -120,6 +122,10 @@ class Labeller:
         """Click the timeline cell of ``person`` at ``second``: that keyframe, that person, the default span."""
         self.click(f"#tracks tr[data-person='{person}'] td[data-second='{second}']", shift)
 
+    def lane(self, person: int, action: int, second: int) -> None:
+        """Click the action lane of ``person`` at ``second``: that action from there over the default span."""
+        self.click(f"#tracks tr.lane[data-person='{person}'][data-action='{action}'] td[data-second='{second}']")
+
     def row(self, person: int) -> None:
         self.click(f"#tracks tr[data-person='{person}'] th.person")
 
@@ -134,6 +140,13 @@ class Labeller:
     def press(self, key: str) -> None:
         self.page.keyboard.press(key)
         self.keys += 1
+
+    def next_video(self, video: str) -> None:
+        """Go on to the next video of the list (``PageDown``), which must be ``video``."""
+        self.press("PageDown")
+        shown = self.page.input_value("#video")
+        if shown != video:
+            raise AssertionError(f"PageDown showed video {shown!r}, not the next one to label, {video!r}")
 
     def choose_video(self, video: str) -> None:
         self.page.select_option("#video", video)
@@ -198,24 +211,29 @@ def open_page(browser, url: str, width: int = 1200, height: int = 860):
 
 
 def label_by_track(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[int, str],
-                   auto_next: bool = False) -> None:
+                   auto_next: bool = False, lanes: bool = False) -> None:
     """Label every track by spans: per run of one action, select its first keyframe and press the action's key.
 
     The default span reaches to the track's end, so each run is labelled to the end first and the next run
     (a later click) overwrites its part: the person labels in time order, never giving an end. The run is
     selected by a click on its timeline cell unless the page already selected it (``auto_next``: the page
-    goes on to the next unlabelled track by itself).
+    goes on to the next unlabelled track by itself). With ``lanes`` a later run of a track is one click on
+    the action's lane at the run's first second (the lanes of the track auto-advance just left stay shown).
     """
     if auto_next:
         labeller.press("a")
     for number, video in enumerate(sorted(tracks)):
         if number:
-            labeller.choose_video(video)
+            labeller.next_video(video)
         for person, seconds in tracks[video].items():
             previous = None
             for second in seconds:
                 action = plan[(video, person, second)]
-                if action != previous:
+                if action != previous and lanes and previous is not None:
+                    labeller.lane(person, action, second)
+                    labeller.settle()
+                    previous = action
+                elif action != previous:
                     if labeller.selection() != (person, second, str(second)):
                         labeller.cell(person, second)
                     labeller.press(keys[action])
@@ -229,7 +247,7 @@ def label_box_by_box(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[
     labeller.press("o")  # the span is the one keyframe
     for number, video in enumerate(sorted(tracks)):
         if number:
-            labeller.choose_video(video)
+            labeller.next_video(video)
         at = 0
         people: Dict[int, List[int]] = {}
         for person, seconds in tracks[video].items():
@@ -247,10 +265,59 @@ def label_box_by_box(labeller: Labeller, tracks: Tracks, plan: Plan, keys: Dict[
             labeller.settle()
 
 
+def suggestion_fixes(seconds: Sequence[int], truth: Sequence[int], accepted: Sequence[Tuple[int, ...]]) -> List[int]:
+    """The seconds at which ``label_with_suggestions`` clicks an action lane to correct one track: in time order,
+    the first box whose labels are not its one true action, then the page's default span from there (to where
+    the labels change) gets that action; again until every box is right. ``accepted``: the labels after
+    accepting the suggestions (pose actions, which replace each other)."""
+    labels = list(accepted)
+    clicks = []
+    while True:
+        wrong = [i for i in range(len(seconds)) if labels[i] != (truth[i],)]
+        if not wrong:
+            return clicks
+        i = j = wrong[0]
+        while j + 1 < len(labels) and labels[j + 1] == labels[i]:
+            j += 1
+        labels[i:j + 1] = [(truth[i],)] * (j + 1 - i)
+        clicks.append(seconds[i])
+
+
+def label_with_suggestions(labeller: Labeller, tracks: Tracks, plan: Plan, suggestions: Suggestions) -> None:
+    """Accept a model's suggestions video by video (Shift+Space), then correct each track the model got wrong
+    anywhere: select it (a click on its row), then one click on an action lane per ``suggestion_fixes``."""
+    for number, video in enumerate(sorted(tracks)):
+        if number:
+            labeller.next_video(video)
+        labeller.press("Shift+ ")
+        labeller.settle()
+        for person, seconds in tracks[video].items():
+            truth = [plan[(video, person, s)] for s in seconds]
+            accepted = [suggestions.get((video, person, s), ()) for s in seconds]
+            fixes = suggestion_fixes(seconds, truth, accepted)
+            if fixes:
+                labeller.row(person)
+            for second in fixes:
+                labeller.lane(person, plan[(video, person, second)], second)
+                labeller.settle()
+
+
+def suggestions_count(tracks: Tracks, plan: Plan, suggestions: Suggestions) -> int:
+    """What ``label_with_suggestions`` counts: a key per video to go on to it (after the first), a key per video
+    to accept, and per wrong track a click on its row and one per fix."""
+    count = 2 * len(tracks) - 1
+    for video, people in tracks.items():
+        for person, seconds in people.items():
+            fixes = suggestion_fixes(seconds, [plan[(video, person, s)] for s in seconds],
+                                     [suggestions.get((video, person, s), ()) for s in seconds])
+            count += len(fixes) + (1 if fixes else 0)
+    return count
+
+
 def box_by_box_count(tracks: Tracks, keyframes: Dict[str, List[int]]) -> int:
-    """What ``label_box_by_box`` counts, without the browser: the mode key, the video choices, one key per
-    keyframe stepped over, and a click and a key per box."""
-    count = 1 + 2 * (len(tracks) - 1)
+    """What ``label_box_by_box`` counts, without the browser: the mode key, a key per video after the first,
+    one key per keyframe stepped over, and a click and a key per box."""
+    count = len(tracks)
     for video, people in tracks.items():
         seconds = sorted({s for track in people.values() for s in track})
         positions = [keyframes[video].index(s) for s in seconds]
@@ -269,12 +336,16 @@ def count_runs(tracks: Tracks, plan: Plan) -> int:
     return runs
 
 
-def track_span_count(tracks: Tracks, plan: Plan, auto_next: bool = False) -> int:
-    """What ``label_by_track`` counts, without the browser: the video choices and two per run of one action,
-    but with ``auto_next`` (one key to turn it on) one for the first run of each track after a video's first."""
-    count = 2 * count_runs(tracks, plan) + 2 * (len(tracks) - 1)
+def track_span_count(tracks: Tracks, plan: Plan, auto_next: bool = False, lanes: bool = False) -> int:
+    """What ``label_by_track`` counts, without the browser: a key per video after the first and two per run,
+    but with ``auto_next`` (one key to turn it on) one for the first run of each track after a video's first,
+    and with ``lanes`` one for every later run of a track."""
+    runs = count_runs(tracks, plan)
+    count = 2 * runs + len(tracks) - 1
     if auto_next:
         count += 1 - sum(len(people) - 1 for people in tracks.values())
+    if lanes:
+        count -= runs - sum(len(people) for people in tracks.values())
     return count
 
 

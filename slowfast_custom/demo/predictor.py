@@ -11,16 +11,20 @@ functions are used.
 
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Dict, Mapping, Sequence
 
+import cv2
 import numpy as np
 import torch
 from slowfast.datasets import cv2_transform
 from slowfast.datasets.utils import pack_pathway_output
 
 from slowfast_custom.data.custom_ava import clip_to_tensor, scaled_size
+from slowfast_custom.data.keyframes import clip_frame_indices
 from slowfast_custom.demo.people import Person, boxes_in_pixels
 from slowfast_custom.engine.precision import StepPrecision
+from slowfast_custom.errors import DataError
 
 
 def num_outputs(model: torch.nn.Module, default: int) -> int:
@@ -97,3 +101,26 @@ class OnnxActionPredictor(ActionPredictor):
 
     def describe(self) -> str:
         return f"onnxruntime {self.model.path.name} on the CPU"
+
+def predict_on_frames(predictor: ActionPredictor, frame_paths: Sequence[Path],
+                      keyframes: Mapping[int, Sequence[Person]], step: float) -> Dict[int, np.ndarray]:
+    """Scores of the people of each keyframe (``{frame index: people}``) on a video's extracted frames, as the
+    demo makes them: the clip of ``clip_frame_indices`` around the keyframe, ``step`` frames apart. Each frame is
+    read and scaled once."""
+    scaled: Dict[int, np.ndarray] = {}
+    size = None
+    scores = {}
+    for index in sorted(keyframes):
+        clip = clip_frame_indices(index, predictor.cfg.DATA.NUM_FRAMES, step, len(frame_paths))
+        for i in clip:
+            if i not in scaled:
+                image = cv2.imread(str(frame_paths[i]))
+                if image is None:
+                    raise DataError(frame_paths[i], "cannot read the frame", hint="Re-extract the video's frames "
+                                    "(tools/extract_frames.py)")
+                size = image.shape[1], image.shape[0]
+                scaled[i] = predictor.scale(image)
+        scores[index] = predictor([scaled[i] for i in clip], keyframes[index], *size)
+        for i in [i for i in scaled if i < clip[0]]:  # keyframes come in order: earlier frames are done
+            del scaled[i]
+    return scores

@@ -236,6 +236,27 @@ class Project:
                     {b.uid: replace(b, actions=new) for b in boxes})
         return len(boxes)
 
+    def accept(self, video: str, person: Optional[int], first: int, last: int,
+               suggestions: Mapping[int, Sequence[int]]) -> int:
+        """Give every box of the track in seconds ``first..last`` (``person`` None: every unlabelled box of the
+        video in those seconds) the actions ``suggestions`` has for its uid, as one change; return how many boxes
+        that is. Boxes without a suggestion keep their actions."""
+        if person is None:
+            self._video(video)
+            boxes = [b for b in self.boxes.values() if b.video == video and first <= b.second <= last
+                     and not b.actions]
+            who = f"video {video}"
+        else:
+            boxes, who = self._span(video, person, first, last), f"person {person} {_seconds(first, last)}"
+        after = {}
+        for b in boxes:
+            if b.uid in suggestions:
+                new = replace(b, actions=tuple(sorted(set(suggestions[b.uid]))))
+                self._check(new)
+                after[b.uid] = new
+        self._apply(f"accept the suggestions for {who}", after)
+        return len(after)
+
     def set_box(self, uid: int, box: Box) -> PersonBox:
         """Move or resize one box."""
         old = self._box(uid)

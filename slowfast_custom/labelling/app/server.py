@@ -78,6 +78,8 @@ CHANGES: Dict[str, Fields] = {
     "delete": {"video": _text, "person": check_count, "first": check_count, "last": check_count},
     "merge": {"video": _text, "keep": check_count, "absorb": check_count},
     "split": {"video": _text, "person": check_count, "second": check_count},
+    "accept": {"video": _text, "person": check_count, "first": check_count, "last": check_count},
+    "accept_video": {"video": _text},
     "undo": {},
     "redo": {},
 }
@@ -124,8 +126,10 @@ def parse_change() -> Dict[str, object]:
     return check_fields(body, fields, list(fields))
 
 
-def apply_change(project: Project, change: Mapping[str, object]) -> Dict[str, object]:
-    """Run one checked change on the project; return what the page needs to know besides the new state."""
+def apply_change(project: Project, change: Mapping[str, object],
+                 suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> Dict[str, object]:
+    """Run one checked change on the project; return what the page needs to know besides the new state.
+    ``suggestions``: the model's actions per box uid, which ``accept`` and ``accept_video`` make labels."""
     op = change["op"]
     args = {k: v for k, v in change.items() if k not in ("op", "revision")}
     project.check_revision(int(change["revision"]))  # type: ignore[arg-type]
@@ -142,6 +146,12 @@ def apply_change(project: Project, change: Mapping[str, object]) -> Dict[str, ob
         return {"boxes": project.merge(**args)}  # type: ignore[arg-type]
     if op == "split":
         return {"person": project.split(**args)}  # type: ignore[arg-type]
+    suggestions = suggestions or {}
+    if op == "accept":
+        return {"boxes": project.accept(suggestions=suggestions, **args)}  # type: ignore[arg-type]
+    if op == "accept_video":
+        seconds = project.videos.get(str(args["video"])) or [0]
+        return {"boxes": project.accept(str(args["video"]), None, seconds[0], seconds[-1], suggestions)}
     if op == "undo":
         return {"undone": project.undo()}
     return {"redone": project.redo()}
@@ -186,14 +196,21 @@ def allowed_hosts(host: str, port: int) -> List[str]:
 
 
 def create_app(project: Project, dataset: Path, host: str, port: int,
-               export: Callable[[Project, Dict[str, object]], Dict[str, object]]) -> Flask:
-    """The app for ``project``; ``export(project, options)`` writes the AVA files and returns a summary."""
+               export: Callable[[Project, Dict[str, object]], Dict[str, object]],
+               suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> Flask:
+    """The app for ``project``; ``export(project, options)`` writes the AVA files and returns a summary;
+    ``suggestions`` (a model's actions per box uid) are shown, and become labels only when accepted."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     hosts = set(allowed_hosts(host, port))
+    suggestions = suggestions or {}
     origins = {f"http://{h}" for h in hosts}
     keyframes = Keyframes(dataset, project.fps, list(project.videos))
     lock = threading.Lock()  # one change at a time: each is applied and saved before the next
+
+    def state() -> Dict[str, object]:
+        return dict(project.state(), suggestions={str(uid): list(suggestions[uid]) for uid in project.boxes
+                                                  if uid in suggestions})
 
     @app.before_request
     def check_host():
@@ -245,7 +262,7 @@ def create_app(project: Project, dataset: Path, host: str, port: int,
     @app.get("/api/project")
     def get_project():
         with lock:
-            return jsonify(dict(project.state(), dataset=Path(dataset).resolve().name, file=project.path.name))
+            return jsonify(dict(state(), dataset=Path(dataset).resolve().name, file=project.path.name))
 
     @app.get("/api/frame/<video>/<int:second>")
     def frame(video: str, second: int):
@@ -258,8 +275,8 @@ def create_app(project: Project, dataset: Path, host: str, port: int,
     def change():
         body = parse_change()
         with lock:
-            result = apply_change(project, body)
-            return jsonify(result=result, state=project.state())
+            result = apply_change(project, body, suggestions)
+            return jsonify(result=result, state=state())
 
     @app.post("/api/export")
     def export_ava():
@@ -277,7 +294,8 @@ def _error(message: str, status: int):
 
 
 def serve(project: Project, dataset: Path, host: str, port: int,
-          export: Callable[[Project, Dict[str, object]], Dict[str, object]]) -> None:
+          export: Callable[[Project, Dict[str, object]], Dict[str, object]],
+          suggestions: Optional[Mapping[int, Sequence[int]]] = None) -> None:
     """Serve the app until interrupted; print its address first (``port`` 0: any free port)."""
     from werkzeug.serving import make_server
 
@@ -291,7 +309,7 @@ def serve(project: Project, dataset: Path, host: str, port: int,
     except OSError as err:
         raise UserError(f"cannot listen on {host}:{port} ({err.strerror}); choose another --port") from None
     port = server.server_port
-    server.app = create_app(project, dataset, host, port, export)
+    server.app = create_app(project, dataset, host, port, export, suggestions)
     shown = f"[{host}]" if ":" in host else host
     print(f"Labelling {dataset} ({len(project.boxes)} boxes); open http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
     try:

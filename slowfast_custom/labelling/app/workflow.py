@@ -7,12 +7,20 @@ project takes its boxes and person ids from the tracks file, or from a VIA
 project labelled earlier (read by the VIA importer, so both read VIA alike).
 Its export goes through the same writer as the VIA import
 (``write_ava_dataset_annotations``): ``annotations/`` and ``frame_lists/``.
+
+With a trained model (``tools/annotate.py --model CFG CKPT``) the boxes get
+suggested actions (``model_suggestions``), kept apart from the labels in
+``annotate_suggestions.json``: ``{"format": ..., "checkpoint": path, "boxes":
+{uid: [action ids]}}``. The page shows them; only accepting one makes it a label.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
 from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
@@ -26,9 +34,20 @@ from slowfast_custom.data.ava_formats import (
     read_action_names,
     read_tracks_csv,
 )
+from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import atomic_write_text
+
+logger = logging.getLogger(__name__)
 
 TRACKS_NAME = str(Path("detections") / TRACKS)  # where tools/detect_and_track.py writes it by default
+SUGGESTIONS_NAME = "annotate_suggestions.json"
+SUGGESTIONS_FORMAT = "slowfast-custom annotate suggestions"
+SUGGEST_THRESHOLD = 0.5  # an action besides the best one is suggested from this score on
+# A box's suggestion comes from its track's mean scores over this many seconds before and after it: one keyframe's
+# clip is a noisy witness, its neighbours on the same person mostly agree, and an action that changes still shows.
+SUGGEST_WINDOW_SEC = 2
+EXCLUSIVE_TYPE = "PERSON_MOVEMENT"  # AVA's pose classes: one at a time (as the page's keys treat them)
 
 
 def video_keyframes(dataset: Path, fps: float, margin_sec: int, videos: Optional[Sequence[str]] = None
@@ -116,3 +135,107 @@ def export_ava(project: Project, dataset: PathLike, options: Mapping[str, object
         message += f"; {summary.unlabelled} boxes without actions left out"
     return {"message": message, "report": summary.report(), "videos": summary.videos, "rows": summary.rows,
             "unlabelled": summary.unlabelled}
+
+
+# -- a model's suggestions ------------------------------------------------------
+
+
+def top_actions(scores: Sequence[float], actions: Sequence[LabelMapEntry],
+                threshold: float = SUGGEST_THRESHOLD) -> Tuple[int, ...]:
+    """The action ids to suggest from one box's scores (``scores[c]`` is ``actions[c]``'s): the best action, and
+    every other from ``threshold`` on, but never two of the exclusive pose type."""
+    order = sorted(range(len(scores)), key=lambda c: -scores[c])
+    chosen: List[int] = []
+    for rank, c in enumerate(order):
+        if rank and scores[c] < threshold:
+            break
+        if actions[c].label_type == EXCLUSIVE_TYPE and any(actions[k].label_type == EXCLUSIVE_TYPE for k in chosen):
+            continue
+        chosen.append(c)
+    return tuple(sorted(actions[c].id for c in chosen))
+
+
+def smoothed_scores(project: Project, scores: Mapping[int, Sequence[float]],
+                    window_sec: int = SUGGEST_WINDOW_SEC) -> Dict[int, List[float]]:
+    """``{uid: scores}``: per box, the mean of the scores of its track's boxes within ``window_sec`` seconds."""
+    tracks: Dict[Tuple[str, int], List] = {}
+    for b in project.boxes.values():
+        if b.uid in scores:
+            tracks.setdefault((b.video, b.person), []).append(b)
+    smoothed = {}
+    for boxes in tracks.values():
+        for b in boxes:
+            near = [scores[o.uid] for o in boxes if abs(o.second - b.second) <= window_sec]
+            smoothed[b.uid] = [sum(col) / len(near) for col in zip(*near)]
+    return smoothed
+
+
+def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, checkpoint: PathLike,
+                      threshold: float = SUGGEST_THRESHOLD,
+                      window_sec: int = SUGGEST_WINDOW_SEC) -> Dict[int, Tuple[int, ...]]:
+    """``{uid: action ids}`` for every box of the project: the model of ``cfg_file`` with the weights of
+    ``checkpoint`` on the clip around the box's keyframe (as the demo predicts), ``smoothed_scores`` along its
+    track, then ``top_actions``."""
+    import torch
+    from slowfast.models.model_builder import build_model
+
+    from slowfast_custom.config import load_config
+    from slowfast_custom.demo.people import Person
+    from slowfast_custom.demo.predictor import ActionPredictor, num_outputs, predict_on_frames
+    from slowfast_custom.engine.precision import StepPrecision
+    from slowfast_custom.engine.trainer import device_of, load_for_inference
+
+    if not Path(checkpoint).is_file():
+        raise UserError(f"{checkpoint}: checkpoint not found (--model CFG CHECKPOINT)")
+    cfg = load_config(argparse.Namespace(cfg_file=str(cfg_file), opts=[
+        "TEST.CHECKPOINT_FILE_PATH", str(checkpoint), "TEST.CHECKPOINT_TYPE", "pytorch"]))
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    load_for_inference(cfg, model)
+    outputs = num_outputs(model, cfg.MODEL.NUM_CLASSES)
+    if outputs != len(project.actions):
+        raise UserError(f"the model of {cfg_file} predicts {outputs} classes, but the project has "
+                        f"{len(project.actions)} actions: use a model trained on this action list")
+    predictor = ActionPredictor(cfg, model, StepPrecision(device_of(cfg)))
+    step = cfg.DATA.SAMPLING_RATE * project.fps / cfg.DATA.TARGET_FPS
+    frame_dir = Path(dataset) / "frames"
+    frames = frame_list_from_dir(frame_dir, list(project.videos))
+    raw: Dict[int, List[float]] = {}
+    for video, paths in frames.items():
+        boxes: Dict[int, List] = {}
+        for b in project.boxes.values():
+            if b.video == video:
+                boxes.setdefault(second_to_frame(b.second, project.fps, 0), []).append(b)
+        boxes = {i: people for i, people in boxes.items() if 0 <= i < len(paths)}
+        logger.info("Suggesting actions for %d boxes of video %s", sum(map(len, boxes.values())), video)
+        scores = predict_on_frames(predictor, [frame_dir / p for p in paths],
+                                   {i: [Person(b.box, 1.0, b.person) for b in people] for i, people in boxes.items()},
+                                   step)
+        for index, people in boxes.items():
+            for b, row in zip(people, scores[index]):
+                raw[b.uid] = [float(v) for v in row]
+    return {uid: top_actions(row, project.actions, threshold)
+            for uid, row in smoothed_scores(project, raw, window_sec).items()}
+
+
+def write_suggestions(dataset: PathLike, checkpoint: PathLike, suggestions: Mapping[int, Sequence[int]]) -> Path:
+    path = Path(dataset) / SUGGESTIONS_NAME
+    boxes = {str(uid): list(actions) for uid, actions in sorted(suggestions.items())}
+    atomic_write_text(path, json.dumps({"format": SUGGESTIONS_FORMAT, "checkpoint": str(checkpoint),
+                                        "boxes": boxes}, indent=0) + "\n")
+    return path
+
+
+def read_suggestions(dataset: PathLike) -> Dict[int, Tuple[int, ...]]:
+    """The saved suggestions of ``dataset`` (none when it has no suggestions file)."""
+    path = Path(dataset) / SUGGESTIONS_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != SUGGESTIONS_FORMAT:
+            raise ValueError(f'expected "format": "{SUGGESTIONS_FORMAT}"')
+        return {int(uid): tuple(int(a) for a in actions) for uid, actions in data["boxes"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise DataError(path, f"malformed suggestions file ({err})",
+                        hint="Delete it and start the app with --model CFG CHECKPOINT to make it again") from None

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.labelling.app.workflow import write_suggestions
 from slowfast_custom.benchmarks.browser import (
     AppServer,
     Labeller,
@@ -13,6 +14,7 @@ from slowfast_custom.benchmarks.browser import (
     label_box_by_box,
     label_by_track,
     open_page,
+    suggestion_fixes,
     track_span_count,
     tracks_of,
 )
@@ -185,7 +187,7 @@ def test_track_spans_and_box_by_box_label_alike_and_are_counted_right(browser, t
         plan.update({(video, person, s): a for s, a in zip(seconds, actions)})
     keys = {1: "1", 2: "2", 3: "3"}
     results = {}
-    for session in ("track", "auto", "box"):
+    for session in ("track", "auto", "lanes", "box"):
         app = AppServer(make_dataset(tmp_path / session), tmp_path / f"{session}.log").start()
         try:
             project = Project.load(app.dataset / PROJECT_NAME)
@@ -193,15 +195,73 @@ def test_track_spans_and_box_by_box_label_alike_and_are_counted_right(browser, t
             lab = Labeller(open_page(browser, app.url))
             if session == "box":
                 label_box_by_box(lab, tracks, plan, keys, project.videos)
-                assert lab.actions == box_by_box_count(tracks, project.videos) == 1 + 2 + 7 + 2 * 16 + 5 + 2 * 5
+                assert lab.actions == box_by_box_count(tracks, project.videos) == 1 + 7 + 2 * 16 + 1 + 5 + 2 * 5
             else:
-                auto = session == "auto"
-                label_by_track(lab, tracks, plan, keys, auto_next=auto)
-                # 5 runs, 2 actions each, and the video choice; auto: 1 key to turn it on, 2 tracks got by it
-                assert lab.actions == track_span_count(tracks, plan, auto) == (12 - 1 if auto else 12)
+                auto, lanes = session in ("auto", "lanes"), session == "lanes"
+                label_by_track(lab, tracks, plan, keys, auto_next=auto, lanes=lanes)
+                # 5 runs, 2 actions each, and PageDown to the next video; auto: 1 key to turn it on, 2 tracks got
+                # by it; lanes: person 1's second run is one click on the lane of the track auto-advance just left
+                assert lab.actions == track_span_count(tracks, plan, auto, lanes) == {"track": 11, "auto": 10,
+                                                                                      "lanes": 9}[session]
             lab.settle()
             assert lab.page.errors == []
             results[session] = saved_labels(app.dataset)
         finally:
             app.kill()
-    assert results["track"] == results["auto"] == results["box"] == {k: (a,) for k, a in plan.items()}
+    assert results["track"] == results["auto"] == results["lanes"] == results["box"] == {k: (a,) for k, a in
+                                                                                          plan.items()}
+
+
+def test_suggestions_are_accepted_with_space_and_lanes_change_an_action_in_one_click(browser, tmp_path):
+    dataset = make_dataset(tmp_path / "data")
+    project = Project.load(dataset / PROJECT_NAME)
+    uids = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    suggestions = {uids[("alpha", 1, s)]: (2,) for s in range(1, 9)}  # walk, right
+    suggestions.update({uids[("alpha", 2, s)]: (1, 3) for s in range(1, 5)})  # stand + talk, to be corrected
+    suggestions.update({uids[("beta", 1, s)]: (1,) for s in range(2, 7)})
+    write_suggestions(dataset, "model.pyth", suggestions)  # what --model writes; later runs show it
+    app = AppServer(dataset, tmp_path / "server.log").start()
+    try:
+        page = open_page(browser, app.url)
+        lab = Labeller(page)
+        # Shown, but not labels: italic keys in the cells, "?" on the image, nothing in the project file.
+        assert page.inner_text("#tracks tr[data-person='2'] td[data-second='3']") == "13"
+        assert "suggested" in page.get_attribute("#tracks tr[data-person='1'] td[data-second='1']", "class")
+        assert not any(saved_labels(dataset).values())
+
+        lab.cell(1, 1)
+        assert page.inner_text("#boxes .box[data-person='1'] .tag") == "1 walk?"
+        lab.press(" ")  # the whole track, as suggested
+        lab.settle()
+        # Person 2 does not talk: accept, then one click on the talk lane at 1 s takes it off to the track's end.
+        lab.cell(2, 1)
+        lab.press(" ")
+        lab.settle()
+        lab.lane(2, 3, 1)
+        lab.settle()
+        # Then stand -> walk from 3 s: one click on the walk lane.
+        lab.lane(2, 2, 3)
+        lab.settle()
+        lab.choose_video("beta")
+        lab.press("Shift+ ")  # every unlabelled box of the video
+        lab.settle()
+        assert lab.status() == "Accepted the suggestions for 5 boxes"
+        assert page.errors == []
+    finally:
+        app.kill()
+    labels = saved_labels(dataset)
+    assert [labels[("alpha", 1, s)] for s in range(1, 9)] == [(2,)] * 8
+    assert [labels[("alpha", 2, s)] for s in range(1, 5)] == [(1,), (1,), (2,), (2,)]
+    assert {labels[("beta", 1, s)] for s in range(2, 7)} == {(1,)}
+    assert lab.actions == 2 + 2 + 1 + 1 + 2 + 1
+
+
+def test_the_lane_clicks_that_correct_accepted_suggestions():
+    seconds = [1, 2, 3, 4, 5, 6]
+    assert suggestion_fixes(seconds, [1] * 6, [(1,)] * 6) == []
+    # All wrong alike: one click from the first box to where the labels change (the end).
+    assert suggestion_fixes(seconds, [1] * 6, [(2,)] * 6) == [1]
+    # Wrong in the middle: the click at 3 s runs to the end (the labels do not change before), so 5 s needs another.
+    assert suggestion_fixes(seconds, [1, 1, 2, 2, 1, 1], [(1,), (1,), (1,), (1,), (1,), (1,)]) == [3, 5]
+    # A box without a suggestion is a wrong one too; the default span of an unlabelled box is that run of them.
+    assert suggestion_fixes(seconds, [3] * 6, [(3,), (), (), (3,), (3,), (2,)]) == [2, 6]

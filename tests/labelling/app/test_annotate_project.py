@@ -145,3 +145,22 @@ def test_a_damaged_project_file_names_itself(tmp_path):
     path.write_text(text[:-10])
     with pytest.raises(DataError, match="not valid JSON"):
         Project.load(path)
+
+
+def test_accepting_suggestions_labels_the_span_or_the_video_in_one_step(project):
+    uids = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    suggestions = {uids[("alpha", 1, s)]: (2,) for s in range(1, 9)}
+    suggestions[uids[("alpha", 1, 5)]] = (2, 3)
+    suggestions.update({uids[("alpha", 2, s)]: (1,) for s in (1, 2)})  # seconds 3 and 4 have none
+    assert project.accept("alpha", 1, 3, 8, suggestions) == 6
+    assert labels(project, "alpha", 1) == {1: (), 2: (), 3: (2,), 4: (2,), 5: (2, 3), 6: (2,), 7: (2,), 8: (2,)}
+    assert project.undo_stack[-1]["what"] == "accept the suggestions for person 1 in 3-8 s"
+    # The whole video: unlabelled boxes only (person 1's labels stay), boxes without a suggestion untouched.
+    project.label("alpha", 1, 3, 3, [1])
+    assert project.accept("alpha", None, 1, 8, suggestions) == 4
+    assert labels(project, "alpha", 1)[3] == (1,) and labels(project, "alpha", 1)[1] == (2,)
+    assert labels(project, "alpha", 2) == {1: (1,), 2: (1,), 3: (), 4: ()}
+    project.undo()
+    assert labels(reloaded(project), "alpha", 2) == {s: () for s in range(1, 5)}
+    with pytest.raises(ChangeError, match=r"unknown action id\(s\) \[9\]"):
+        project.accept("beta", 1, 2, 6, {uids[("beta", 1, 2)]: (9,)})

@@ -47,6 +47,25 @@ def test_the_page_the_project_and_a_keyframe(client):
     assert client.get("/api/frame/alpha/99", base_url=BASE).status_code == 404
 
 
+def test_suggestions_are_shown_and_become_labels_only_when_accepted(dataset):
+    project = Project.load(dataset / PROJECT_NAME)
+    uids = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    suggestions = {uids[("alpha", 1, s)]: (2,) for s in range(1, 9)}
+    suggestions[uids[("beta", 1, 3)]] = (1, 3)
+    suggestions[999] = (1,)  # a box that no longer exists is not shown
+    client = create_app(project, dataset, "127.0.0.1", PORT, fake_export, suggestions).test_client()
+    state = client.get("/api/project", base_url=BASE).get_json()
+    assert state["suggestions"] == {str(uid): list(a) for uid, a in suggestions.items() if uid != 999}
+    assert all(not b["actions"] for b in state["boxes"])
+    response = change(client, op="accept", revision=0, video="alpha", person=1, first=4, last=8)
+    assert response.get_json()["result"] == {"boxes": 5}
+    response = change(client, op="accept_video", revision=1, video="beta")
+    assert response.get_json()["result"] == {"boxes": 1}
+    saved = {(b.video, b.person, b.second): b.actions for b in Project.load(dataset / PROJECT_NAME).boxes.values()}
+    assert [saved[("alpha", 1, s)] for s in range(1, 9)] == [()] * 3 + [(2,)] * 5
+    assert saved[("beta", 1, 3)] == (1, 3) and saved[("beta", 1, 2)] == ()
+
+
 def test_a_change_returns_the_saved_state(client, dataset):
     response = change(client, op="label", revision=0, video="alpha", person=1, first=1, last=8, actions=[2])
     assert response.status_code == 200, response.get_json()

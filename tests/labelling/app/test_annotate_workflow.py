@@ -5,10 +5,19 @@ import json
 import pytest
 
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
-from slowfast_custom.labelling.app.workflow import TRACKS_NAME, export_ava, open_project
+from slowfast_custom.labelling.app.workflow import (
+    SUGGESTIONS_NAME,
+    TRACKS_NAME,
+    export_ava,
+    open_project,
+    read_suggestions,
+    smoothed_scores,
+    top_actions,
+    write_suggestions,
+)
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.via import PROJECT_FILE, export_via, import_via
-from slowfast_custom.data.ava_formats import BoxRow, read_action_names, write_tracks_csv
+from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
 from slowfast_custom.errors import DataError, UserError
 
 from annotate_helpers import FPS, write_frames
@@ -108,3 +117,35 @@ def test_export_reports_unlabelled_boxes_and_bad_splits(tmp_path):
     assert result["unlabelled"] == 3 and result["message"].endswith("3 boxes without actions left out")
     with pytest.raises(UserError, match="split lists name videos without labelled boxes: gamma"):
         export_ava(project, data, {"val_videos": ["gamma"]})
+
+
+def test_suggested_actions_are_the_best_one_and_likely_others_but_one_pose():
+    actions = [LabelMapEntry(1, "stand", "PERSON_MOVEMENT"), LabelMapEntry(2, "walk", "PERSON_MOVEMENT"),
+               LabelMapEntry(3, "talk", "PERSON_INTERACTION"), LabelMapEntry(5, "carry", None)]
+    assert top_actions([0.1, 0.3, 0.2, 0.05], actions) == (2,)  # the best, however low
+    assert top_actions([0.9, 0.8, 0.6, 0.4], actions) == (1, 3)  # walk is a second pose; carry is below 0.5
+    assert top_actions([0.2, 0.1, 0.7, 0.9], actions) == (3, 5)
+    assert top_actions([0.2, 0.1, 0.7, 0.9], actions, threshold=0.8) == (5,)
+
+
+def test_suggestions_file_round_trip_and_damage(tmp_path):
+    assert read_suggestions(tmp_path) == {}
+    write_suggestions(tmp_path, "model.pyth", {3: (2,), 10: (1, 3)})
+    assert read_suggestions(tmp_path) == {3: (2,), 10: (1, 3)}
+    (tmp_path / SUGGESTIONS_NAME).write_text('{"format": "other"}')
+    with pytest.raises(DataError, match="malformed suggestions file"):
+        read_suggestions(tmp_path)
+
+
+def test_scores_are_smoothed_along_the_track_only(tmp_path):
+    root = dataset(tmp_path)
+    project = open_project(root, actions_file=root / "actions.txt", fps=FPS)
+    uid = {(b.video, b.person, b.second): b.uid for b in project.boxes.values()}
+    scores = {uid[("alpha", 7, s)]: [0.0, 1.0, 0.0] for s in range(1, 9)}
+    scores[uid[("alpha", 7, 4)]] = [1.0, 0.0, 0.0]  # one noisy keyframe among walking ones
+    scores[uid[("alpha", 8, 4)]] = [0.0, 0.0, 0.9]  # another person, at the same second
+    smoothed = smoothed_scores(project, scores, window_sec=2)
+    assert smoothed[uid[("alpha", 7, 4)]] == [0.2, 0.8, 0.0]  # seconds 2-6
+    assert smoothed[uid[("alpha", 7, 1)]] == [0.0, 1.0, 0.0]  # seconds 1-3
+    assert smoothed[uid[("alpha", 8, 4)]] == [0.0, 0.0, 0.9] and uid[("alpha", 8, 3)] not in smoothed
+    assert smoothed_scores(project, scores, window_sec=0) == scores

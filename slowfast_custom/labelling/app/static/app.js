@@ -17,6 +17,7 @@ const S = {
   spanPinned: false, // set by hand: moving to another keyframe keeps it
   keyframeMode: false, // the default span is the one keyframe
   autoNext: false, // once a track is labelled to its end, select the next track with unlabelled boxes
+  open: null, // the track the page last moved away from (Enter, auto-advance): its action lanes stay shown
   mode: null, // "add" or "merge" while waiting for the click that completes it
   drag: null,
   queue: Promise.resolve(),
@@ -36,6 +37,8 @@ function actionKey(id) { return ACTION_KEYS[actionIndex(id)] || "·"; }
 function actionName(id) { return S.project.actions[actionIndex(id)].name; }
 function actionColor(id) { return `hsl(${(actionIndex(id) * 47) % 360}, 60%, 40%)`; }
 function personColor(person) { return `hsl(${(person * 67) % 360}, 90%, 62%)`; }
+// A model's actions for an unlabelled box (tools/annotate.py --model); they are labels only once accepted.
+function suggested(b) { return b.actions.length ? null : (S.project.suggestions || {})[b.uid] || null; }
 
 function status(text, kind = "") {
   const el = $("status");
@@ -76,8 +79,8 @@ function send(makeOp, then) {
         return;
       }
       update(data.state);
-      if (then) then(data.result);
       status(`Saved: revision ${S.project.revision}`);
+      if (then) then(data.result); // after: what it says (e.g. that every box is labelled) is not overwritten
       return;
     }
   }).catch((err) => status(String(err), "error")).finally(() => setWaiting(-1));
@@ -116,6 +119,7 @@ function update(state) {
   for (const list of tracks.values()) list.sort((a, b) => a.second - b.second);
   S.tracks = new Map([...tracks.entries()].sort((a, b) => a[1][0].second - b[1][0].second || a[0] - b[0]));
   if (!S.tracks.has(S.person)) { S.person = null; S.span = null; }
+  if (!S.tracks.has(S.open)) S.open = null;
   render();
 }
 
@@ -142,6 +146,7 @@ function nextUnlabelled() {
     const person = order[(start + k) % order.length];
     const box = S.tracks.get(person).find((b) => !b.actions.length);
     if (box) {
+      if (person !== S.person) S.open = S.person; // its later runs are still one click away, on its lanes
       S.index = seconds().indexOf(box.second);
       select(person, box.second);
       return;
@@ -188,6 +193,16 @@ function clickPerson(person, second, shift) {
   select(person, now());
 }
 
+// A click on an action lane: that action from that second over the default span (to the track's end, or to where
+// its labels change), so a change of action inside a track is one click: where and what at once.
+function clickLane(person, id, second) {
+  const index = seconds().indexOf(second);
+  if (index < 0 || !boxOf(person, second)) return;
+  S.index = index;
+  select(person, second);
+  toggleAction(id);
+}
+
 // -- changes ------------------------------------------------------------------
 
 function needSpan() {
@@ -213,6 +228,24 @@ function toggleAction(id) {
     }
     return { op: "label", video: S.video, person, first, last, actions: [...actions].sort((a, b) => a - b) };
   }, () => {
+    const track = S.tracks.get(person);
+    if (S.autoNext && S.person === person && track && last >= track[track.length - 1].second) nextUnlabelled();
+  });
+}
+
+// Space: the suggested actions become the labels of the span's boxes (one change); Shift+Space: of every unlabelled
+// box of the video.
+function acceptSuggestions(wholeVideo) {
+  if (wholeVideo) {
+    send(() => ({ op: "accept_video", video: S.video }), (result) => {
+      status(`Accepted the suggestions for ${result.boxes} boxes`);
+      if (S.autoNext) nextUnlabelled();
+    });
+    return;
+  }
+  if (!needSpan()) return;
+  const person = S.person, [first, last] = S.span;
+  send(() => ({ op: "accept", video: S.video, person, first, last }), () => {
     const track = S.tracks.get(person);
     if (S.autoNext && S.person === person && track && last >= track[track.length - 1].second) nextUnlabelled();
   });
@@ -265,6 +298,7 @@ function render() {
   $("merge").classList.toggle("on", S.mode === "merge");
   $("keyframe-mode").checked = S.keyframeMode;
   $("auto-next").checked = S.autoNext;
+  $("accept").hidden = !Object.keys(S.project.suggestions || {}).length;
   renderBoxes(second);
   renderSelection(second);
   renderTimeline(second);
@@ -283,7 +317,9 @@ function renderBoxes(second) {
     const tag = document.createElement("span");
     tag.className = "tag";
     tag.style.background = personColor(b.person);
-    tag.textContent = `${b.person}` + (b.actions.length ? ` ${b.actions.map(actionName).join(", ")}` : "");
+    const guess = suggested(b);
+    tag.textContent = `${b.person}` + (b.actions.length ? ` ${b.actions.map(actionName).join(", ")}` : "")
+      + (guess ? ` ${guess.map(actionName).join(", ")}?` : "");
     el.append(tag);
     if (b.person === S.person) {
       for (const corner of ["nw", "ne", "sw", "se"]) {
@@ -362,6 +398,12 @@ function renderTimeline(second) {
           td.textContent = b.actions.map(actionKey).join("");
           td.style.background = actionColor(b.actions[0]);
           td.title = `${s} s: ${b.actions.map(actionName).join(", ")}`;
+        } else if (suggested(b)) {
+          const guess = suggested(b);
+          classes.push("suggested");
+          td.textContent = guess.map(actionKey).join("");
+          td.style.color = actionColor(guess[0]);
+          td.title = `${s} s: not labelled; suggested ${guess.map(actionName).join(", ")} (Space accepts)`;
         } else {
           td.title = `${s} s: not labelled`;
         }
@@ -372,8 +414,37 @@ function renderTimeline(second) {
       tr.append(td);
     }
     rows.push(tr);
+    if (person === S.person || person === S.open) rows.push(...laneRows(person, bySecond, all, second));
   }
   $("tracks").replaceChildren(...rows);
+}
+
+// One row per action under a track: a cell is that action at that second, filled where the box has it.
+function laneRows(person, bySecond, all, second) {
+  return S.project.actions.map((a) => {
+    const tr = document.createElement("tr");
+    tr.className = "lane";
+    tr.dataset.person = person;
+    tr.dataset.action = a.id;
+    const th = document.createElement("th");
+    th.className = "lane-name";
+    th.textContent = a.name;
+    th.title = `Click a cell: ${a.name} for person ${person} from that second (over the default span)`;
+    tr.append(th);
+    for (const s of all) {
+      const td = document.createElement("td");
+      td.dataset.second = s;
+      const b = bySecond.get(s);
+      if (b) {
+        const on = b.actions.includes(a.id);
+        td.className = "slot" + (on ? " on" : "") + (s === second ? " now" : "");
+        if (on) td.style.background = actionColor(a.id);
+        td.title = `${s} s: ${on ? "remove" : "set"} ${a.name} from here`;
+      }
+      tr.append(td);
+    }
+    return tr;
+  });
 }
 
 // -- pointer: select, move, resize, draw ----------------------------------------
@@ -473,6 +544,7 @@ function onKey(event) {
   const handlers = {
     ArrowLeft: () => goTo(S.index - 1), ArrowRight: () => goTo(S.index + 1),
     Home: () => goTo(0), End: () => goTo(seconds().length - 1),
+    PageDown: () => stepVideo(1), PageUp: () => stepVideo(-1),
     Tab: () => nextPerson(event.shiftKey ? -1 : 1),
     Escape: () => { S.mode = null; if (S.drag) { S.drag.el.remove(); S.drag = null; } render(); status(""); },
     Delete: () => deleteBoxes(event.shiftKey), Backspace: () => deleteBoxes(event.shiftKey),
@@ -483,6 +555,7 @@ function onKey(event) {
     o: () => { S.keyframeMode = !S.keyframeMode; if (S.person !== null) select(S.person); else render(); },
     a: () => { S.autoNext = !S.autoNext; render(); },
     Enter: nextUnlabelled,
+    " ": () => acceptSuggestions(event.shiftKey),
     n: () => setMode("add"), m: () => setMode("merge"), x: split, u: undo, U: redo,
   };
   if (handlers[key]) {
@@ -495,6 +568,22 @@ function onKey(event) {
     event.preventDefault();
     toggleAction(S.project.actions[index].id);
   }
+}
+
+function showVideo(name) {
+  S.video = name;
+  S.index = 0;
+  S.person = null;
+  S.open = null;
+  $("video").value = name;
+  update(S.project);
+}
+
+// PageDown / PageUp: the next or previous video of the list, one key instead of opening the list.
+function stepVideo(step) {
+  const names = S.project.videos.map((v) => v.name);
+  const at = clamp(names.indexOf(S.video) + step, 0, names.length - 1);
+  if (names[at] !== S.video) showVideo(names[at]);
 }
 
 function nextPerson(step) {
@@ -536,11 +625,8 @@ function init() {
   $("undo").addEventListener("click", undo);
   $("redo").addEventListener("click", redo);
   $("video").addEventListener("change", (e) => {
-    S.video = e.target.value;
-    S.index = 0;
-    S.person = null;
+    showVideo(e.target.value);
     e.target.blur(); // the keys are for labelling again
-    update(S.project);
   });
   $("span-one").addEventListener("click", () => S.person !== null && pinSpan(now(), now()));
   $("span-default").addEventListener("click", () => select(S.person));
@@ -550,6 +636,7 @@ function init() {
   $("keyframe-mode").addEventListener("change", (e) => { S.keyframeMode = e.target.checked; select(S.person); });
   $("auto-next").addEventListener("change", (e) => { S.autoNext = e.target.checked; render(); });
   $("next-unlabelled").addEventListener("click", nextUnlabelled);
+  $("accept").addEventListener("click", (e) => acceptSuggestions(e.shiftKey));
   $("add").addEventListener("click", () => setMode("add"));
   $("merge").addEventListener("click", () => setMode("merge"));
   $("delete").addEventListener("click", (e) => deleteBoxes(e.shiftKey));
@@ -563,6 +650,10 @@ function init() {
     if (!row) return;
     const person = Number(row.dataset.person);
     const cell = event.target.closest("td");
+    if (row.classList.contains("lane") && S.mode !== "merge") {
+      if (cell) clickLane(person, Number(row.dataset.action), Number(cell.dataset.second));
+      return;
+    }
     const track = S.tracks.get(person);
     const second = cell ? Number(cell.dataset.second) : (boxOf(person, now()) ? now() : track[0].second);
     clickPerson(person, second, event.shiftKey);
