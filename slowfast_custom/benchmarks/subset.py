@@ -62,6 +62,8 @@ ACTION_NAMES = (
 
 def label_type(action_id: int) -> str:
     return "PERSON_MOVEMENT" if action_id <= 14 else "OBJECT_MANIPULATION" if action_id <= 63 else "PERSON_INTERACTION"
+
+
 _ID_CHARS = string.ascii_letters + string.digits + "-_"
 
 

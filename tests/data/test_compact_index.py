@@ -180,3 +180,13 @@ def test_a_stale_or_foreign_cache_file_is_ignored(tmp_path):
     assert_same(ci.load_compact_index(spec), load_keyframe_index(spec))
     assert ci.CompactIndex.load(path, key) is not None
     assert ci.CompactIndex.load(path, key + "x") is None
+
+
+def test_upstream_recipe_lists_give_the_row_parsers_result(tmp_path):
+    """AVA's recipe lists ava_train_v2.2.csv among the predicted-box files too: read once, as ground truth, and the
+    detections' -1 negatives as background boxes, on both paths."""
+    spec = fake_ava(tmp_path, score_thresh=0.8)
+    spec = replace(spec, predicted_box_files=[spec.gt_box_files[0], spec.predicted_box_files[0]])
+    old = load_keyframe_index(spec)
+    assert_same(ci.build_compact_index(spec), old)
+    assert any(labels == [-1] for per_video in old.boxes_and_labels for keyframe in per_video for _, labels in keyframe)

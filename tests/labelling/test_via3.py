@@ -79,7 +79,7 @@ def test_procedure_projects_import_to_the_expected_ava_rows(frames, tmp_path):
         1: [("image1_1", [2, 20, 10, 50, 60], {"1": "1,2", "2": "", "3": "0", "4": "7"}),
             ("image1_2", [2, 101, 0, 99, 100], {"1": "", "2": "3", "3": "", "4": "8"})],
         2: [("2_Fx2kQ0aB", [2, 20, 12, 52, 58], {"1": "0", "2": "1", "4": "7"}),
-            ("2_ZZt1Xy9c", [2, -10, 50, 60, 70], {"2": "2"})],  # drawn by hand: no person id, runs off the image
+            ("2_ZZt1Xy9c", [2, -1, 50, 51, 50.5], {"2": "2"})],  # drawn by hand: no person id, a hair off the image
         3: [("image3_1", [2, 40, 20, 40, 40], {"1": "", "2": "", "3": "", "4": "7"})],  # nothing ticked
     })
     two = procedure_project("class2", {4: [("image4_1", [2, 0, 0, 200, 100], {"3": "1,0", "4": "3"})]})
