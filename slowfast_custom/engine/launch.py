@@ -36,7 +36,11 @@ def launch_job(cfg, init_method: str, func: Callable):
             torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
         dist.init_process_group(backend=backend_for(cfg), init_method="env://")
         try:
-            return func(cfg)
+            result = func(cfg)
+            # Rank 0 writes the summary and the report after the last collective: the others wait for it before
+            # the group is torn down (a rank leaving early made gloo abort a peer: "terminate called ...").
+            dist.barrier()
+            return result
         finally:
             dist.destroy_process_group()
     if cfg.NUM_GPUS > 1:
