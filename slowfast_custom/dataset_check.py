@@ -271,11 +271,10 @@ def check_folder_covered(video: str, entries: List[FrameListEntry], frame_list: 
     if not folder.is_dir():
         return
     listed = {Path(e.path).name for e in entries}
-    left_out = sorted((n, p.name) for p in folder.iterdir()
-                      if (n := frame_number(p.name)) is not None and p.name not in listed)
+    left_out = [rel for rel in frame_list_from_dir(frame_dir, [video])[video] if Path(rel).name not in listed]
     if left_out:
         report.add(frame_list, entries[0].line, f"video {video}: {len(left_out)} images of {folder} are not in the "
-                   f"list (first: {left_out[0][1]}), so later frames are shifted in time", REBUILD_HINT,
+                   f"list (first: {Path(left_out[0]).name}), so later frames are shifted in time", REBUILD_HINT,
                    fix=frame_list, kind="images left out of the frame list", rows=len(left_out))
 
 

@@ -31,6 +31,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from slowfast_custom.data.ava_formats import video_dirs
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
@@ -123,7 +124,7 @@ def prepare_frame_store(frame_dir: Path, out_dir: Path, short_side: int, quality
     old = out_dir / MANIFEST_NAME
     if old.is_file() and json.loads(old.read_text()).get("short_side") != short_side:
         raise UserError(f"{out_dir} holds frames of another size; remove it or choose another --out")
-    videos = sorted(p.name for p in frame_dir.iterdir() if p.is_dir())
+    videos = video_dirs(frame_dir)  # a killed extraction's hidden temporary folder is not a video
     report = StoreReport(short_side)
     start = time.perf_counter()
     manifest: Dict[str, object] = {"short_side": short_side, "quality": quality, "source": str(frame_dir.resolve()),
