@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple
 
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     BOX_TOLERANCE,
     FRAME_LIST_HEADER,
     REBUILD_HINT,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from slowfast_custom.data.ava_formats import read_box_csv, read_tracks_csv
+from slowfast_custom.ava.formats import read_box_csv, read_tracks_csv
 
 from conftest import TINY_CFG, TINY_OVERRIDES, run_tool, shared_file
 

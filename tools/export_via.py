@@ -18,7 +18,7 @@ from pathlib import Path
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.labelling.via import export_via
 from slowfast_custom.labelling.via3 import export_via3
-from slowfast_custom.data.ava_formats import read_action_names, read_tracks_csv, video_id_arg
+from slowfast_custom.ava.formats import read_action_names, read_tracks_csv, video_id_arg
 from slowfast_custom.errors import UserError, number_in, run_cli
 
 

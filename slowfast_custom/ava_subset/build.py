@@ -38,7 +38,7 @@ from slowfast_custom.ava_subset.filtering import (
     filter_frame_list,
 )
 from slowfast_custom.ava_subset.source import AnnotationSource
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     LabelMapEntry,
     frame_list_from_dir,
     read_label_map,

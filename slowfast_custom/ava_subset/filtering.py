@@ -4,7 +4,7 @@ A full AVA annotation set is about a million rows, almost all of them for
 videos the subset drops. Those rows are only looked at for their video id
 (for "did you mean" hints): a row of a video the subset does not select is
 never a reason to fail. The kept rows are parsed and validated in full by the
-readers in ``slowfast_custom.data.ava_formats`` (AVA's conventions: ``-1`` or
+readers in ``slowfast_custom.ava.formats`` (AVA's conventions: ``-1`` or
 an empty action in predicted-box files is a person with no action) and
 written back as they were read, so the output keeps AVA's formatting.
 Memory grows with the kept rows and the number of distinct videos, never
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     FRAME_LIST_HEADER,
     BoxRow,
     parse_box_row,

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
     frame_relpath,

@@ -41,7 +41,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     FRAME_LIST_HEADER,
     BoxRow,
     frame_number,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.data.ava_formats import Box, BoxRow, iter_box_csv, read_frame_list
+from slowfast_custom.ava.formats import Box, BoxRow, iter_box_csv, read_frame_list
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import iter_text_lines
 

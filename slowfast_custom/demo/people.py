@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from slowfast_custom.data.ava_formats import Box, BoxKind, BoxRow, iter_box_csv
+from slowfast_custom.ava.formats import Box, BoxKind, BoxRow, iter_box_csv
 from slowfast_custom.errors import DataError
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from slowfast_custom.data.ava_formats import BoxRow, write_box_csv
+from slowfast_custom.ava.formats import BoxRow, write_box_csv
 from slowfast_custom.demo.clips import Keyframe
 from slowfast_custom.fileio import atomic_write_text
 

@@ -37,7 +37,7 @@ from slowfast.datasets.utils import pack_pathway_output
 from slowfast.models.model_builder import build_model
 from tqdm import tqdm
 
-from slowfast_custom.data.ava_formats import read_class_names_json
+from slowfast_custom.ava.formats import read_class_names_json
 from slowfast_custom.demo.clips import ClipScheduler
 from slowfast_custom.demo.draw import LabelPolicy, Painter
 from slowfast_custom.demo.live import LatencyBudget, LiveReader, LiveSource, open_live

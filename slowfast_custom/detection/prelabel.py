@@ -30,7 +30,7 @@ from slowfast_custom.labelling.keyframes import (
     keyframe_seconds,
     tracking_frames,
 )
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     Box,
     BoxRow,
     PathLike,

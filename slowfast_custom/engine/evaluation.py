@@ -24,7 +24,7 @@ import numpy as np
 from slowfast.utils import ava_eval_helper
 from slowfast.utils.ava_eval_helper import get_ava_eval_data, run_evaluation
 
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
 from slowfast_custom.engine import thresholds as thresholds_io
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open

@@ -36,7 +36,7 @@ from slowfast.utils import misc
 from slowfast.utils.meters import ScalarMeter
 
 from slowfast_custom import checkpoint as cu
-from slowfast_custom.data.ava_formats import read_box_csv, read_exclusions, read_label_map
+from slowfast_custom.ava.formats import read_box_csv, read_exclusions, read_label_map
 from slowfast_custom.data.custom_ava import keyframe_spec_from_cfg
 from slowfast_custom.engine import evaluation, report
 from slowfast_custom.engine.curves import TrainingCurves

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     Box,
     BoxRow,
     LabelMapEntry,

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import List, Mapping, Sequence, Tuple
 
-from slowfast_custom.data.ava_formats import PathLike, frame_list_from_dir
+from slowfast_custom.ava.formats import PathLike, frame_list_from_dir
 from slowfast_custom.data.frame_decode import read_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError

@@ -50,7 +50,7 @@ from slowfast_custom.labelling.keyframes import (
     keyframe_seconds,
     parse_keyframe_image_name,
 )
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text

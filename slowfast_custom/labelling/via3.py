@@ -75,7 +75,7 @@ from slowfast_custom.labelling.via import (
     place_keyframes,
     read_via_json,
 )
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, PathLike, frame_name
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike, frame_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 

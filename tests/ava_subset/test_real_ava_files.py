@@ -22,7 +22,7 @@ from conftest import SHARED, TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.benchmarks.subset import ACTION_NAMES, EVAL_IDS, FakeAvaSpec, write_fake_ava
-from slowfast_custom.data import ava_formats as af
+from slowfast_custom.ava import formats as af
 from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg
 from slowfast_custom.video.frames import render_test_pattern
 

@@ -9,7 +9,7 @@ TINY = FakeAvaSpec(train_videos=4, val_videos=2, first_sec=902, last_sec=911)
 
 
 def test_generated_annotations_are_reproducible_and_in_ava_formats(tmp_path):
-    from slowfast_custom.data.ava_formats import read_box_csv, read_label_map
+    from slowfast_custom.ava.formats import read_box_csv, read_label_map
 
     rows, ids = write_fake_ava(tmp_path / "a", TINY)
     write_fake_ava(tmp_path / "b", TINY)

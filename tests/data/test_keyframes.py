@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from slowfast_custom.data import ava_formats as af
+from slowfast_custom.ava import formats as af
 from slowfast_custom.data.keyframes import (
     KeyframeSpec,
     box_sources,

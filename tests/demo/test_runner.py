@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pytest
 
-from slowfast_custom.data.ava_formats import read_box_csv
+from slowfast_custom.ava.formats import read_box_csv
 from slowfast_custom.demo.draw import PALETTE
 from slowfast_custom.demo.results import output_paths
 from slowfast_custom.demo.runner import run_demo

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from slowfast_custom.data.ava_formats import read_box_csv
+from slowfast_custom.ava.formats import read_box_csv
 
 from conftest import tiny_cfg
 

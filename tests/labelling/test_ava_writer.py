@@ -5,7 +5,7 @@ import pytest
 from slowfast_custom.labelling import ava_writer as aw
 from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
 from slowfast_custom.config import get_cfg
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     LabelMapEntry,
     frame_relpath,
     read_box_csv,
@@ -79,7 +79,7 @@ def test_frames_elsewhere_are_linked(frames, tmp_path):
 
 
 def test_detector_boxes_for_validation(frames):
-    from slowfast_custom.data.ava_formats import BoxRow
+    from slowfast_custom.ava.formats import BoxRow
 
     det = [BoxRow("vb", 2, (0.1, 0.1, 0.25, 0.2), None, score=0.7),
            BoxRow("va", 2, (0.1, 0.1, 0.2, 0.2), None, score=0.9)]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from slowfast_custom.video.extract import collect_videos
-from slowfast_custom.data.ava_formats import read_frame_list
+from slowfast_custom.ava.formats import read_frame_list
 from slowfast_custom.errors import DataError, UserError
 
 from conftest import run_tool

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from slowfast_custom.data.ava_formats import Box, LabelMapEntry
+from slowfast_custom.ava.formats import Box, LabelMapEntry
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text, read_text
 

@@ -27,7 +27,7 @@ from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_a
 from slowfast_custom.labelling.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
 from slowfast_custom.detection.prelabel import TRACKS
 from slowfast_custom.labelling.via import read_via_labelled_boxes
-from slowfast_custom.data.ava_formats import (
+from slowfast_custom.ava.formats import (
     LabelMapEntry,
     PathLike,
     frame_list_from_dir,

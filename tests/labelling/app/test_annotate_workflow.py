@@ -17,7 +17,7 @@ from slowfast_custom.labelling.app.workflow import (
 )
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.via import PROJECT_FILE, export_via, import_via
-from slowfast_custom.data.ava_formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
 from slowfast_custom.errors import DataError, UserError
 
 from annotate_helpers import FPS, write_frames

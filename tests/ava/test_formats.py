@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from slowfast_custom.data import ava_formats as af
+from slowfast_custom.ava import formats as af
 from slowfast_custom.errors import DataError
 
 from conftest import shared_file
