@@ -23,7 +23,7 @@ from slowfast_custom.labelling.app.workflow import (
     read_suggestions,
     write_suggestions,
 )
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.errors import number_in, run_cli
 
 

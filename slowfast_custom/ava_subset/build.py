@@ -38,13 +38,8 @@ from slowfast_custom.ava_subset.filtering import (
     filter_frame_list,
 )
 from slowfast_custom.ava_subset.source import AnnotationSource
-from slowfast_custom.ava.formats import (
-    LabelMapEntry,
-    frame_list_from_dir,
-    read_label_map,
-    write_class_names_json,
-    write_frame_list,
-)
+from slowfast_custom.ava.formats import LabelMapEntry, read_label_map, write_class_names_json, write_frame_list
+from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 from slowfast_custom.video.frames import (

@@ -52,10 +52,11 @@ from slowfast_custom.benchmarks.browser import (
     tracks_of,
 )
 from slowfast_custom.labelling.app.workflow import TRACKS_NAME, read_suggestions
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS
+from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
 from slowfast_custom.checkpoint import last_checkpoint
-from slowfast_custom.ava.formats import BoxRow, read_box_csv, video_dirs, write_tracks_csv
+from slowfast_custom.ava.formats import BoxRow, read_box_csv, write_tracks_csv
+from slowfast_custom.ava.naming import video_dirs
 from slowfast_custom.data.synthetic import ACTIONS as SYNTHETIC_ACTIONS
 from slowfast_custom.errors import UserError
 

@@ -41,14 +41,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from slowfast_custom.ava.formats import (
-    FRAME_LIST_HEADER,
-    BoxRow,
-    frame_number,
-    frame_path_problem,
-    frame_relpath,
-    parse_box_row,
-)
+from slowfast_custom.ava.formats import FRAME_LIST_HEADER, BoxRow, parse_box_row
+from slowfast_custom.ava.naming import frame_number, frame_path_problem, frame_relpath
 from slowfast_custom.data.keyframes import KeyframeIndex, KeyframeSpec, _keep, load_keyframe_index
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open

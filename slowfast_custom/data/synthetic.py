@@ -30,7 +30,6 @@ import numpy as np
 from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
-    frame_name,
     read_box_csv,
     write_box_csv,
     write_class_names_json,
@@ -38,6 +37,7 @@ from slowfast_custom.ava.formats import (
     write_frame_list,
     write_label_map,
 )
+from slowfast_custom.ava.naming import frame_name
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
 ACTIONS = ("stand", "walk", "jump", "wave")

@@ -33,15 +33,14 @@ from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
     PathLike,
-    check_video_id,
-    frame_list_from_dir,
     write_box_csv,
     write_class_names_json,
     write_exclusions,
     write_frame_list,
     write_label_map,
 )
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from slowfast_custom.ava.formats import PathLike, check_video_id, frame_list_from_dir, write_frame_list
+from slowfast_custom.ava.formats import PathLike, write_frame_list
+from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.video.frames import ExtractJob, ExtractResult, extract_many
 

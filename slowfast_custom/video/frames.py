@@ -31,7 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from slowfast_custom.ava.formats import frame_pattern
+from slowfast_custom.ava.naming import frame_pattern
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 

@@ -7,13 +7,8 @@ import numpy as np
 import pytest
 
 from slowfast_custom.ava import formats as af
-from slowfast_custom.data.keyframes import (
-    KeyframeSpec,
-    box_sources,
-    clip_frame_indices,
-    load_keyframe_index,
-    second_to_frame,
-)
+from slowfast_custom.data.keyframes import KeyframeSpec, box_sources, load_keyframe_index
+from slowfast_custom.ava.timing import clip_frame_indices, second_to_frame
 from slowfast_custom.errors import DataError
 
 

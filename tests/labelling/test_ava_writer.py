@@ -7,13 +7,13 @@ from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_v
 from slowfast_custom.config import get_cfg
 from slowfast_custom.ava.formats import (
     LabelMapEntry,
-    frame_relpath,
     read_box_csv,
     read_class_names_json,
     read_exclusions,
     read_frame_list,
     read_label_map,
 )
+from slowfast_custom.ava.naming import frame_relpath
 from slowfast_custom.errors import DataError, UserError
 
 from conftest import REPO

@@ -6,7 +6,7 @@ import pytest
 
 from slowfast_custom.labelling import via, via3
 from slowfast_custom.labelling.ava_writer import LABEL_MAP
-from slowfast_custom.labelling.keyframes import parse_frame_image_name
+from slowfast_custom.ava.naming import parse_frame_image_name
 from slowfast_custom.ava.formats import LabelMapEntry, read_box_csv, read_label_map
 from slowfast_custom.errors import DataError, UserError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from slowfast_custom.ava.formats import frame_list_from_dir
+from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.errors import DataError
 from slowfast_custom.video.frames import (
     MARKER,

@@ -18,7 +18,7 @@ from slowfast_custom.benchmarks.browser import (
     track_span_count,
     tracks_of,
 )
-from slowfast_custom.ava.formats import frame_relpath
+from slowfast_custom.ava.naming import frame_relpath
 
 from annotate_helpers import FPS, SECONDS, make_dataset
 from annotate_page import browser  # noqa: F401  (a fixture)
