@@ -59,6 +59,7 @@ from slowfast_custom.ava.formats import (
     write_frame_list,
 )
 from slowfast_custom.ava.images import frame_file_problem
+from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava.timing import clip_frame_indices, clip_runs_past_ends, second_to_frame
 from slowfast_custom.errors import DataError
@@ -102,7 +103,7 @@ class CheckSpec:
     splits: Dict[str, SplitFiles]  # "train", "val"
     label_map: Path
     exclusions: Sequence[Path] = ()
-    fps: float = 30.0  # AVA.FPS
+    fps: float = DEFAULT_FPS  # AVA.FPS
     start_sec: int = 0  # AVA.START_SEC
     clip_frames: int = 32  # DATA.NUM_FRAMES
     clip_step: float = 2.0  # frames between sampled frames: SAMPLING_RATE * AVA.FPS / DATA.TARGET_FPS

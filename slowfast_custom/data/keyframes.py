@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from slowfast_custom.ava.formats import Box, BoxRow, box_sources, iter_box_csv, read_frame_list
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import iter_text_lines
 
@@ -33,7 +35,7 @@ class KeyframeSpec:
     frame_lists: Sequence[Path]
     gt_box_files: Sequence[Path] = ()
     predicted_box_files: Sequence[Path] = ()
-    fps: float = 30.0  # frame rate of the extracted frames
+    fps: float = DEFAULT_FPS  # frame rate of the extracted frames
     start_sec: int = 0  # video second of frame 0
     valid_seconds: Optional[Tuple[int, int]] = None  # inclusive; None: all that have frames
     score_thresh: float = 0.0  # predicted boxes below it are dropped

@@ -1,8 +1,7 @@
 """Seconds and frames: keyframe seconds, tracked frames, clip indices and the frame-order rules."""
 
-import pytest
-
 import numpy as np
+import pytest
 
 from slowfast_custom.ava.timing import (
     ascending,
