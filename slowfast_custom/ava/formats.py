@@ -1,4 +1,12 @@
-"""Readers and writers for every AVA file format, as pure typed functions of paths.
+"""One grammar per AVA file kind, and the readers and writers built on them.
+
+A grammar (``scan_frame_list``, ``scan_box_csv``, ``scan_exclusions``)
+yields a file's values and its problems (``FileProblem``, with file:line and
+a hint) in file order. The strict readers (``read_frame_list``,
+``iter_box_csv``, ``read_exclusions``; training, make_subset, import) raise
+the first blocking problem (``strict``); ``dataset_check`` runs the same
+grammars and collects every problem, so the two cannot disagree. Names and
+paths are ``ava.naming``'s rules, frame order ``ava.timing``'s.
 
 The formats, column by column (AVA v2.x, as PySlowFast reads them):
 
