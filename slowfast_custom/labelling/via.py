@@ -1,9 +1,9 @@
 """Round trip through the VGG Image Annotator (VIA 2.x, ``via.html``): keyframes out, labelled boxes in.
 
 VIA 3 projects (``via_image_annotator.html``) are read and written by
-``slowfast_custom.labelling.via3`` on top of this module: both end in
-``ViaRegion`` and ``labelled_boxes_from_via``, and ``read_via_labelled_boxes``
-and ``import_via`` take either.
+``slowfast_custom.labelling.via3``; both build on ``labelling.exchange``
+(keyframe images, ``ViaRegion``), both end in ``labelled_boxes_from_via``,
+and ``read_via_labelled_boxes`` and ``import_via`` here take either.
 
 Export (``export_via``) writes ``<out>/images/<video>__<second>.jpg``, one
 image per keyframe, and ``<out>/via_project.json``, a VIA 2 project
@@ -35,25 +35,33 @@ import csv
 import io
 import json
 import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from slowfast_custom.labelling import via3
 from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.exchange import (  # noqa: F401  (part of this module's interface)
+    IMAGES,
+    ExportedKeyframe,
+    ExportSummary,
+    ViaRegion,
+    is_via3_project,
+    pixel_rect,
+    place_keyframes,
+    read_via_json,
+)
 from slowfast_custom.labelling.keyframes import (
     DEFAULT_FPS,
     DEFAULT_MARGIN_SEC,
     image_sizes_from_frames,
     keyframe_image_name,
-    keyframe_seconds,
     parse_keyframe_image_name,
 )
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text
+from slowfast_custom.fileio import atomic_write_text, read_text
 
 ACTION_ATTRIBUTE = "action"
 PERSON_ATTRIBUTE = "person_id"
@@ -62,7 +70,6 @@ PROJECT_FILE = "via_project.json"
 # A box drawn past the image border by at most this share of the image size is clipped to it (a hand slip in
 # VIA); further out it is an error (a box from another image size, or a slip of several hundred pixels).
 CLIP_TOLERANCE = 0.01
-IMAGES = "images"
 VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
                   "region_shape_attributes", "region_attributes"]
 
@@ -125,12 +132,6 @@ def via_attributes(actions: Sequence[LabelMapEntry]) -> dict:
     }
 
 
-def pixel_rect(box: Sequence[float], width: int, height: int) -> Tuple[float, float, float, float]:
-    """``(x, y, width, height)`` in pixels, with VIA's 3 decimals, of a normalised ``x1, y1, x2, y2`` box."""
-    x1, y1, x2, y2 = box
-    return round(x1 * width, 3), round(y1 * height, 3), round((x2 - x1) * width, 3), round((y2 - y1) * height, 3)
-
-
 def via_region(box: Sequence[float], width: int, height: int, person_id: Optional[int]) -> dict:
     """A rectangle region for a normalised box on a ``width`` x ``height`` image; no action ticked."""
     shape = {"name": "rect", **dict(zip(("x", "y", "width", "height"), pixel_rect(box, width, height)))}
@@ -162,79 +163,6 @@ def build_via_project(images: Sequence[ViaImage], actions: Sequence[LabelMapEntr
         "_via_data_format_version": VIA_DATA_FORMAT_VERSION,
         "_via_image_id_list": list(metadata),
     }
-
-
-def _place_image(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a copy across file systems)."""
-    if target.is_file() and os.path.samefile(source, target):
-        return
-    with atomic_path(target) as tmp:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
-
-
-@dataclass
-class ExportSummary:
-    project: Path
-    images: int
-    regions: int
-    videos: int
-
-
-@dataclass(frozen=True)
-class ExportedKeyframe:
-    """A keyframe image placed for labelling and the tracked boxes on it."""
-
-    video: str
-    second: int
-    image: str  # file name in the images folder
-    width: int
-    height: int
-    boxes: Tuple[BoxRow, ...]  # by person id
-
-
-def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: PathLike,
-                    image_name: Callable[[str, int, int], str], *, videos: Optional[Sequence[str]] = None,
-                    fps: float = DEFAULT_FPS, margin_sec: int = DEFAULT_MARGIN_SEC
-                    ) -> Tuple[List[ExportedKeyframe], List[str]]:
-    """Link each keyframe's frame into ``image_dir`` as ``image_name(video, second, frame index)``.
-
-    Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
-    second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
-    Returns the keyframes in video and second order, and the videos.
-    """
-    frame_dir, image_dir = Path(frame_dir), Path(image_dir)
-    by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
-    for row in tracks:
-        by_second[(row.video_id, row.second)].append(row)
-    if videos is None:
-        videos = video_dirs(frame_dir) if frame_dir.is_dir() else []
-        missing = sorted({r.video_id for r in tracks} - set(videos))
-        if missing:
-            raise UserError(f"the tracks name videos without frames in {frame_dir}: {', '.join(missing)}")
-    if not videos:
-        raise UserError(f"{frame_dir}: no videos to export; extract frames first (tools/extract_frames.py)")
-    frames = frame_list_from_dir(frame_dir, videos)
-    sizes = image_sizes_from_frames(frame_dir, videos)
-    image_dir.mkdir(parents=True, exist_ok=True)
-    keyframes: List[ExportedKeyframe] = []
-    for video in videos:
-        seconds = set(keyframe_seconds(len(frames[video]), fps, margin_sec))
-        seconds |= {s for v, s in by_second if v == video}
-        width, height = sizes[video]
-        for second in sorted(seconds):
-            index = second_to_frame(second, fps, 0)
-            if index >= len(frames[video]):
-                raise DataError(frame_dir / video, f"second {second} (frame {index + 1}) of video {video} has a "
-                                f"tracked box but no frame", hint="Extract all frames, or check --fps")
-            name = image_name(video, second, index)
-            _place_image(frame_dir / frames[video][index], image_dir / name)
-            rows = tuple(sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0))
-            keyframes.append(ExportedKeyframe(video, second, name, width, height, rows))
-    return keyframes, list(videos)
 
 
 def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
@@ -274,25 +202,6 @@ def _has_labels(path: Path) -> bool:
 # ---------------------------------------------------------------------------
 # Import
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ViaRegion:
-    image: str  # file name as VIA holds it
-    index: int  # 0-based position among the image's regions (VIA numbers them from 1)
-    shape: Mapping
-    attributes: Mapping
-    file: str = ""  # the VIA file it was read from
-    line: Optional[int] = None  # its line there (CSV files)
-    mid: str = ""  # VIA 3: the metadata id of the region
-
-    @property
-    def where(self) -> str:
-        return f"image {self.image}, " + (f"metadata {self.mid}" if self.mid else f"region {self.index + 1}")
-
-    def error(self, message: str, hint: str = "") -> DataError:
-        """A DataError naming the VIA file (and line), the image and the region."""
-        return DataError(self.file or self.image, f"{self.where}: {message}", self.line, hint)
 
 
 def _regions_from_metadata(path: Path, metadata: Mapping) -> Tuple[List[str], List[ViaRegion]]:
@@ -337,22 +246,6 @@ def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]
         if count and (shape or attributes):
             regions.append(ViaRegion(filename, index, shape, attributes, str(path), line_no))
     return images, regions
-
-
-def read_via_json(path: PathLike) -> object:
-    """The parsed JSON of a VIA file; DataError naming the file when it is missing or not JSON."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, "VIA file not found")
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as err:
-        raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
-
-
-def is_via3_project(data: object) -> bool:
-    """Whether parsed JSON is a VIA 3 project (``project``, ``attribute``, ``file``, ``view``, ``metadata``)."""
-    return isinstance(data, Mapping) and {"project", "attribute", "file", "view", "metadata"} <= set(data)
 
 
 def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
@@ -503,8 +396,6 @@ def _paths(via_files: ViaFiles) -> List[Path]:
 
 def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
     """The action list VIA 3 projects hold in their attributes (``via3.project_actions``); all must agree."""
-    from slowfast_custom.labelling import via3  # via3 builds on this module
-
     found: Optional[List[LabelMapEntry]] = None
     for path in _paths(via_files):
         data = read_via_json(path) if path.suffix.lower() != ".csv" else None
@@ -545,8 +436,6 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     VIA 2 files name images ``<video>__<second>.jpg``; VIA 3 projects
     ``<video>_<frame number>.jpg``, mapped to seconds at ``fps``.
     """
-    from slowfast_custom.labelling import via3  # via3 builds on this module
-
     frame_dir = Path(frame_dir)
     images: List[str] = []
     regions: List[ViaRegion] = []

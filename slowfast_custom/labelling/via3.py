@@ -66,7 +66,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, parse_frame_image_name
-from slowfast_custom.labelling.via import (
+from slowfast_custom.labelling.exchange import (
     IMAGES,
     ExportSummary,
     ViaRegion,
@@ -166,7 +166,7 @@ def export_via3(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence
                 project_name: str = "slowfast_custom", overwrite: bool = False) -> ExportSummary:
     """Write ``<out_dir>/images/<video>_<frame>.jpg`` and ``<out_dir>/via3_project.json`` for VIA 3.
 
-    The keyframes of ``via.place_keyframes``, named as their frames (as the
+    The keyframes of ``exchange.place_keyframes``, named as their frames (as the
     published procedure names them). ``image_path``: the URL prefix VIA
     loads them from (default: the images folder as a ``file://`` URL). A
     project that already holds labels is replaced only with ``overwrite``.
@@ -343,9 +343,9 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
             keys[name] = parse_frame_image_name(name, fps)
         except ValueError as err:
             raise DataError(path, f"view {vid}: file name {name!r} does not map to a keyframe ({err})",
-                            hint=f"Keep the images named <video>_<frame number>.jpg, the keyframe of second s "
-                                 f"being frame s*fps+1 (tools/export_via.py --format via3 names them so), "
-                                 f"or pass the --fps the frames were extracted at") from None
+                            hint="Keep the images named <video>_<frame number>.jpg, the keyframe of second s "
+                                 "being frame s*fps+1 (tools/export_via.py --format via3 names them so), "
+                                 "or pass the --fps the frames were extracted at") from None
     per_image: Counter = Counter()
     regions = []
     for mid, entry in data["metadata"].items():

@@ -259,3 +259,17 @@ def test_cli_exports_via3_next_to_via2(frames, tmp_path):
     assert [f["fname"] for f in project["file"].values()][:2] == ["class1_000011.jpg", "class1_000021.jpg"]
     assert project["attribute"]["1"]["options"] == {"0": "walk", "1": "stand"} and project["metadata"] == {}
     assert not (frames.parent / "via").exists()  # VIA 2's folder is left alone
+
+
+def test_via3_does_not_import_via():
+    """via imports via3 for the files it reads; the other way round would be a cycle."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(via3))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {f"{node.module}.{a.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 for a in node.names}
+    assert "slowfast_custom.labelling.via" not in imported
+    assert "slowfast_custom.labelling.via" not in {a.name for node in ast.walk(tree)
+                                                   if isinstance(node, ast.Import) for a in node.names}
