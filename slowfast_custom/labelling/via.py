@@ -270,10 +270,16 @@ class ImportStats:
     new_person_ids: int  # boxes drawn by hand (no person id), given new ids
     unlabelled: int  # boxes with no action ticked
     videos: List[str] = field(default_factory=list)
+    empty_unknown_values: int = 0  # VIA 3: empty values of attributes the project does not have, skipped
 
     def report(self) -> str:
-        return (f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
+        """One line of counts, and an info line when something was skipped."""
+        text = (f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
                 f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked")
+        if self.empty_unknown_values:
+            text += (f"\ninfo: skipped {self.empty_unknown_values} empty values of attributes the project does not "
+                     "have (the procedure's chang_via_json.py writes three per region)")
+        return text
 
 
 def _selected_names(region: ViaRegion) -> List[str]:
@@ -440,10 +446,13 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     images: List[str] = []
     regions: List[ViaRegion] = []
     keys: Dict[str, Tuple[str, int]] = {}
+    empty_unknown = 0
     for path in _paths(via_file):
         data = read_via_json(path) if path.suffix.lower() != ".csv" else None
         if is_via3_project(data):
-            more_images, more_regions, more_keys = via3.read_via3_regions(path, data, actions, fps)  # type: ignore
+            more_images, more_regions, more_keys, empty = via3.read_via3_regions(path, data, actions,  # type: ignore
+                                                                                 fps)
+            empty_unknown += empty
         else:
             more_images, more_regions = read_via_regions(path)
             more_keys = {}
@@ -465,4 +474,5 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     present = [v for v in videos if (frame_dir / v).is_dir()]
     boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present),
                                            keys)
+    stats.empty_unknown_values = empty_unknown
     return boxes, stats, present

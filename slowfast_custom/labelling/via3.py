@@ -323,11 +323,15 @@ def _view_files(path: Path, data: Mapping) -> Dict[str, str]:
 
 
 def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapEntry], fps: float = DEFAULT_FPS
-                      ) -> Tuple[List[str], List[ViaRegion], Dict[str, Tuple[str, int]]]:
-    """``(image names, regions, {image: (video, second)})`` of a VIA 3 project, for ``via.labelled_boxes_from_via``.
+                      ) -> Tuple[List[str], List[ViaRegion], Dict[str, Tuple[str, int]], int]:
+    """``(image names, regions, {image: (video, second)}, empty unknown values)`` of a VIA 3 project.
 
-    Each region gets the attributes of a VIA 2 region: ``person_id`` (text)
-    and ``action`` (``{action name: True}``, names of ``actions``).
+    For ``via.labelled_boxes_from_via``: each region gets the attributes of a
+    VIA 2 region, ``person_id`` (text) and ``action`` (``{action name: True}``,
+    names of ``actions``). A region's empty value for an attribute the
+    project does not have is skipped and counted: the procedure's
+    ``chang_via_json.py`` gives every region ``{"1": "", "2": "", "3": ""}``
+    whatever the number of attributes, and VIA keeps them on save.
     """
     path = Path(path)
     options = action_options(path, data)
@@ -348,6 +352,7 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
                                  "or pass the --fps the frames were extracted at") from None
     per_image: Counter = Counter()
     regions = []
+    empty_unknown = 0
     for mid, entry in data["metadata"].items():
         if not isinstance(entry, Mapping):
             raise DataError(path, f"metadata {mid} is not an object")
@@ -375,8 +380,14 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
         for aid, value in av.items():
             aid = str(aid)
             if aid not in data["attribute"]:
-                raise region.error(f"attribute id {aid!r} is not in the project's attributes",
-                                   "Save the project again in VIA, or delete the value")
+                if not str(value).strip():
+                    empty_unknown += 1
+                    continue
+                known = ", ".join(_ordered(data["attribute"]))
+                raise region.error(f"attribute id {aid!r} is not in the project's attributes ({known}) but holds "
+                                   f"{value!r}", f"VIA neither shows nor removes it: delete \"{aid}\": "
+                                   f"{json.dumps(value, ensure_ascii=False)} from the av of metadata {mid} with a "
+                                   "text editor, or add the attribute back in the project")
             if aid not in by_aid:
                 continue
             if not isinstance(value, (str, int)):
@@ -395,5 +406,5 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
                                                        "height": xy[4]},
                                  {PERSON_ATTRIBUTE: person, ACTION_ATTRIBUTE: {n: True for n in names}},
                                  str(path), mid=mid))
-    return list(files.values()), regions, keys
+    return list(files.values()), regions, keys, empty_unknown
 

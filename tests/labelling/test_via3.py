@@ -273,3 +273,66 @@ def test_via3_does_not_import_via():
     assert "slowfast_custom.labelling.via" not in imported
     assert "slowfast_custom.labelling.via" not in {a.name for node in ast.walk(tree)
                                                    if isinstance(node, ast.Import) for a in node.names}
+
+
+# A two-attribute project as the procedure makes it: chang_via_json.py gives every region
+# av = {'1': '', '2': '', '3': ''} whatever the attributes, and VIA 3 keeps the '3' on save.
+TWO_ATTRIBUTES = {
+    "1": {"aname": "pose", "type": 2, "options": {"0": "stand", "1": "sit", "2": "walk"},
+          "default_option_id": "", "anchor_id": "FILE1_Z0_XY1", "desc": ""},
+    "2": {"aname": "interaction", "type": 2, "options": {"0": "talk", "1": "hand over"},
+          "default_option_id": "", "anchor_id": "FILE1_Z0_XY1", "desc": ""},
+}
+
+
+def procedure_rows(project, size):
+    """The procedure's converter (json_extract.py): numbered options over the attributes, empty values skipped."""
+    offsets, total = {}, 0
+    for aid in sorted(project["attribute"], key=int):
+        offsets[aid] = total
+        total += len(project["attribute"][aid]["options"])
+    rows = set()
+    for entry in project["metadata"].values():
+        video, second = parse_frame_image_name(project["file"][entry["vid"]]["fname"], FPS)
+        _, x, y, w, h = entry["xy"]
+        box = (round(x / size[0], 3), round(y / size[1], 3), round((x + w) / size[0], 3), round((y + h) / size[1], 3))
+        for aid, value in entry["av"].items():
+            if value == "":
+                continue
+            for oid in value.split(","):
+                rows.add((video, second, box, offsets[aid] + int(oid) + 1))
+    return rows
+
+
+def test_two_attribute_procedure_project_imports_to_the_converters_rows(frames, tmp_path):
+    project = procedure_project("class1", {
+        1: [("image1_1", [2, 20, 10, 50, 60], {"1": "0,2", "2": "", "3": ""}),
+            ("image1_2", [2, 100, 0, 100, 100], {"1": "", "2": "1", "3": ""})],
+        3: [("image3_1", [2, 40, 20, 40, 40], {"1": "1", "2": "0", "3": ""}),
+            ("image3_2", [2, 0, 50, 30, 50], {"1": "", "2": "", "3": ""})],  # nothing ticked
+    })
+    other = procedure_project("class2", {2: [("image2_1", [2, 0, 0, 200, 100], {"1": "", "2": "0,1", "3": ""})]})
+    project["attribute"] = other["attribute"] = TWO_ATTRIBUTES
+    paths = [write(tmp_path / "class1_finish.json", project), write(tmp_path / "class2_finish.json", other)]
+    out = run_tool("import_via.py", *paths, "--data", frames.parent, "--val-videos", "class2", "--fps", FPS)
+    assert out.returncode == 0, out.stderr
+    assert "info: skipped 5 empty values of attributes the project does not have" in out.stdout
+    assert "MODEL.NUM_CLASSES 5" in out.stdout
+    rows = read_box_csv(frames.parent / "annotations" / "ava_train_v2.2.csv", "gt")
+    assert {(r.video_id, r.second, r.box, r.action_id) for r in rows} == procedure_rows(project, SIZE)
+    assert len({(r.second, r.person_id) for r in rows}) == 3  # one new id per labelled box
+    rows = read_box_csv(frames.parent / "annotations" / "ava_val_v2.2.csv", "gt")
+    assert {(r.video_id, r.second, r.box, r.action_id) for r in rows} == procedure_rows(other, SIZE)
+
+
+def test_a_value_of_an_unknown_attribute_is_an_error_that_says_how_to_remove_it(frames, tmp_path):
+    project = region_project(av={"2": "1", "5": "0"})
+    path = write(tmp_path / "bad.json", project)
+    out = run_tool("import_via.py", path, "--data", frames.parent, "--fps", FPS)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"error: {path}: image class1_000021.jpg, metadata 1_Qm9yZWFs: attribute id '5' is not in the project's "
+        "attributes (1, 2, 3, 4) but holds '0'. VIA neither shows nor removes it: delete \"5\": \"0\" from the av of "
+        "metadata 1_Qm9yZWFs with a text editor, or add the attribute back in the project"]
+    del project["metadata"]["1_Qm9yZWFs"]["av"]["5"]  # the hint's edit is enough
+    assert run_tool("import_via.py", write(path, project), "--data", frames.parent, "--fps", FPS).returncode == 0
