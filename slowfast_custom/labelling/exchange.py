@@ -142,3 +142,45 @@ def is_via3_project(data: object) -> bool:
     return isinstance(data, Mapping) and {"project", "attribute", "file", "view", "metadata"} <= set(data)
 
 
+
+
+# A box imported without a person id takes the id of the track it overlaps at least this much (IoU) at its
+# keyframe: a labeller's nudge of a tracked box keeps well above it, two people side by side stay below it.
+TRACK_MATCH_IOU = 0.5
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two ``x1, y1, x2, y2`` boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def match_tracks(boxes: Sequence[Tuple[str, int, Sequence[float]]], tracks: Sequence[BoxRow],
+                 min_iou: float = TRACK_MATCH_IOU) -> Dict[int, BoxRow]:
+    """``{index in boxes: track row}``: each ``(video, second, box)`` paired with a tracked box of its keyframe.
+
+    Greedy by IoU, best pairs first, each track row used once; pairs under
+    ``min_iou`` are left out.
+    """
+    by_key: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
+    for row in tracks:
+        if row.person_id is not None:
+            by_key[(row.video_id, row.second)].append(row)
+    pairs = []
+    for index, (video, second, box) in enumerate(boxes):
+        for n, row in enumerate(by_key.get((video, second), [])):
+            overlap = iou(box, row.box)
+            if overlap >= min_iou:
+                pairs.append((-overlap, index, n, row))
+    matched: Dict[int, BoxRow] = {}
+    used = set()
+    for _, index, n, row in sorted(pairs, key=lambda p: p[:3]):
+        key = (row.video_id, row.second, n)
+        if index not in matched and key not in used:
+            matched[index] = row
+            used.add(key)
+    return matched

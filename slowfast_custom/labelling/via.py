@@ -44,10 +44,12 @@ from slowfast_custom.labelling import via3
 from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
 from slowfast_custom.labelling.exchange import (  # noqa: F401  (part of this module's interface)
     IMAGES,
+    TRACK_MATCH_IOU,
     ExportedKeyframe,
     ExportSummary,
     ViaRegion,
     is_via3_project,
+    match_tracks,
     pixel_rect,
     place_keyframes,
     read_via_json,
@@ -271,11 +273,15 @@ class ImportStats:
     unlabelled: int  # boxes with no action ticked
     videos: List[str] = field(default_factory=list)
     empty_unknown_values: int = 0  # VIA 3: empty values of attributes the project does not have, skipped
+    matched: Optional[int] = None  # boxes without a person id that took a track's (None: no tracks given)
+    moved: int = 0  # of those, boxes the labeller moved or resized
 
     def report(self) -> str:
         """One line of counts, and an info line when something was skipped."""
-        text = (f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
-                f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked")
+        text = f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
+        if self.matched is not None:
+            text += f"{self.matched} without a person id matched to tracks ({self.moved} moved); "
+        text += f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked"
         if self.empty_unknown_values:
             text += (f"\ninfo: skipped {self.empty_unknown_values} empty values of attributes the project does not "
                      "have (the procedure's chang_via_json.py writes three per region)")
@@ -342,7 +348,8 @@ def _person_id(region: ViaRegion) -> Optional[int]:
 
 def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion], actions: Sequence[LabelMapEntry],
                             image_sizes: Mapping[str, Tuple[int, int]],
-                            image_keys: Optional[Mapping[str, Tuple[str, int]]] = None
+                            image_keys: Optional[Mapping[str, Tuple[str, int]]] = None,
+                            tracks: Optional[Sequence[BoxRow]] = None, min_iou: float = TRACK_MATCH_IOU
                             ) -> Tuple[List[LabelledBox], ImportStats]:
     """Regions -> ``LabelledBox`` (normalised, clipped, rounded to 3 decimals) and counts.
 
@@ -350,7 +357,10 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
     ``image_keys``: ``{image: (video, second)}``; default: parsed from VIA 2
     export names (``parse_keyframe_image_name``). Boxes without a person id
     get new ids, per video from the largest id used + 1, in keyframe and
-    region order.
+    region order. ``tracks`` (rows of ``tracks.csv``): a box without a
+    person id first takes the id of the tracked box it overlaps by ``min_iou``
+    or more at its keyframe (``exchange.match_tracks``); new ids then start
+    after the tracks' largest.
     """
     names = {e.name: e.id for e in actions}
     keys = dict(image_keys) if image_keys is not None else {}
@@ -373,10 +383,22 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
         parsed.append((video, second, region, _box(region, width, height), _person_id(region),
                        _selected_actions(region, names)))
 
+    matched, moved = {}, 0
+    if tracks is not None:
+        unnamed = [i for i, p in enumerate(parsed) if p[4] is None]
+        pairs = match_tracks([parsed[i][:2] + (parsed[i][3],) for i in unnamed], tracks, min_iou)
+        for n, row in pairs.items():
+            video, second, region, box, _, action_ids = parsed[unnamed[n]]
+            parsed[unnamed[n]] = (video, second, region, box, row.person_id, action_ids)
+            matched[unnamed[n]] = row
+            moved += tuple(box) != tuple(row.box)
     next_id: Dict[str, int] = defaultdict(lambda: 1)
     for video, _, _, _, person_id, _ in parsed:
         if person_id is not None:
             next_id[video] = max(next_id[video], person_id + 1)
+    for row in tracks or ():  # a new person must not take the id of a tracked one
+        if row.person_id is not None:
+            next_id[row.video_id] = max(next_id[row.video_id], row.person_id + 1)
     boxes, new_ids = [], 0
     for video, second, region, box, person_id, action_ids in sorted(parsed, key=lambda p: (p[0], p[1], p[2].index)):
         if person_id is None:
@@ -386,7 +408,8 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
         boxes.append(LabelledBox(video, second, box, action_ids, person_id, source=region.where))
     stats = ImportStats(images=len(images), regions=len(regions), new_person_ids=new_ids,
                         unlabelled=sum(1 for b in boxes if not b.action_ids),
-                        videos=sorted({v for v, _ in keys.values()}))
+                        videos=sorted({v for v, _ in keys.values()}),
+                        matched=None if tracks is None else len(matched), moved=moved)
     return boxes, stats
 
 
@@ -419,24 +442,28 @@ def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
 
 def import_via(via_file: ViaFiles, dataset_dir: PathLike, actions: Optional[Sequence[LabelMapEntry]] = None, *,
                split: SplitSpec = SplitSpec(), frame_dir: Optional[PathLike] = None, fps: float = DEFAULT_FPS,
-               val_predicted_boxes: Optional[Sequence[BoxRow]] = None) -> Tuple[DatasetSummary, ImportStats]:
+               val_predicted_boxes: Optional[Sequence[BoxRow]] = None, tracks: Optional[Sequence[BoxRow]] = None,
+               min_iou: float = TRACK_MATCH_IOU) -> Tuple[DatasetSummary, ImportStats]:
     """Labelled VIA files (VIA 2 or 3, one or several) -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir``.
 
     ``actions``: the action list; VIA 3 projects may leave it out (their
     attributes hold it, ``via3.project_actions``). The boxes go through
     ``write_ava_dataset_annotations`` (see it for ``split``, ``fps`` and
     ``val_predicted_boxes``); returns its summary and the import counts.
+    ``tracks``: detect-and-track's rows, whose ids boxes without one take
+    (``labelled_boxes_from_via``).
     """
     frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
     actions = list(actions) if actions is not None else via_file_actions(via_file)
-    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir, fps=fps)
+    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir, fps=fps, tracks=tracks, min_iou=min_iou)
     summary = write_ava_dataset_annotations(dataset_dir, boxes, actions, split=split, frame_dir=frame_dir, fps=fps,
                                             val_predicted_boxes=val_predicted_boxes)
     return summary, stats
 
 
 def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry], frame_dir: PathLike, *,
-                            fps: float = DEFAULT_FPS) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
+                            fps: float = DEFAULT_FPS, tracks: Optional[Sequence[BoxRow]] = None,
+                            min_iou: float = TRACK_MATCH_IOU) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
     """The labelled boxes of VIA files, sized by the frames under ``frame_dir``; also the videos found there.
 
     VIA 2 files name images ``<video>__<second>.jpg``; VIA 3 projects
@@ -473,6 +500,6 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     videos = sorted({video for video, _ in keys.values()})
     present = [v for v in videos if (frame_dir / v).is_dir()]
     boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present),
-                                           keys)
+                                           keys, tracks=tracks, min_iou=min_iou)
     stats.empty_unknown_values = empty_unknown
     return boxes, stats, present

@@ -336,3 +336,33 @@ def test_a_value_of_an_unknown_attribute_is_an_error_that_says_how_to_remove_it(
         "metadata 1_Qm9yZWFs with a text editor, or add the attribute back in the project"]
     del project["metadata"]["1_Qm9yZWFs"]["av"]["5"]  # the hint's edit is enough
     assert run_tool("import_via.py", write(path, project), "--data", frames.parent, "--fps", FPS).returncode == 0
+
+
+def test_boxes_without_person_ids_keep_the_ids_of_the_tracks_they_match(frames, tmp_path):
+    from slowfast_custom.ava.formats import BoxRow, write_tracks_csv
+
+    data = frames.parent
+    (data / "detections").mkdir()
+    write_tracks_csv(data / "detections" / "tracks.csv", [
+        BoxRow("class1", 1, (0.1, 0.1, 0.35, 0.7), None, 7, 0.9),
+        BoxRow("class1", 1, (0.5, 0.0, 1.0, 1.0), None, 8, 0.8),
+        BoxRow("class1", 2, (0.5, 0.0, 1.0, 1.0), None, 12, 0.8),
+        BoxRow("class2", 1, (0.0, 0.0, 1.0, 1.0), None, 3, 0.8),
+    ])
+    project = procedure_project("class1", {1: [
+        ("image1_1", [2, 20, 10, 50, 60], {"1": "1", "2": "", "3": ""}),  # the tracked box of person 7
+        ("image1_2", [2, 110, 0, 90, 100], {"1": "2", "2": "", "3": ""}),  # person 8's, narrowed (IoU 0.9)
+        ("image1_3", [2, 0, 50, 40, 50], {"1": "0", "2": "", "3": ""}),  # drawn by hand
+    ]})
+    other = procedure_project("class2", {1: [("image2_1", [2, 0, 0, 200, 100], {"1": "1", "2": "", "3": ""})]})
+    project["attribute"] = other["attribute"] = TWO_ATTRIBUTES
+    paths = [write(tmp_path / "class1_finish.json", project), write(tmp_path / "class2_finish.json", other)]
+    out = run_tool("import_via.py", *paths, "--data", data, "--val-videos", "class2", "--fps", FPS)
+    assert out.returncode == 0, out.stderr
+    assert "3 without a person id matched to tracks (1 moved); 1 drawn by hand got new person ids" in out.stdout
+    train = {(r.box, r.person_id) for r in read_box_csv(data / "annotations" / "ava_train_v2.2.csv", "gt")}
+    assert train == {((0.1, 0.1, 0.35, 0.7), 7), ((0.55, 0.0, 1.0, 1.0), 8), ((0.0, 0.5, 0.2, 1.0), 13)}
+    val = {r.person_id for r in read_box_csv(data / "annotations" / "ava_val_v2.2.csv", "gt")}
+    assert val == {3}
+    out = run_tool("import_via.py", *paths, "--data", data, "--val-videos", "class2", "--fps", FPS, "--no-tracks")
+    assert "matched to tracks" not in out.stdout and "4 drawn by hand got new person ids" in out.stdout
