@@ -72,6 +72,8 @@ PROJECT_FILE = "via_project.json"
 # A box drawn past the image border by at most this share of the image size is clipped to it (a hand slip in
 # VIA); further out it is an error (a box from another image size, or a slip of several hundred pixels).
 CLIP_TOLERANCE = 0.01
+# VIA 3's "Export annotations > VIA3 (CSV)" (_via_import_export.js) opens with comment lines, then this one.
+VIA3_CSV_HEADER = "# CSV_HEADER = metadata_id,file_list,flags,temporal_coordinates,spatial_coordinates,metadata"
 VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
                   "region_shape_attributes", "region_attributes"]
 
@@ -225,7 +227,19 @@ def _regions_from_metadata(path: Path, metadata: Mapping) -> Tuple[List[str], Li
     return images, regions
 
 
+def _refuse_via3_csv(path: Path, text: str) -> None:
+    """A DataError naming VIA 3's CSV export and the file to import instead (its saved project)."""
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):  # its header is the last of its leading comment lines
+            return
+        if line.replace(" ", "").strip() == VIA3_CSV_HEADER.replace(" ", ""):
+            raise DataError(path, "this is VIA 3's CSV export (Export annotations > VIA3 (CSV)), not a project",
+                            line_no, "Import the project VIA 3 saves instead: the .json file of its Save button "
+                                     "(disk icon)")
+
+
 def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]]:
+    _refuse_via3_csv(path, text)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or [h.lstrip("#") for h in header] != VIA_CSV_HEADER:
@@ -427,6 +441,8 @@ def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
     """The action list VIA 3 projects hold in their attributes (``via3.project_actions``); all must agree."""
     found: Optional[List[LabelMapEntry]] = None
     for path in _paths(via_files):
+        if path.suffix.lower() == ".csv" and path.is_file():
+            _refuse_via3_csv(path, read_text(path))
         data = read_via_json(path) if path.suffix.lower() != ".csv" else None
         if not is_via3_project(data):
             raise UserError(f"{path}: a VIA 2 file does not hold the action list; pass it with --actions "

@@ -366,3 +366,34 @@ def test_boxes_without_person_ids_keep_the_ids_of_the_tracks_they_match(frames, 
     assert val == {3}
     out = run_tool("import_via.py", *paths, "--data", data, "--val-videos", "class2", "--fps", FPS, "--no-tracks")
     assert "matched to tracks" not in out.stdout and "4 drawn by hand got new person ids" in out.stdout
+
+
+VIA3_CSV = """# Exported using VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)
+# SHAPE_ID = {"POINT":1,"RECTANGLE":2,"CIRCLE":3,"ELLIPSE":4,"LINE":5,"POLYLINE":6,"POLYGON":7,"EXTREME_RECTANGLE":8,"EXTREME_CIRCLE":9}
+# FLAG_ID = {"RESERVED_FOR_FUTURE":1}
+# ATTRIBUTE = {"1":{"aname":"pose","anchor_id":"FILE1_Z0_XY1","type":2,"desc":"","options":{"0":"stand"},"default_option_id":""}}
+# CSV_HEADER = metadata_id,file_list,flags,temporal_coordinates,spatial_coordinates,metadata
+"1_j5sJvB9h","[""class1_000011.jpg""]",0,"[]","[2,20,10,50,60]","{""1"":""0""}"
+"""
+
+
+@pytest.mark.parametrize("actions", [True, False])
+def test_via3_csv_export_is_named_with_the_file_to_import_instead(frames, tmp_path, actions):
+    path = tmp_path / "via_export_csv.csv"
+    path.write_text(VIA3_CSV)
+    listed = tmp_path / "actions.txt"
+    listed.write_text("stand\n")
+    out = run_tool("import_via.py", path, "--data", frames.parent, *(["--actions", listed] if actions else []))
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"error: {path}:5: this is VIA 3's CSV export (Export annotations > VIA3 (CSV)), not a project. Import the "
+        "project VIA 3 saves instead: the .json file of its Save button (disk icon)"]
+
+
+def test_export_says_when_the_images_need_an_http_path(frames, tmp_path):
+    actions = tmp_path / "actions.txt"
+    actions.write_text("walk\n")
+    args = ["--data", frames.parent, "--actions", actions, "--no-tracks", "--fps", FPS, "--margin-sec", "1"]
+    out = run_tool("export_via.py", *args)
+    assert out.returncode == 0 and "--image-path http://" in out.stdout
+    out = run_tool("export_via.py", *args, "--image-path", "http://127.0.0.1:8000/images/", "--overwrite")
+    assert out.returncode == 0 and "--image-path http://" not in out.stdout
