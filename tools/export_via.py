@@ -61,6 +61,10 @@ def main(argv=None) -> int:
     print(f"{summary.images} keyframe images of {summary.videos} videos, {summary.regions} person boxes, "
           f"{len(actions)} actions")
     print(f"VIA project: {summary.project}")
+    if not (args.image_path or "").startswith(("http://", "https://")):
+        print("note: VIA opened from a web server (http://..., e.g. the hosted page) cannot read these images from "
+              "disk; open its downloaded .html file instead, or serve the images folder over http and export with "
+              "--image-path http://<host>/<path>/ (see docs/labelling.md)")
     return 0
 
 

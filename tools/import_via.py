@@ -15,12 +15,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.ava.formats import read_action_names, read_box_csv
+from slowfast_custom.ava.formats import read_action_names, read_box_csv, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import video_id_list_arg
-from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.errors import UserError, number_in, run_cli
 from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.exchange import TRACK_MATCH_IOU
 from slowfast_custom.labelling.via import import_via, via_file_actions
+
 
 
 def main(argv=None) -> int:
@@ -40,14 +42,24 @@ def main(argv=None) -> int:
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
                              "predicted_boxes.csv; those scored below AVA.DETECTION_SCORE_THRESH are not used); "
                              "default: the labelled val boxes, scored 1.0")
+    parser.add_argument("--tracks", type=Path, default=None,
+                        help="tracks file of tools/detect_and_track.py whose person ids boxes without one take "
+                             "(default: DATA/detections/tracks.csv when it exists)")
+    parser.add_argument("--no-tracks", action="store_true", help="give every box without a person id a new id")
+    parser.add_argument("--match-iou", type=number_in(float, 0, 1, low_ok=False), default=TRACK_MATCH_IOU,
+                        help="least IoU between a box and a tracked box of its keyframe to take the track's id")
     parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions) if args.actions else via_file_actions(args.via_files)
     split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,
                       val_ratio=args.val_ratio, seed=args.seed)
     val_boxes = read_box_csv(args.val_boxes, "predicted") if args.val_boxes else None
+    tracks_path = args.tracks or args.data / "detections" / "tracks.csv"
+    if args.tracks and not args.tracks.is_file():
+        raise UserError(f"{args.tracks}: tracks file not found; pass the tracks.csv of tools/detect_and_track.py")
+    tracks = read_tracks_csv(tracks_path) if not args.no_tracks and tracks_path.is_file() else None
     summary, stats = import_via(args.via_files, args.data, actions, split=split, fps=args.fps,
-                                val_predicted_boxes=val_boxes)
+                                val_predicted_boxes=val_boxes, tracks=tracks, min_iou=args.match_iou)
     print(stats.report())
     print(summary.report())
     print("train with:\n  python tools/run_net.py --cfg configs/SLOWFAST_32x2_R101_custom.yaml "

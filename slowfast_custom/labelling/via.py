@@ -1,9 +1,9 @@
 """Round trip through the VGG Image Annotator (VIA 2.x, ``via.html``): keyframes out, labelled boxes in.
 
 VIA 3 projects (``via_image_annotator.html``) are read and written by
-``slowfast_custom.labelling.via3`` on top of this module: both end in
-``ViaRegion`` and ``labelled_boxes_from_via``, and ``read_via_labelled_boxes``
-and ``import_via`` take either.
+``slowfast_custom.labelling.via3``; both build on ``labelling.exchange``
+(keyframe images, ``ViaRegion``), both end in ``labelled_boxes_from_via``,
+and ``read_via_labelled_boxes`` and ``import_via`` here take either.
 
 Export (``export_via``) writes ``<out>/images/<video>__<second>.jpg``, one
 image per keyframe, and ``<out>/via_project.json``, a VIA 2 project
@@ -35,19 +35,31 @@ import csv
 import io
 import json
 import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
+from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.ava.naming import frame_list_from_dir, keyframe_image_name, parse_keyframe_image_name, video_dirs
-from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
+from slowfast_custom.ava.naming import keyframe_image_name, parse_keyframe_image_name
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text
+from slowfast_custom.fileio import atomic_write_text, read_text
+from slowfast_custom.labelling import via3
 from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.exchange import (  # noqa: F401  (part of this module's interface)
+    IMAGES,
+    TRACK_MATCH_IOU,
+    ExportedKeyframe,
+    ExportSummary,
+    ViaRegion,
+    is_via3_project,
+    match_tracks,
+    pixel_rect,
+    place_keyframes,
+    read_via_json,
+)
 from slowfast_custom.labelling.images import image_sizes_from_frames
 
 ACTION_ATTRIBUTE = "action"
@@ -57,7 +69,8 @@ PROJECT_FILE = "via_project.json"
 # A box drawn past the image border by at most this share of the image size is clipped to it (a hand slip in
 # VIA); further out it is an error (a box from another image size, or a slip of several hundred pixels).
 CLIP_TOLERANCE = 0.01
-IMAGES = "images"
+# VIA 3's "Export annotations > VIA3 (CSV)" (_via_import_export.js) opens with comment lines, then this one.
+VIA3_CSV_HEADER = "# CSV_HEADER = metadata_id,file_list,flags,temporal_coordinates,spatial_coordinates,metadata"
 VIA_CSV_HEADER = ["filename", "file_size", "file_attributes", "region_count", "region_id",
                   "region_shape_attributes", "region_attributes"]
 
@@ -120,12 +133,6 @@ def via_attributes(actions: Sequence[LabelMapEntry]) -> dict:
     }
 
 
-def pixel_rect(box: Sequence[float], width: int, height: int) -> Tuple[float, float, float, float]:
-    """``(x, y, width, height)`` in pixels, with VIA's 3 decimals, of a normalised ``x1, y1, x2, y2`` box."""
-    x1, y1, x2, y2 = box
-    return round(x1 * width, 3), round(y1 * height, 3), round((x2 - x1) * width, 3), round((y2 - y1) * height, 3)
-
-
 def via_region(box: Sequence[float], width: int, height: int, person_id: Optional[int]) -> dict:
     """A rectangle region for a normalised box on a ``width`` x ``height`` image; no action ticked."""
     shape = {"name": "rect", **dict(zip(("x", "y", "width", "height"), pixel_rect(box, width, height)))}
@@ -157,79 +164,6 @@ def build_via_project(images: Sequence[ViaImage], actions: Sequence[LabelMapEntr
         "_via_data_format_version": VIA_DATA_FORMAT_VERSION,
         "_via_image_id_list": list(metadata),
     }
-
-
-def _place_image(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a copy across file systems)."""
-    if target.is_file() and os.path.samefile(source, target):
-        return
-    with atomic_path(target) as tmp:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
-
-
-@dataclass
-class ExportSummary:
-    project: Path
-    images: int
-    regions: int
-    videos: int
-
-
-@dataclass(frozen=True)
-class ExportedKeyframe:
-    """A keyframe image placed for labelling and the tracked boxes on it."""
-
-    video: str
-    second: int
-    image: str  # file name in the images folder
-    width: int
-    height: int
-    boxes: Tuple[BoxRow, ...]  # by person id
-
-
-def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: PathLike,
-                    image_name: Callable[[str, int, int], str], *, videos: Optional[Sequence[str]] = None,
-                    fps: float = DEFAULT_FPS, margin_sec: int = DEFAULT_MARGIN_SEC
-                    ) -> Tuple[List[ExportedKeyframe], List[str]]:
-    """Link each keyframe's frame into ``image_dir`` as ``image_name(video, second, frame index)``.
-
-    Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
-    second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
-    Returns the keyframes in video and second order, and the videos.
-    """
-    frame_dir, image_dir = Path(frame_dir), Path(image_dir)
-    by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
-    for row in tracks:
-        by_second[(row.video_id, row.second)].append(row)
-    if videos is None:
-        videos = video_dirs(frame_dir) if frame_dir.is_dir() else []
-        missing = sorted({r.video_id for r in tracks} - set(videos))
-        if missing:
-            raise UserError(f"the tracks name videos without frames in {frame_dir}: {', '.join(missing)}")
-    if not videos:
-        raise UserError(f"{frame_dir}: no videos to export; extract frames first (tools/extract_frames.py)")
-    frames = frame_list_from_dir(frame_dir, videos)
-    sizes = image_sizes_from_frames(frame_dir, videos)
-    image_dir.mkdir(parents=True, exist_ok=True)
-    keyframes: List[ExportedKeyframe] = []
-    for video in videos:
-        seconds = set(keyframe_seconds(len(frames[video]), fps, margin_sec))
-        seconds |= {s for v, s in by_second if v == video}
-        width, height = sizes[video]
-        for second in sorted(seconds):
-            index = second_to_frame(second, fps, 0)
-            if index >= len(frames[video]):
-                raise DataError(frame_dir / video, f"second {second} (frame {index + 1}) of video {video} has a "
-                                f"tracked box but no frame", hint="Extract all frames, or check --fps")
-            name = image_name(video, second, index)
-            _place_image(frame_dir / frames[video][index], image_dir / name)
-            rows = tuple(sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0))
-            keyframes.append(ExportedKeyframe(video, second, name, width, height, rows))
-    return keyframes, list(videos)
 
 
 def export_via(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence[LabelMapEntry], out_dir: PathLike,
@@ -271,25 +205,6 @@ def _has_labels(path: Path) -> bool:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ViaRegion:
-    image: str  # file name as VIA holds it
-    index: int  # 0-based position among the image's regions (VIA numbers them from 1)
-    shape: Mapping
-    attributes: Mapping
-    file: str = ""  # the VIA file it was read from
-    line: Optional[int] = None  # its line there (CSV files)
-    mid: str = ""  # VIA 3: the metadata id of the region
-
-    @property
-    def where(self) -> str:
-        return f"image {self.image}, " + (f"metadata {self.mid}" if self.mid else f"region {self.index + 1}")
-
-    def error(self, message: str, hint: str = "") -> DataError:
-        """A DataError naming the VIA file (and line), the image and the region."""
-        return DataError(self.file or self.image, f"{self.where}: {message}", self.line, hint)
-
-
 def _regions_from_metadata(path: Path, metadata: Mapping) -> Tuple[List[str], List[ViaRegion]]:
     if not isinstance(metadata, Mapping):
         raise DataError(path, "expected VIA image metadata: an object {image id: {filename, regions, ...}}")
@@ -309,7 +224,19 @@ def _regions_from_metadata(path: Path, metadata: Mapping) -> Tuple[List[str], Li
     return images, regions
 
 
+def _refuse_via3_csv(path: Path, text: str) -> None:
+    """A DataError naming VIA 3's CSV export and the file to import instead (its saved project)."""
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):  # its header is the last of its leading comment lines
+            return
+        if line.replace(" ", "").strip() == VIA3_CSV_HEADER.replace(" ", ""):
+            raise DataError(path, "this is VIA 3's CSV export (Export annotations > VIA3 (CSV)), not a project",
+                            line_no, "Import the project VIA 3 saves instead: the .json file of its Save button "
+                                     "(disk icon)")
+
+
 def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]]:
+    _refuse_via3_csv(path, text)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or [h.lstrip("#") for h in header] != VIA_CSV_HEADER:
@@ -334,22 +261,6 @@ def _regions_from_csv(path: Path, text: str) -> Tuple[List[str], List[ViaRegion]
     return images, regions
 
 
-def read_via_json(path: PathLike) -> object:
-    """The parsed JSON of a VIA file; DataError naming the file when it is missing or not JSON."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, "VIA file not found")
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as err:
-        raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
-
-
-def is_via3_project(data: object) -> bool:
-    """Whether parsed JSON is a VIA 3 project (``project``, ``attribute``, ``file``, ``view``, ``metadata``)."""
-    return isinstance(data, Mapping) and {"project", "attribute", "file", "view", "metadata"} <= set(data)
-
-
 def read_via_regions(path: PathLike) -> Tuple[List[str], List[ViaRegion]]:
     """``(image names, regions)`` from a VIA 2 project, its exported annotation JSON, or its annotation CSV."""
     path = Path(path)
@@ -372,10 +283,20 @@ class ImportStats:
     new_person_ids: int  # boxes drawn by hand (no person id), given new ids
     unlabelled: int  # boxes with no action ticked
     videos: List[str] = field(default_factory=list)
+    empty_unknown_values: int = 0  # VIA 3: empty values of attributes the project does not have, skipped
+    matched: Optional[int] = None  # boxes without a person id that took a track's (None: no tracks given)
+    moved: int = 0  # of those, boxes the labeller moved or resized
 
     def report(self) -> str:
-        return (f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
-                f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked")
+        """One line of counts, and an info line when something was skipped."""
+        text = f"read {self.regions} boxes on {self.images} keyframe images of {len(self.videos)} videos; "
+        if self.matched is not None:
+            text += f"{self.matched} without a person id matched to tracks ({self.moved} moved); "
+        text += f"{self.new_person_ids} drawn by hand got new person ids; {self.unlabelled} have no action ticked"
+        if self.empty_unknown_values:
+            text += (f"\ninfo: skipped {self.empty_unknown_values} empty values of attributes the project does not "
+                     "have (the procedure's chang_via_json.py writes three per region)")
+        return text
 
 
 def _selected_names(region: ViaRegion) -> List[str]:
@@ -438,7 +359,8 @@ def _person_id(region: ViaRegion) -> Optional[int]:
 
 def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion], actions: Sequence[LabelMapEntry],
                             image_sizes: Mapping[str, Tuple[int, int]],
-                            image_keys: Optional[Mapping[str, Tuple[str, int]]] = None
+                            image_keys: Optional[Mapping[str, Tuple[str, int]]] = None,
+                            tracks: Optional[Sequence[BoxRow]] = None, min_iou: float = TRACK_MATCH_IOU
                             ) -> Tuple[List[LabelledBox], ImportStats]:
     """Regions -> ``LabelledBox`` (normalised, clipped, rounded to 3 decimals) and counts.
 
@@ -446,7 +368,10 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
     ``image_keys``: ``{image: (video, second)}``; default: parsed from VIA 2
     export names (``parse_keyframe_image_name``). Boxes without a person id
     get new ids, per video from the largest id used + 1, in keyframe and
-    region order.
+    region order. ``tracks`` (rows of ``tracks.csv``): a box without a
+    person id first takes the id of the tracked box it overlaps by ``min_iou``
+    or more at its keyframe (``exchange.match_tracks``); new ids then start
+    after the tracks' largest.
     """
     names = {e.name: e.id for e in actions}
     keys = dict(image_keys) if image_keys is not None else {}
@@ -469,10 +394,22 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
         parsed.append((video, second, region, _box(region, width, height), _person_id(region),
                        _selected_actions(region, names)))
 
+    matched, moved = {}, 0
+    if tracks is not None:
+        unnamed = [i for i, p in enumerate(parsed) if p[4] is None]
+        pairs = match_tracks([parsed[i][:2] + (parsed[i][3],) for i in unnamed], tracks, min_iou)
+        for n, row in pairs.items():
+            video, second, region, box, _, action_ids = parsed[unnamed[n]]
+            parsed[unnamed[n]] = (video, second, region, box, row.person_id, action_ids)
+            matched[unnamed[n]] = row
+            moved += tuple(box) != tuple(row.box)
     next_id: Dict[str, int] = defaultdict(lambda: 1)
     for video, _, _, _, person_id, _ in parsed:
         if person_id is not None:
             next_id[video] = max(next_id[video], person_id + 1)
+    for row in tracks or ():  # a new person must not take the id of a tracked one
+        if row.person_id is not None:
+            next_id[row.video_id] = max(next_id[row.video_id], row.person_id + 1)
     boxes, new_ids = [], 0
     for video, second, region, box, person_id, action_ids in sorted(parsed, key=lambda p: (p[0], p[1], p[2].index)):
         if person_id is None:
@@ -482,7 +419,8 @@ def labelled_boxes_from_via(images: Sequence[str], regions: Sequence[ViaRegion],
         boxes.append(LabelledBox(video, second, box, action_ids, person_id, source=region.where))
     stats = ImportStats(images=len(images), regions=len(regions), new_person_ids=new_ids,
                         unlabelled=sum(1 for b in boxes if not b.action_ids),
-                        videos=sorted({v for v, _ in keys.values()}))
+                        videos=sorted({v for v, _ in keys.values()}),
+                        matched=None if tracks is None else len(matched), moved=moved)
     return boxes, stats
 
 
@@ -498,10 +436,10 @@ def _paths(via_files: ViaFiles) -> List[Path]:
 
 def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
     """The action list VIA 3 projects hold in their attributes (``via3.project_actions``); all must agree."""
-    from slowfast_custom.labelling import via3  # via3 builds on this module
-
     found: Optional[List[LabelMapEntry]] = None
     for path in _paths(via_files):
+        if path.suffix.lower() == ".csv" and path.is_file():
+            _refuse_via3_csv(path, read_text(path))
         data = read_via_json(path) if path.suffix.lower() != ".csv" else None
         if not is_via3_project(data):
             raise UserError(f"{path}: a VIA 2 file does not hold the action list; pass it with --actions "
@@ -517,39 +455,44 @@ def via_file_actions(via_files: ViaFiles) -> List[LabelMapEntry]:
 
 def import_via(via_file: ViaFiles, dataset_dir: PathLike, actions: Optional[Sequence[LabelMapEntry]] = None, *,
                split: SplitSpec = SplitSpec(), frame_dir: Optional[PathLike] = None, fps: float = DEFAULT_FPS,
-               val_predicted_boxes: Optional[Sequence[BoxRow]] = None) -> Tuple[DatasetSummary, ImportStats]:
+               val_predicted_boxes: Optional[Sequence[BoxRow]] = None, tracks: Optional[Sequence[BoxRow]] = None,
+               min_iou: float = TRACK_MATCH_IOU) -> Tuple[DatasetSummary, ImportStats]:
     """Labelled VIA files (VIA 2 or 3, one or several) -> ``annotations/`` and ``frame_lists/`` of ``dataset_dir``.
 
     ``actions``: the action list; VIA 3 projects may leave it out (their
     attributes hold it, ``via3.project_actions``). The boxes go through
     ``write_ava_dataset_annotations`` (see it for ``split``, ``fps`` and
     ``val_predicted_boxes``); returns its summary and the import counts.
+    ``tracks``: detect-and-track's rows, whose ids boxes without one take
+    (``labelled_boxes_from_via``).
     """
     frame_dir = Path(frame_dir) if frame_dir is not None else Path(dataset_dir) / "frames"
     actions = list(actions) if actions is not None else via_file_actions(via_file)
-    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir, fps=fps)
+    boxes, stats, _ = read_via_labelled_boxes(via_file, actions, frame_dir, fps=fps, tracks=tracks, min_iou=min_iou)
     summary = write_ava_dataset_annotations(dataset_dir, boxes, actions, split=split, frame_dir=frame_dir, fps=fps,
                                             val_predicted_boxes=val_predicted_boxes)
     return summary, stats
 
 
 def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry], frame_dir: PathLike, *,
-                            fps: float = DEFAULT_FPS) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
+                            fps: float = DEFAULT_FPS, tracks: Optional[Sequence[BoxRow]] = None,
+                            min_iou: float = TRACK_MATCH_IOU) -> Tuple[List[LabelledBox], ImportStats, List[str]]:
     """The labelled boxes of VIA files, sized by the frames under ``frame_dir``; also the videos found there.
 
     VIA 2 files name images ``<video>__<second>.jpg``; VIA 3 projects
     ``<video>_<frame number>.jpg``, mapped to seconds at ``fps``.
     """
-    from slowfast_custom.labelling import via3  # via3 builds on this module
-
     frame_dir = Path(frame_dir)
     images: List[str] = []
     regions: List[ViaRegion] = []
     keys: Dict[str, Tuple[str, int]] = {}
+    empty_unknown = 0
     for path in _paths(via_file):
         data = read_via_json(path) if path.suffix.lower() != ".csv" else None
         if is_via3_project(data):
-            more_images, more_regions, more_keys = via3.read_via3_regions(path, data, actions, fps)  # type: ignore
+            more_images, more_regions, more_keys, empty = via3.read_via3_regions(path, data, actions,  # type: ignore
+                                                                                 fps)
+            empty_unknown += empty
         else:
             more_images, more_regions = read_via_regions(path)
             more_keys = {}
@@ -570,5 +513,6 @@ def read_via_labelled_boxes(via_file: ViaFiles, actions: Sequence[LabelMapEntry]
     videos = sorted({video for video, _ in keys.values()})
     present = [v for v in videos if (frame_dir / v).is_dir()]
     boxes, stats = labelled_boxes_from_via(images, regions, actions, image_sizes_from_frames(frame_dir, present),
-                                           keys)
+                                           keys, tracks=tracks, min_iou=min_iou)
+    stats.empty_unknown_values = empty_unknown
     return boxes, stats, present

@@ -65,12 +65,13 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
+from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.ava.naming import frame_name, parse_frame_image_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
-from slowfast_custom.labelling.via import (
+from slowfast_custom.labelling.exchange import (
     IMAGES,
     ExportSummary,
     ViaRegion,
@@ -167,7 +168,7 @@ def export_via3(frame_dir: PathLike, tracks: Sequence[BoxRow], actions: Sequence
                 project_name: str = "slowfast_custom", overwrite: bool = False) -> ExportSummary:
     """Write ``<out_dir>/images/<video>_<frame>.jpg`` and ``<out_dir>/via3_project.json`` for VIA 3.
 
-    The keyframes of ``via.place_keyframes``, named as their frames (as the
+    The keyframes of ``exchange.place_keyframes``, named as their frames (as the
     published procedure names them). ``image_path``: the URL prefix VIA
     loads them from (default: the images folder as a ``file://`` URL). A
     project that already holds labels is replaced only with ``overwrite``.
@@ -324,11 +325,15 @@ def _view_files(path: Path, data: Mapping) -> Dict[str, str]:
 
 
 def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapEntry], fps: float = DEFAULT_FPS
-                      ) -> Tuple[List[str], List[ViaRegion], Dict[str, Tuple[str, int]]]:
-    """``(image names, regions, {image: (video, second)})`` of a VIA 3 project, for ``via.labelled_boxes_from_via``.
+                      ) -> Tuple[List[str], List[ViaRegion], Dict[str, Tuple[str, int]], int]:
+    """``(image names, regions, {image: (video, second)}, empty unknown values)`` of a VIA 3 project.
 
-    Each region gets the attributes of a VIA 2 region: ``person_id`` (text)
-    and ``action`` (``{action name: True}``, names of ``actions``).
+    For ``via.labelled_boxes_from_via``: each region gets the attributes of a
+    VIA 2 region, ``person_id`` (text) and ``action`` (``{action name: True}``,
+    names of ``actions``). A region's empty value for an attribute the
+    project does not have is skipped and counted: the procedure's
+    ``chang_via_json.py`` gives every region ``{"1": "", "2": "", "3": ""}``
+    whatever the number of attributes, and VIA keeps them on save.
     """
     path = Path(path)
     options = action_options(path, data)
@@ -344,11 +349,12 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
             keys[name] = parse_frame_image_name(name, fps)
         except ValueError as err:
             raise DataError(path, f"view {vid}: file name {name!r} does not map to a keyframe ({err})",
-                            hint=f"Keep the images named <video>_<frame number>.jpg, the keyframe of second s "
-                                 f"being frame s*fps+1 (tools/export_via.py --format via3 names them so), "
-                                 f"or pass the --fps the frames were extracted at") from None
+                            hint="Keep the images named <video>_<frame number>.jpg, the keyframe of second s "
+                                 "being frame s*fps+1 (tools/export_via.py --format via3 names them so), "
+                                 "or pass the --fps the frames were extracted at") from None
     per_image: Counter = Counter()
     regions = []
+    empty_unknown = 0
     for mid, entry in data["metadata"].items():
         if not isinstance(entry, Mapping):
             raise DataError(path, f"metadata {mid} is not an object")
@@ -376,8 +382,14 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
         for aid, value in av.items():
             aid = str(aid)
             if aid not in data["attribute"]:
-                raise region.error(f"attribute id {aid!r} is not in the project's attributes",
-                                   "Save the project again in VIA, or delete the value")
+                if not str(value).strip():
+                    empty_unknown += 1
+                    continue
+                known = ", ".join(_ordered(data["attribute"]))
+                raise region.error(f"attribute id {aid!r} is not in the project's attributes ({known}) but holds "
+                                   f"{value!r}", f"VIA neither shows nor removes it: delete \"{aid}\": "
+                                   f"{json.dumps(value, ensure_ascii=False)} from the av of metadata {mid} with a "
+                                   "text editor, or add the attribute back in the project")
             if aid not in by_aid:
                 continue
             if not isinstance(value, (str, int)):
@@ -396,5 +408,5 @@ def read_via3_regions(path: PathLike, data: Mapping, actions: Sequence[LabelMapE
                                                        "height": xy[4]},
                                  {PERSON_ATTRIBUTE: person, ACTION_ATTRIBUTE: {n: True for n in names}},
                                  str(path), mid=mid))
-    return list(files.values()), regions, keys
+    return list(files.values()), regions, keys, empty_unknown
 

@@ -9,7 +9,7 @@ from slowfast_custom.ava.formats import LabelMapEntry, read_box_csv, read_label_
 from slowfast_custom.ava.naming import parse_frame_image_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling import via, via3
-from slowfast_custom.labelling.ava_writer import LABEL_MAP
+from slowfast_custom.ava.layout import LABEL_MAP
 
 from conftest import run_tool
 from rendered_frames import write_video_frames
@@ -259,3 +259,141 @@ def test_cli_exports_via3_next_to_via2(frames, tmp_path):
     assert [f["fname"] for f in project["file"].values()][:2] == ["class1_000011.jpg", "class1_000021.jpg"]
     assert project["attribute"]["1"]["options"] == {"0": "walk", "1": "stand"} and project["metadata"] == {}
     assert not (frames.parent / "via").exists()  # VIA 2's folder is left alone
+
+
+def test_via3_does_not_import_via():
+    """via imports via3 for the files it reads; the other way round would be a cycle."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(via3))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {f"{node.module}.{a.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 for a in node.names}
+    assert "slowfast_custom.labelling.via" not in imported
+    assert "slowfast_custom.labelling.via" not in {a.name for node in ast.walk(tree)
+                                                   if isinstance(node, ast.Import) for a in node.names}
+
+
+# A two-attribute project as the procedure makes it: chang_via_json.py gives every region
+# av = {'1': '', '2': '', '3': ''} whatever the attributes, and VIA 3 keeps the '3' on save.
+TWO_ATTRIBUTES = {
+    "1": {"aname": "pose", "type": 2, "options": {"0": "stand", "1": "sit", "2": "walk"},
+          "default_option_id": "", "anchor_id": "FILE1_Z0_XY1", "desc": ""},
+    "2": {"aname": "interaction", "type": 2, "options": {"0": "talk", "1": "hand over"},
+          "default_option_id": "", "anchor_id": "FILE1_Z0_XY1", "desc": ""},
+}
+
+
+def procedure_rows(project, size):
+    """The procedure's converter (json_extract.py): numbered options over the attributes, empty values skipped."""
+    offsets, total = {}, 0
+    for aid in sorted(project["attribute"], key=int):
+        offsets[aid] = total
+        total += len(project["attribute"][aid]["options"])
+    rows = set()
+    for entry in project["metadata"].values():
+        video, second = parse_frame_image_name(project["file"][entry["vid"]]["fname"], FPS)
+        _, x, y, w, h = entry["xy"]
+        box = (round(x / size[0], 3), round(y / size[1], 3), round((x + w) / size[0], 3), round((y + h) / size[1], 3))
+        for aid, value in entry["av"].items():
+            if value == "":
+                continue
+            for oid in value.split(","):
+                rows.add((video, second, box, offsets[aid] + int(oid) + 1))
+    return rows
+
+
+def test_two_attribute_procedure_project_imports_to_the_converters_rows(frames, tmp_path):
+    project = procedure_project("class1", {
+        1: [("image1_1", [2, 20, 10, 50, 60], {"1": "0,2", "2": "", "3": ""}),
+            ("image1_2", [2, 100, 0, 100, 100], {"1": "", "2": "1", "3": ""})],
+        3: [("image3_1", [2, 40, 20, 40, 40], {"1": "1", "2": "0", "3": ""}),
+            ("image3_2", [2, 0, 50, 30, 50], {"1": "", "2": "", "3": ""})],  # nothing ticked
+    })
+    other = procedure_project("class2", {2: [("image2_1", [2, 0, 0, 200, 100], {"1": "", "2": "0,1", "3": ""})]})
+    project["attribute"] = other["attribute"] = TWO_ATTRIBUTES
+    paths = [write(tmp_path / "class1_finish.json", project), write(tmp_path / "class2_finish.json", other)]
+    out = run_tool("import_via.py", *paths, "--data", frames.parent, "--val-videos", "class2", "--fps", FPS)
+    assert out.returncode == 0, out.stderr
+    assert "info: skipped 5 empty values of attributes the project does not have" in out.stdout
+    assert "MODEL.NUM_CLASSES 5" in out.stdout
+    rows = read_box_csv(frames.parent / "annotations" / "ava_train_v2.2.csv", "gt")
+    assert {(r.video_id, r.second, r.box, r.action_id) for r in rows} == procedure_rows(project, SIZE)
+    assert len({(r.second, r.person_id) for r in rows}) == 3  # one new id per labelled box
+    rows = read_box_csv(frames.parent / "annotations" / "ava_val_v2.2.csv", "gt")
+    assert {(r.video_id, r.second, r.box, r.action_id) for r in rows} == procedure_rows(other, SIZE)
+
+
+def test_a_value_of_an_unknown_attribute_is_an_error_that_says_how_to_remove_it(frames, tmp_path):
+    project = region_project(av={"2": "1", "5": "0"})
+    path = write(tmp_path / "bad.json", project)
+    out = run_tool("import_via.py", path, "--data", frames.parent, "--fps", FPS)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"error: {path}: image class1_000021.jpg, metadata 1_Qm9yZWFs: attribute id '5' is not in the project's "
+        "attributes (1, 2, 3, 4) but holds '0'. VIA neither shows nor removes it: delete \"5\": \"0\" from the av of "
+        "metadata 1_Qm9yZWFs with a text editor, or add the attribute back in the project"]
+    del project["metadata"]["1_Qm9yZWFs"]["av"]["5"]  # the hint's edit is enough
+    assert run_tool("import_via.py", write(path, project), "--data", frames.parent, "--fps", FPS).returncode == 0
+
+
+def test_boxes_without_person_ids_keep_the_ids_of_the_tracks_they_match(frames, tmp_path):
+    from slowfast_custom.ava.formats import BoxRow, write_tracks_csv
+
+    data = frames.parent
+    (data / "detections").mkdir()
+    write_tracks_csv(data / "detections" / "tracks.csv", [
+        BoxRow("class1", 1, (0.1, 0.1, 0.35, 0.7), None, 7, 0.9),
+        BoxRow("class1", 1, (0.5, 0.0, 1.0, 1.0), None, 8, 0.8),
+        BoxRow("class1", 2, (0.5, 0.0, 1.0, 1.0), None, 12, 0.8),
+        BoxRow("class2", 1, (0.0, 0.0, 1.0, 1.0), None, 3, 0.8),
+    ])
+    project = procedure_project("class1", {1: [
+        ("image1_1", [2, 20, 10, 50, 60], {"1": "1", "2": "", "3": ""}),  # the tracked box of person 7
+        ("image1_2", [2, 110, 0, 90, 100], {"1": "2", "2": "", "3": ""}),  # person 8's, narrowed (IoU 0.9)
+        ("image1_3", [2, 0, 50, 40, 50], {"1": "0", "2": "", "3": ""}),  # drawn by hand
+    ]})
+    other = procedure_project("class2", {1: [("image2_1", [2, 0, 0, 200, 100], {"1": "1", "2": "", "3": ""})]})
+    project["attribute"] = other["attribute"] = TWO_ATTRIBUTES
+    paths = [write(tmp_path / "class1_finish.json", project), write(tmp_path / "class2_finish.json", other)]
+    out = run_tool("import_via.py", *paths, "--data", data, "--val-videos", "class2", "--fps", FPS)
+    assert out.returncode == 0, out.stderr
+    assert "3 without a person id matched to tracks (1 moved); 1 drawn by hand got new person ids" in out.stdout
+    train = {(r.box, r.person_id) for r in read_box_csv(data / "annotations" / "ava_train_v2.2.csv", "gt")}
+    assert train == {((0.1, 0.1, 0.35, 0.7), 7), ((0.55, 0.0, 1.0, 1.0), 8), ((0.0, 0.5, 0.2, 1.0), 13)}
+    val = {r.person_id for r in read_box_csv(data / "annotations" / "ava_val_v2.2.csv", "gt")}
+    assert val == {3}
+    out = run_tool("import_via.py", *paths, "--data", data, "--val-videos", "class2", "--fps", FPS, "--no-tracks")
+    assert "matched to tracks" not in out.stdout and "4 drawn by hand got new person ids" in out.stdout
+
+
+VIA3_CSV = """# Exported using VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)
+# SHAPE_ID = {"POINT":1,"RECTANGLE":2,"CIRCLE":3,"ELLIPSE":4,"LINE":5,"POLYLINE":6,"POLYGON":7,"EXTREME_RECTANGLE":8,"EXTREME_CIRCLE":9}
+# FLAG_ID = {"RESERVED_FOR_FUTURE":1}
+# ATTRIBUTE = {"1":{"aname":"pose","anchor_id":"FILE1_Z0_XY1","type":2,"desc":"","options":{"0":"stand"},"default_option_id":""}}
+# CSV_HEADER = metadata_id,file_list,flags,temporal_coordinates,spatial_coordinates,metadata
+"1_j5sJvB9h","[""class1_000011.jpg""]",0,"[]","[2,20,10,50,60]","{""1"":""0""}"
+"""
+
+
+@pytest.mark.parametrize("actions", [True, False])
+def test_via3_csv_export_is_named_with_the_file_to_import_instead(frames, tmp_path, actions):
+    path = tmp_path / "via_export_csv.csv"
+    path.write_text(VIA3_CSV)
+    listed = tmp_path / "actions.txt"
+    listed.write_text("stand\n")
+    out = run_tool("import_via.py", path, "--data", frames.parent, *(["--actions", listed] if actions else []))
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"error: {path}:5: this is VIA 3's CSV export (Export annotations > VIA3 (CSV)), not a project. Import the "
+        "project VIA 3 saves instead: the .json file of its Save button (disk icon)"]
+
+
+def test_export_says_when_the_images_need_an_http_path(frames, tmp_path):
+    actions = tmp_path / "actions.txt"
+    actions.write_text("walk\n")
+    args = ["--data", frames.parent, "--actions", actions, "--no-tracks", "--fps", FPS, "--margin-sec", "1"]
+    out = run_tool("export_via.py", *args)
+    assert out.returncode == 0 and "--image-path http://" in out.stdout
+    out = run_tool("export_via.py", *args, "--image-path", "http://127.0.0.1:8000/images/", "--overwrite")
+    assert out.returncode == 0 and "--image-path http://" not in out.stdout
