@@ -136,6 +136,11 @@ class Customava(Ava):
         store = frame_store_from_cfg(cfg, spec.frame_dir)
         usable = [not index.video_has_exceptions(v) for v in range(len(index.video_names))]
         self._stored_size = stored_videos(store, index.video_names, usable)
+        unstored = [n for i, n in enumerate(index.video_names) if i not in self._stored_size]
+        if store is not None and unstored:
+            logger.warning("%d of %d videos of the %s split are not in the frame store %s, so their original frames "
+                           "are read (%s); rerun tools/prepare_frames.py", len(unstored), len(index.video_names),
+                           self._split, store.root, ", ".join(unstored[:5]) + (", ..." if len(unstored) > 5 else ""))
         self._stored_paths = index.frame_paths(store.root) if store is not None else []
         self._video_idx_to_name = index.video_names
         self._keyframe_indices = index.keyframes  # (video_idx, sec_idx, second, center frame) rows
