@@ -7,6 +7,12 @@ outputs go to ``OUTPUT_DIR/eval/``. The metric itself is upstream's
 (``run_evaluation``: PASCAL VOC AP at IoU 0.5 per class, averaged). Its
 per-class matches (which detection hit which ground-truth box) are kept, to
 calibrate per-class thresholds (``thresholds.py``) on the same matching.
+
+Each frame's detections are handed to the evaluator, and written to
+``<tag>_detections.csv``, sorted by score, best first (equal scores in the
+model's box order). Upstream's matching (the TF object-detection code) takes a
+frame's detections in the order given and assumes that order: a low-scored
+box listed first would take the ground-truth box from a better one.
 """
 
 from __future__ import annotations
@@ -126,7 +132,8 @@ def evaluate(
     the per-class thresholds that maximise F1 there (``thresholds.py``).
     """
     class_ids = {e.id for e in label_map}
-    detections = get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids, video_idx_to_name=list(video_names))
+    detections = by_score(get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids,
+                                            video_idx_to_name=list(video_names)))
     excluded_keys = {image_key(v, s) for v, s in excluded}
     categories = [{"id": e.id, "name": e.name} for e in label_map]
     with contextlib.redirect_stdout(io.StringIO()), _recorded_evaluators() as made:  # upstream pprints every AP
@@ -201,8 +208,25 @@ def _class_matches(evaluator, class_ids: Set[int]) -> ClassMatches:
     return ClassMatches(scores, hits, support)
 
 
+def score_order(scores: Sequence[float]) -> List[int]:
+    """Indices of ``scores`` best first; equal scores keep their order."""
+    return sorted(range(len(scores)), key=lambda i: -scores[i])
+
+
+def by_score(detections: EvalData) -> EvalData:
+    """``detections`` with each frame's boxes, labels and scores reordered best score first (see the module)."""
+    boxes, labels, scores = detections
+    out: EvalData = ({}, {}, {})
+    for key in boxes:
+        order = score_order(scores[key])
+        for source, target in zip(detections, out):
+            target[key] = [source[key][i] for i in order]
+    return out
+
+
 def write_detections(path: Path, detections: EvalData) -> None:
-    """AVA's detection CSV: video,second,x1,y1,x2,y2,action_id,score (upstream's ``write_results`` format)."""
+    """AVA's detection CSV: video,second,x1,y1,x2,y2,action_id,score (upstream's ``write_results`` format),
+    in the order given (``evaluate`` gives each frame's detections best score first)."""
     boxes, labels, scores = detections
     with atomic_open(path, "w", encoding="utf-8") as f:
         for key in boxes:
