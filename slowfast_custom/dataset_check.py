@@ -58,6 +58,7 @@ from slowfast_custom.ava.formats import (
     write_frame_list,
 )
 from slowfast_custom.data.frame_decode import frame_file_problem
+from slowfast_custom.dataset_stats import class_count_findings
 from slowfast_custom.data.keyframes import box_sources, clip_frame_indices, second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
@@ -515,6 +516,9 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
         for video in sorted(set(boxed) & set(videos)):
             entries, path = videos[video]
             _check_windows(video, boxed[video], entries, path, spec, report, checked)
+    gt_files = {split: files.gt_boxes for split, files in spec.splits.items()}  # boxes per class: dataset_stats.py
+    for finding in class_count_findings(label_map, gt_files, spec.num_classes):
+        report.add(**finding._asdict())
     report.finish()
     return report
 
