@@ -95,6 +95,9 @@ def _add_performance_config(cfg: CfgNode) -> None:
     # Memory format of the model and its inputs: "auto" (channels_last on CUDA, contiguous on the CPU),
     # "channels_last" or "contiguous".
     cfg.TRAIN.MEMORY_FORMAT = "auto"
+    # Calibrated thresholds (thresholds.json) are at least this times the class's prevalence (its share of the
+    # validation person boxes); 0: no floor (engine/thresholds.py).
+    cfg.TRAIN.THRESHOLD_FLOOR = 1.0
 
 
 def _add_demo_config(cfg: CfgNode) -> None:
@@ -303,6 +306,7 @@ NUMERIC_RANGES = (
     ("TEST.BATCH_SIZE", 1, None, True),
     ("TRAIN.EVAL_PERIOD", 0, None, True),
     ("TRAIN.CHECKPOINT_PERIOD", 1, None, True),
+    ("TRAIN.THRESHOLD_FLOOR", 0, None, True),
     ("SOLVER.MAX_EPOCH", 1, None, True),
     ("SOLVER.BASE_LR", 0, None, False),
     ("SOLVER.WEIGHT_DECAY", 0, None, True),

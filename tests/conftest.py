@@ -64,6 +64,32 @@ def tiny_dataset(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def mixed_size_dataset(tmp_path_factory) -> Path:
+    """The tiny dataset with its second val video re-rendered at another aspect ratio (240x90 beside 160x120),
+    as a user's own videos are: the test split's full frames then differ in width."""
+    import dataclasses
+    import shutil
+
+    import numpy as np
+
+    from slowfast_custom.ava.formats import read_box_csv, write_box_csv
+    from slowfast_custom.data.synthetic import SyntheticSpec, make_synthetic_dataset, predicted_rows, render_video
+
+    root = tmp_path_factory.mktemp("mixed_size")
+    spec = SyntheticSpec(train_videos=2, val_videos=2, seconds=4, seed=1)
+    make_synthetic_dataset(root, spec)
+    wide, rng = "synth_val_001", np.random.default_rng(5)
+    shutil.rmtree(root / "frames" / wide)  # same length and fps: the frame list stays right
+    _, rows = render_video(root / "frames", wide, dataclasses.replace(spec, width=240, height=90), rng)
+    ann = root / "annotations"
+    gt = [r for r in read_box_csv(ann / "ava_val_v2.2.csv", "gt") if r.video_id != wide] + rows
+    write_box_csv(ann / "ava_val_v2.2.csv", gt, "gt")
+    gt = read_box_csv(ann / "ava_val_v2.2.csv", "gt")  # predicted boxes from the rounded coordinates written
+    write_box_csv(ann / "ava_val_predicted_boxes.csv", predicted_rows(gt, rng), "predicted")
+    return root
+
+
 def tiny_cfg(data_dir: Path, output_dir: Path, *overrides: str):
     """The quick-start config on ``data_dir`` with the test overrides, loaded as run_net.py would."""
     from slowfast_custom.config import load_config

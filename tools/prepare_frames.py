@@ -7,7 +7,9 @@ Reads AVA.FRAME_DIR (DATASET/frames) and writes DATASET/frames_<size>/ with
 the same file names, the short side at max(DATA.TRAIN_JITTER_SCALES[1],
 DATA.TEST_CROP_SIZE), and last frame_store.json. Training then reads it
 (DATA_LOADER.FRAME_STORE auto) with the same shapes and boxes as from the
-originals. A rerun resumes; rerun it after re-extracting frames.
+originals. A rerun resumes; rerun it after re-extracting frames. Storing no
+video at all (a folder with other files than JPEG frames in every video) is an
+error: training would silently read the originals.
 """
 
 import argparse

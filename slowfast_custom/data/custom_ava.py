@@ -7,6 +7,11 @@ resolves through upstream's own ``build_dataset`` (which looks up
 and box handling) or the pure functions in ``keyframes.py``, with the index
 kept as arrays (``compact_index.py``) and frames read from a frame store at
 the model's resolution when one was prepared (``frame_store.py``).
+
+Evaluation clips are full frames with the short side scaled (upstream's test
+transform), so videos of different aspect ratios give clips of different
+widths; ``clip_sizes`` tells the loader each clip's size without reading its
+pixels, so that a batch only holds clips of one size (``engine/loader.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from slowfast.datasets.build import DATASET_REGISTRY
 from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.data.compact_index import load_compact_index
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
+from slowfast_custom.ava.images import jpeg_size
 from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
 from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap
 
@@ -56,6 +62,16 @@ def keyframe_spec_from_cfg(cfg, split: str) -> KeyframeSpec:
 def load_frames(paths: List[str]) -> List[np.ndarray]:
     """Read frames as BGR uint8 arrays; a missing, truncated or unreadable frame is a DataError naming it."""
     return [read_frame(path) for path in paths]
+
+
+def frame_size(path: str) -> Tuple[int, int]:
+    """(height, width) of a frame, from its JPEG header when it has one (no decoding), else decoded."""
+    try:
+        with open(path, "rb") as f:
+            size = jpeg_size(f.read())
+    except OSError:
+        size = None  # read_frame names the frame in its error
+    return size if size is not None else read_frame(path).shape[:2]
 
 
 def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tensor:
@@ -122,6 +138,11 @@ class Customava(Ava):
         store = frame_store_from_cfg(cfg, spec.frame_dir)
         usable = [not index.video_has_exceptions(v) for v in range(len(index.video_names))]
         self._stored_size = stored_videos(store, index.video_names, usable)
+        unstored = [n for i, n in enumerate(index.video_names) if i not in self._stored_size]
+        if store is not None and unstored:
+            logger.warning("%d of %d videos of the %s split are not in the frame store %s, so their original frames "
+                           "are read (%s); rerun tools/prepare_frames.py", len(unstored), len(index.video_names),
+                           self._split, store.root, ", ".join(unstored[:5]) + (", ..." if len(unstored) > 5 else ""))
         self._stored_paths = index.frame_paths(store.root) if store is not None else []
         self._video_idx_to_name = index.video_names
         self._keyframe_indices = index.keyframes  # (video_idx, sec_idx, second, center frame) rows
@@ -171,6 +192,27 @@ class Customava(Ava):
         video_idx, _, sec, center_idx = (int(v) for v in self._keyframe_indices[idx])
         seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(self._image_paths[video_idx]))
         return seq, self._index.keyframe_boxes(idx).astype(np.float32), self._index.keyframe_labels(idx), video_idx, sec
+
+    def clip_sizes(self) -> np.ndarray:
+        """(height, width) of each keyframe's clip (K x 2), as ``__getitem__`` makes it for this split.
+
+        Validation crops a square; the test split keeps the full frame with its short side at
+        ``DATA.TEST_CROP_SIZE``, so its size follows each video's frame size (one frame read per video).
+        """
+        if self._split == "train":
+            raise ValueError("training clips are cropped at random sizes")
+        crop = self._crop_size
+        sizes = {}
+        for video_idx in np.unique(self._keyframe_indices[:, 0]).tolist():
+            if self._split == "val":
+                sizes[video_idx] = (crop, crop)
+                continue
+            source = self._stored_size.get(video_idx)
+            if source is None:
+                first_center = int(self._keyframe_indices[self._keyframe_indices[:, 0] == video_idx][0, 3])
+                source = frame_size(self._image_paths[video_idx][first_center])
+            sizes[video_idx] = scaled_size(*source, crop)
+        return np.array([sizes[v] for v in self._keyframe_indices[:, 0].tolist()], dtype=np.int64).reshape(-1, 2)
 
     def __getitem__(self, idx):
         seq, boxes, box_labels, video_idx, sec = self._clip_inputs(idx)

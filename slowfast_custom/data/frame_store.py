@@ -15,6 +15,11 @@ original size from the manifest, so shapes and boxes are exactly those of
 reading the originals; only the pixels differ, by a second resampling and a
 second JPEG encoding (``tests/data/test_frame_store.py`` and the benchmark
 report how much).
+
+Hidden files in a video's folder (the extraction's ``.extract.json`` record)
+are not frames and are left out; any other file that is not a JPEG frame
+keeps the video out of the store (its frame list may name that file). A run
+that stores none of the videos of a frames folder is an error, not a store.
 """
 
 from __future__ import annotations
@@ -78,8 +83,9 @@ class StoreReport:
 def _store_video(frame_dir: str, out_dir: str, video: str, short_side: int, quality: int) -> Dict[str, object]:
     """Store one video's frames; return its original size and byte counts (or why it cannot be stored)."""
     src, dst = Path(frame_dir) / video, Path(out_dir) / video
-    names = sorted(p.name for p in src.iterdir() if p.suffix.lower() in _FRAME_SUFFIXES)
-    others = [p.name for p in src.iterdir() if p.is_file() and p.suffix.lower() not in _FRAME_SUFFIXES]
+    files = [p for p in src.iterdir() if not p.name.startswith(".")]  # hidden: records such as .extract.json
+    names = sorted(p.name for p in files if p.suffix.lower() in _FRAME_SUFFIXES)
+    others = sorted(p.name for p in files if p.is_file() and p.suffix.lower() not in _FRAME_SUFFIXES)
     if others:
         return {"why": f"files other than JPEG frames ({others[0]})"}
     size: Optional[Tuple[int, int]] = None
@@ -125,6 +131,9 @@ def prepare_frame_store(frame_dir: Path, out_dir: Path, short_side: int, quality
     if old.is_file() and json.loads(old.read_text()).get("short_side") != short_side:
         raise UserError(f"{out_dir} holds frames of another size; remove it or choose another --out")
     videos = video_dirs(frame_dir)  # a killed extraction's hidden temporary folder is not a video
+    if not videos:
+        raise UserError(f"{frame_dir}: no video folders to store (frames go in <frames>/<video>/); "
+                        "extract frames first (tools/extract_frames.py)")
     report = StoreReport(short_side)
     start = time.perf_counter()
     manifest: Dict[str, object] = {"short_side": short_side, "quality": quality, "source": str(frame_dir.resolve()),
@@ -144,6 +153,10 @@ def prepare_frame_store(frame_dir: Path, out_dir: Path, short_side: int, quality
             report.written += int(result["written"])
             report.bytes_in += int(result["bytes_in"])
             report.bytes_out += int(result["bytes_out"])
+    if not report.videos:
+        video, why = next(iter(report.not_stored.items()))
+        raise UserError(f"{frame_dir}: no video could be stored ({len(videos)} folders; {video}: {why}), so "
+                        "training would read the originals. Keep only the JPEG frames in each video folder")
     atomic_write_text(out_dir / MANIFEST_NAME, json.dumps(manifest, indent=1) + "\n")  # last: marks it complete
     report.seconds = time.perf_counter() - start
     return report

@@ -3,7 +3,8 @@
 ``<output stem>_predictions.csv``: AVA's detection-result format (what the
 AVA evaluation reads), one row per person, second and class:
 ``video_id,second,x1,y1,x2,y2,action_id,score`` with the box as fractions of
-the frame and the 1-based action id. AVA seconds are whole numbers, so only
+the frame and the 1-based action id, each second's rows best score first (the
+order AVA's evaluator assumes). AVA seconds are whole numbers, so only
 predictions made at whole seconds are in it (all of them with the default
 ``DEMO.PREDICTION_STRIDE_SEC 1``).
 
@@ -47,6 +48,7 @@ class PredictionLog:
     def add(self, keyframe: Keyframe) -> None:
         whole = abs(keyframe.moment - round(keyframe.moment)) < 1e-6
         second = self.starting_second + (int(round(keyframe.moment)) if whole else keyframe.moment)
+        rows: List[BoxRow] = []
         for person, scores, shown in zip(keyframe.people, keyframe.scores, keyframe.shown):
             self.records.append({
                 "video": self.video_id,
@@ -60,8 +62,10 @@ class PredictionLog:
                 "shown": [[self.class_names[c], round(s, 4)] for c, s in shown],
             })
             if whole:
-                self.csv_rows.extend(BoxRow(self.video_id, second, person.box, c + 1, score=float(s))
-                                     for c, s in enumerate(scores))
+                rows.extend(BoxRow(self.video_id, second, person.box, c + 1, score=float(s))
+                            for c, s in enumerate(scores))
+        # Best score first within the second: AVA's evaluator matches a frame's rows in file order.
+        self.csv_rows.extend(sorted(rows, key=lambda row: -row.score))
 
     def write(self, csv_path: Path, json_path: Path, header: Dict) -> None:
         """Write the CSV and the JSON (the demo passes staged names it renames with the video)."""

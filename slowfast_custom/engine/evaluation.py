@@ -7,6 +7,12 @@ outputs go to ``OUTPUT_DIR/eval/``. The metric itself is upstream's
 (``run_evaluation``: PASCAL VOC AP at IoU 0.5 per class, averaged). Its
 per-class matches (which detection hit which ground-truth box) are kept, to
 calibrate per-class thresholds (``thresholds.py``) on the same matching.
+
+Each frame's detections are handed to the evaluator, and written to
+``<tag>_detections.csv``, sorted by score, best first (equal scores in the
+model's box order). Upstream's matching (the TF object-detection code) takes a
+frame's detections in the order given and assumes that order: a low-scored
+box listed first would take the ground-truth box from a better one.
 """
 
 from __future__ import annotations
@@ -80,6 +86,16 @@ def groundtruth_from_rows(rows: Iterable[BoxRow], class_ids: Set[int], second_st
     return boxes, labels, scores
 
 
+def count_boxes(groundtruth: EvalData) -> int:
+    """Person boxes of the ground truth: distinct boxes per frame (a box with two actions is one box)."""
+    return sum(len({tuple(box) for box in boxes}) for boxes in groundtruth[0].values())
+
+
+def prevalence(support: int, num_boxes: int) -> Optional[float]:
+    """A class's share of the person boxes: the precision, and about the AP, of scores that know nothing."""
+    return support / num_boxes if num_boxes else None
+
+
 def check_label_map_coverage(rows: Sequence[BoxRow], label_map: Sequence[LabelMapEntry], groundtruth_file: Path,
                              label_map_file: Path) -> Dict[int, int]:
     """Ground-truth ids outside the label map: ``{action id: rows}``, trained and not evaluated (AVA trains 80
@@ -119,19 +135,24 @@ def evaluate(
     out_dir: Path,
     tag: str,
     thresholds_path: Optional[Path] = None,
+    threshold_floor: float = 0.0,
+    model: Optional[str] = None,
 ) -> EvalResult:
     """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second]).
 
     With ``thresholds_path`` (validation only: thresholds chosen on the test split would flatter it), also write
-    the per-class thresholds that maximise F1 there (``thresholds.py``).
+    the per-class thresholds that maximise F1 there, never below ``threshold_floor`` times the class's
+    prevalence (``thresholds.py``). ``model``: the weights evaluated, recorded in the metrics for the report.
     """
     class_ids = {e.id for e in label_map}
-    detections = get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids, video_idx_to_name=list(video_names))
+    detections = by_score(get_ava_eval_data(preds, ori_boxes, metadata.tolist(), class_ids,
+                                            video_idx_to_name=list(video_names)))
     excluded_keys = {image_key(v, s) for v, s in excluded}
     categories = [{"id": e.id, "name": e.name} for e in label_map]
     with contextlib.redirect_stdout(io.StringIO()), _recorded_evaluators() as made:  # upstream pprints every AP
         metrics = run_evaluation(categories, groundtruth, detections, excluded_keys)
     matches = _class_matches(made[-1], class_ids)
+    num_boxes = count_boxes(groundtruth)
     per_class = {k[len(PER_CLASS_PREFIX):]: float(v) for k, v in metrics.items() if k.startswith(PER_CLASS_PREFIX)}
     out_dir = Path(out_dir)
     files = {
@@ -148,7 +169,8 @@ def evaluate(
     if thresholds_path is not None:
         files["thresholds"] = str(thresholds_path)
         chosen = thresholds_io.class_thresholds([(e.id, e.name) for e in label_map], matches.scores,
-                                                matches.is_true_positive, matches.support, per_class)
+                                                matches.is_true_positive, matches.support, per_class,
+                                                num_boxes=num_boxes, floor_factor=threshold_floor)
         thresholds_io.write_thresholds(Path(thresholds_path), tag, chosen)
     result = EvalResult(float(metrics[MAP_KEY]), per_class, len(groundtruth[0]), len(detections[0]), files, matches)
     with atomic_open(files["metrics"], "w", encoding="utf-8") as f:
@@ -156,7 +178,12 @@ def evaluate(
                    "num_detection_frames": result.num_detection_frames,
                    "per_class_ap": {k: (None if np.isnan(v) else v) for k, v in per_class.items()},
                    # ground-truth boxes per class: an AP over 2 boxes says less than one over 200
-                   "per_class_support": {e.name: matches.support[e.id] for e in label_map}}, f, indent=1)
+                   "per_class_support": {e.name: matches.support[e.id] for e in label_map},
+                   # chance: the AP of scores that know nothing, the class's share of the person boxes
+                   "num_gt_boxes": num_boxes,
+                   "per_class_chance": {e.name: prevalence(matches.support[e.id], num_boxes) for e in label_map},
+                   "videos": sorted({key.rsplit(",", 1)[0] for key in detections[0]}),  # the ones predicted
+                   "model": model}, f, indent=1)
     return result
 
 
@@ -201,8 +228,25 @@ def _class_matches(evaluator, class_ids: Set[int]) -> ClassMatches:
     return ClassMatches(scores, hits, support)
 
 
+def score_order(scores: Sequence[float]) -> List[int]:
+    """Indices of ``scores`` best first; equal scores keep their order."""
+    return sorted(range(len(scores)), key=lambda i: -scores[i])
+
+
+def by_score(detections: EvalData) -> EvalData:
+    """``detections`` with each frame's boxes, labels and scores reordered best score first (see the module)."""
+    boxes, labels, scores = detections
+    out: EvalData = ({}, {}, {})
+    for key in boxes:
+        order = score_order(scores[key])
+        for source, target in zip(detections, out):
+            target[key] = [source[key][i] for i in order]
+    return out
+
+
 def write_detections(path: Path, detections: EvalData) -> None:
-    """AVA's detection CSV: video,second,x1,y1,x2,y2,action_id,score (upstream's ``write_results`` format)."""
+    """AVA's detection CSV: video,second,x1,y1,x2,y2,action_id,score (upstream's ``write_results`` format),
+    in the order given (``evaluate`` gives each frame's detections best score first)."""
     boxes, labels, scores = detections
     with atomic_open(path, "w", encoding="utf-8") as f:
         for key in boxes:

@@ -5,13 +5,17 @@ CPU) and shards only when ``NUM_GPUS > 1``; this one divides by the number of
 processes on the machine and shards whenever the process group has several
 members, so ``torchrun`` on CPUs (gloo) works as on GPUs. The dataset comes
 from upstream's registry and the batches from upstream's ``detection_collate``.
+Evaluation batches hold clips of one size only (``SizeGroupedBatches``): the
+test split's full frames differ in width between videos of different aspect
+ratios, and upstream's collate stacks them.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Iterator, List, Sequence
 
+import numpy as np
 import torch
 from slowfast.datasets.build import build_dataset
 from slowfast.datasets.loader import detection_collate
@@ -39,6 +43,28 @@ class ShardSampler(Sampler):
         return len(self.indices)
 
 
+class SizeGroupedBatches(Sampler):
+    """Batches of at most ``batch_size`` of ``indices``, each holding clips of one size only.
+
+    Clips of one size keep their order and fill batches as a plain sampler would, so a dataset of one frame
+    size is batched exactly as before; each further size adds at most one partial batch. Every index is in
+    exactly one batch. Nothing is padded, so no clip's scores depend on another size's pixels.
+    """
+
+    def __init__(self, indices: Sequence[int], sizes: np.ndarray, batch_size: int) -> None:
+        groups: dict = {}
+        for i in indices:
+            groups.setdefault(tuple(sizes[i].tolist()), []).append(int(i))
+        self.batches: List[List[int]] = [group[k:k + batch_size] for group in groups.values()
+                                         for k in range(0, len(group), batch_size)]
+
+    def __iter__(self) -> Iterator[List[int]]:
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
 def processes_per_machine(cfg) -> int:
     """Upstream's ``NUM_GPUS`` processes per machine; under torchrun, its LOCAL_WORLD_SIZE."""
     return int(os.environ.get("LOCAL_WORLD_SIZE", max(1, cfg.NUM_GPUS)))
@@ -63,13 +89,15 @@ def build_loader(cfg, split: str) -> DataLoader:
         dataset = PerSampleSeeded(dataset, cfg.RNG_SEED)
     else:
         sampler = ShardSampler(dataset, rank, world) if world > 1 else None
+    batching = dict(batch_size=per_process, sampler=sampler, drop_last=is_train)
+    if not is_train and per_process > 1 and hasattr(dataset, "clip_sizes"):
+        indices = sampler.indices if sampler is not None else range(len(dataset))
+        batching = dict(batch_sampler=SizeGroupedBatches(indices, dataset.clip_sizes(), per_process))
     return DataLoader(
         dataset,
-        batch_size=per_process,
-        sampler=sampler,
+        **batching,
         num_workers=cfg.DATA_LOADER.NUM_WORKERS,
         pin_memory=cfg.DATA_LOADER.PIN_MEMORY and cfg.NUM_GPUS > 0,
-        drop_last=is_train,
         collate_fn=detection_collate if cfg.DETECTION.ENABLE else None,
         persistent_workers=cfg.DATA_LOADER.NUM_WORKERS > 0,
         # CUDA (GPU JPEG decoding) cannot run in forked workers.

@@ -8,6 +8,22 @@ evaluation from ``eval/*_metrics.json``, and the calibrated thresholds from
 ``checkpoints/thresholds.json`` when there are any. The plots are PNGs in
 ``OUTPUT_DIR/report/`` (matplotlib's Agg backend: no display needed), each
 file written under a temporary name and renamed, the report last.
+
+What it adds so that the numbers are not over-read:
+
+* chance beside each AP: the class's share of the evaluation's person boxes,
+  about the AP of scores that know nothing (``per_class_chance`` of the
+  metrics; an AP near it is no evidence of learning);
+* the test split named for what it is: when the test evaluation scored the
+  same videos as the validation (this plugin reads ``AVA.TEST_LISTS`` for
+  both), the report says it is the validation split, not held-out data;
+* a test evaluation of older weights than the last trained epoch (a run
+  resumed with ``TEST.ENABLE False``) is named as such and left out of the
+  per-class table and plot, never shown beside the newer validation. The
+  weights come from the metrics' ``model`` (the checkpoint evaluated); files
+  without it are compared by time with the newest checkpoint;
+* each class's calibrated threshold with its note (raised to the floor, F1 no
+  better than chance, or why there is none; see ``thresholds.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.checkpoint import checkpoint_dir
+from slowfast_custom.checkpoint import CHECKPOINT_NAME, checkpoint_dir, checkpoints
 from slowfast_custom.engine.curves import read_curves
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.fileio import atomic_path, atomic_write_text
@@ -92,6 +108,29 @@ def plot_per_class_ap(path: Path, per_class: Dict[str, Dict[str, Optional[float]
     _save(figure, path)
 
 
+def _trained_epochs(curves: List[Dict], val: List[Tuple[int, Dict]], output_dir: Path) -> int:
+    """The last epoch this folder's training reached (curves, validations, checkpoints)."""
+    epochs = [int(r["epoch"]) for r in curves] + [e for e, _ in val]
+    epochs += [int(CHECKPOINT_NAME.match(c.name).group(1)) for c in checkpoints(str(output_dir))]
+    return max(epochs, default=0)
+
+
+def stale_test_reason(test: Dict, test_path: Path, output_dir: Path, last_epoch: int) -> Optional[str]:
+    """Why the test evaluation is not of the last trained model (older weights of this run), or None."""
+    model = test.get("model")
+    if model:
+        path = Path(model)
+        match = CHECKPOINT_NAME.match(path.name)
+        own = path.parent.resolve() == checkpoint_dir(str(output_dir)).resolve()
+        if match and own and int(match.group(1)) < last_epoch:
+            return f"the weights of epoch {int(match.group(1))}, older than the last trained epoch {last_epoch}"
+        return None
+    newest = checkpoints(str(output_dir))
+    if newest and test_path.stat().st_mtime < newest[-1].stat().st_mtime:
+        return f"weights older than the newest checkpoint {newest[-1].name}"
+    return None
+
+
 def _number(value: Optional[float], digits: int = 4) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
@@ -119,8 +158,17 @@ def write_report(output_dir) -> Path:
         best_epoch, best = max(val, key=lambda item: item[1]["frame_map"])
         facts.append(f"validation frame-mAP@0.5: {_number(val[-1][1]['frame_map'])} at epoch {val[-1][0]} "
                      f"(best {_number(best['frame_map'])} at epoch {best_epoch})")
+    stale = stale_test_reason(test, test_path, output_dir, _trained_epochs(curves, val, output_dir)) \
+        if test is not None else None
+    if stale:
+        facts.append(f"the last test evaluation (frame-mAP@0.5 {_number(test['frame_map'])}) scored {stale}; it is "
+                     "left out of this report: evaluate the last model again (TEST.ENABLE True)")
+        test = None
     if test is not None:
-        facts.append(f"test frame-mAP@0.5: {_number(test['frame_map'])} ({test['num_gt_frames']} frames)")
+        same = bool(val) and test.get("videos") is not None and test.get("videos") == val[-1][1].get("videos")
+        split = (f", on the validation split's {len(test['videos'])} videos: the test split is the validation "
+                 "split (AVA.TEST_LISTS), not held-out data" if same else "")
+        facts.append(f"test frame-mAP@0.5: {_number(test['frame_map'])} ({test['num_gt_frames']} frames{split})")
     lines += [f"- {fact}" for fact in facts] or ["No training curves or evaluations in this folder yet."]
     lines.append("")
 
@@ -142,21 +190,24 @@ def write_report(output_dir) -> Path:
         plot_per_class_ap(plot_dir / "per_class_ap.png", {k: m["per_class_ap"] for k, m in per_class.items()})
         lines += ["## Per-class AP", "", f"![per-class AP]({PLOT_DIR}/per_class_ap.png)", ""]
         names = list(dict.fromkeys(n for m in per_class.values() for n in m["per_class_ap"]))
-        header = ["class"] + [f"AP {k}" for k in per_class] + [f"support {k}" for k in per_class]
+        header = ["class"] + [f"{what} {k}" for k in per_class for what in ("AP", "chance")]
+        header += [f"support {k}" for k in per_class]
         if thresholds:
-            header += ["calibrated threshold", "F1 there"]
+            header += ["calibrated threshold", "F1 there", "note"]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for name in names:
-            row = [name] + [_number(m["per_class_ap"].get(name)) for m in per_class.values()]
+            row = [name]
+            for m in per_class.values():
+                row += [_number(m["per_class_ap"].get(name)), _number(m.get("per_class_chance", {}).get(name))]
             row += [str(m.get("per_class_support", {}).get(name, "n/a")) for m in per_class.values()]
             if thresholds:
                 record = thresholds.get(name, {})
                 if record.get("threshold") is None:
-                    row += [f"global ({record.get('note') or 'not in the file'})", "n/a"]
+                    row += ["global", "n/a", record.get("note") or "not in the file"]
                 else:
-                    row += [_number(record["threshold"], 3), _number(record["f1"], 3)]
+                    row += [_number(record["threshold"], 3), _number(record["f1"], 3), record.get("note", "")]
             lines.append("| " + " | ".join(row) + " |")
-        lines.append("")
+        lines += ["", "Chance: the class's share of the person boxes, about the AP of scores that know nothing.", ""]
         if thresholds:
             lines += [f"Thresholds: `{thresholds_path.relative_to(output_dir)}` (DEMO.VIS_MODE calibrated).", ""]
     path = output_dir / REPORT_NAME

@@ -7,6 +7,19 @@ maximises F1 over that evaluation's detections, matched to the ground truth at
 IoU 0.5 exactly as AVA's evaluator matches them (``evaluation.ClassMatches``),
 with the class's AP and support beside it.
 
+Two guards keep a threshold from inviting over-reading:
+
+* a floor: a threshold is never below ``TRAIN.THRESHOLD_FLOOR`` (default 1)
+  times the class's prevalence, its share of the validation person boxes.
+  A score under the base rate says the model finds the class less likely than
+  a random box; max F1 alone picked 0.0002 for a weak class, so the demo
+  showed it on every person. When the best F1 cut lies under the floor, the
+  floor is the threshold (F1, precision and recall are those of the floor's
+  cut) and the note says so;
+* chance: flagging every box of a class gets precision p (its prevalence) and
+  recall 1, so F1 ``2p / (1 + p)``; a class whose calibrated F1 is no better
+  than that gets a note (its threshold means little).
+
 ``thresholds.json`` (next to the checkpoints, ``OUTPUT_DIR/checkpoints/``)::
 
     {"evaluation": "val_epoch_00006",   # the evaluation it was chosen on
@@ -17,7 +30,10 @@ with the class's AP and support beside it.
                   "ap": 0.75,            # null without ground truth
                   "support": 10,         # ground-truth boxes of the class
                   "detections": 40,      # scored boxes of the class
-                  "note": ""}, ...]}     # why a class falls back to the global threshold
+                  "prevalence": 0.25,    # support / person boxes (null without them)
+                  "floor": 0.25,         # TRAIN.THRESHOLD_FLOOR x prevalence
+                  "chance_f1": 0.4,      # F1 of flagging every box: 2p / (1 + p)
+                  "note": ""}, ...]}     # fallback to the global threshold, floor, or chance-level F1
 
 A class without validation examples (or whose detections never hit one) has
 ``"threshold": null``; the demo shows it at its global threshold
@@ -45,6 +61,9 @@ CRITERION = "max F1 at IoU 0.5"
 # Notes of classes whose threshold is null (the demo uses the global one).
 NO_EXAMPLES = "no validation examples"
 NO_HITS = "no detection matched a validation example"
+# Notes of calibrated classes.
+FLOORED = "raised to the floor (prevalence x TRAIN.THRESHOLD_FLOOR); the best F1 cut was {best:.4g}"
+NO_BETTER_THAN_CHANCE = "F1 no better than chance ({chance:.3f}: flagging every box)"
 
 
 @dataclass(frozen=True)
@@ -57,15 +76,18 @@ class F1Threshold:
     recall: float
 
 
-def best_f1_threshold(scores: np.ndarray, is_true_positive: np.ndarray, num_ground_truth: int) -> F1Threshold:
-    """The score ``t`` whose cut "keep detections scored >= t" maximises F1.
+def best_f1_threshold(scores: np.ndarray, is_true_positive: np.ndarray, num_ground_truth: int,
+                      floor: float = 0.0) -> F1Threshold:
+    """The score ``t`` whose cut "keep detections scored >= t" maximises F1, among ``t >= floor``.
 
     ``scores`` and ``is_true_positive`` describe one class's detections (as
     AVA's evaluator labels them: true positive when matched to a ground-truth
     box not matched before); ``num_ground_truth`` counts that class's
     ground-truth boxes, so missed boxes lower recall. Detections with equal
     scores are kept or dropped together, as a threshold would. Of equally good
-    cuts the highest score wins (fewer false alarms for the same F1).
+    cuts the highest score wins (fewer false alarms for the same F1). When no
+    cut at or above ``floor`` beats the cut at ``floor`` itself, ``floor`` is
+    the threshold (with that cut's F1, precision and recall).
     """
     scores = np.asarray(scores, dtype=float).reshape(-1)
     hits = np.asarray(is_true_positive, dtype=bool).reshape(-1)
@@ -79,8 +101,10 @@ def best_f1_threshold(scores: np.ndarray, is_true_positive: np.ndarray, num_grou
     scores, hits = scores[order], hits[order]
     true_pos = np.cumsum(hits)
     kept = np.arange(1, scores.size + 1)
-    # A cut can only fall after the last of equal scores.
-    cut = np.append(scores[1:] != scores[:-1], True)
+    # A cut can only fall after the last of equal scores, and not under the floor.
+    cut = np.append(scores[1:] != scores[:-1], True) & (scores >= floor)
+    if not (cut & (true_pos > 0)).any():  # no hit scored at or above the floor: the floor's cut finds nothing
+        return F1Threshold(float(floor), 0.0, 0.0, 0.0)
     precision = true_pos[cut] / kept[cut]
     recall = true_pos[cut] / num_ground_truth
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,7 +124,15 @@ class ClassThreshold:
     ap: Optional[float]
     support: int
     detections: int
+    prevalence: Optional[float]
+    floor: float
+    chance_f1: Optional[float]
     note: str
+
+
+def chance_f1(prevalence: float) -> float:
+    """F1 of flagging every box when a share ``prevalence`` of them is the class: precision p, recall 1."""
+    return 2 * prevalence / (1 + prevalence) if prevalence > 0 else 0.0
 
 
 def class_thresholds(
@@ -109,19 +141,38 @@ def class_thresholds(
     is_true_positive: Mapping[int, np.ndarray],
     support: Mapping[int, int],
     per_class_ap: Mapping[str, float],
+    num_boxes: Optional[int] = None,
+    floor_factor: float = 0.0,
 ) -> List[ClassThreshold]:
-    """One ``ClassThreshold`` per ``(id, name)`` in ``classes`` from each class id's matched detections."""
+    """One ``ClassThreshold`` per ``(id, name)`` in ``classes`` from each class id's matched detections.
+
+    ``num_boxes``: the person boxes of the evaluation (a class's prevalence is its support over them);
+    ``floor_factor``: thresholds are at least this times the prevalence (``TRAIN.THRESHOLD_FLOOR``).
+    """
     out = []
     for class_id, name in classes:
         class_scores = np.asarray(scores.get(class_id, ()), dtype=float)
         hits = np.asarray(is_true_positive.get(class_id, ()), dtype=bool)
         count = int(support.get(class_id, 0))
-        best = best_f1_threshold(class_scores, hits, count)
-        note = NO_EXAMPLES if count == 0 else (NO_HITS if best.threshold is None else "")
+        share = count / num_boxes if num_boxes else None
+        floor = floor_factor * share if share is not None else 0.0
+        best = best_f1_threshold(class_scores, hits, count, floor)
+        chance = chance_f1(share) if share is not None else None
+        notes = []
+        if count == 0:
+            notes.append(NO_EXAMPLES)
+        elif best.threshold is None:
+            notes.append(NO_HITS)
+        else:
+            free = best_f1_threshold(class_scores, hits, count)
+            if free.threshold is not None and free.threshold < floor:
+                notes.append(FLOORED.format(best=free.threshold))
+            if chance is not None and best.f1 <= chance:
+                notes.append(NO_BETTER_THAN_CHANCE.format(chance=chance))
         ap = per_class_ap.get(name)
         ap = None if ap is None or math.isnan(ap) else float(ap)
         out.append(ClassThreshold(int(class_id), str(name), best.threshold, best.f1, best.precision, best.recall, ap,
-                                  count, int(class_scores.size), note))
+                                  count, int(class_scores.size), share, floor, chance, "; ".join(notes)))
     return out
 
 
@@ -129,7 +180,7 @@ def write_thresholds(path: Path, evaluation: str, thresholds: Sequence[ClassThre
     """``thresholds.json`` (format in the module docstring), written atomically; the fallbacks are logged."""
     records = [asdict(t) for t in thresholds]
     for record in records:
-        for key in ("f1", "precision", "recall", "threshold", "ap"):
+        for key in ("f1", "precision", "recall", "threshold", "ap", "prevalence", "floor", "chance_f1"):
             if record[key] is not None:
                 record[key] = round(record[key], 6)
     text = json.dumps({"evaluation": evaluation, "criterion": CRITERION, "classes": records}, indent=1)

@@ -96,7 +96,8 @@ class Evaluator:
         self.groundtruth = evaluation.groundtruth_from_rows(rows, class_ids, spec.second_stride, spec.valid_seconds)
 
     @torch.no_grad()
-    def run(self, model: torch.nn.Module, loader, tag: str) -> Optional[evaluation.EvalResult]:
+    def run(self, model: torch.nn.Module, loader, tag: str, weights: Optional[str] = None
+            ) -> Optional[evaluation.EvalResult]:
         """Predict every keyframe of the loader; on rank 0 return the result, elsewhere None."""
         model.eval()
         device = device_of(self.cfg)
@@ -122,7 +123,8 @@ class Evaluator:
         out_dir = Path(self.cfg.OUTPUT_DIR) / "eval"
         thresholds = cu.checkpoint_dir(self.cfg.OUTPUT_DIR) / THRESHOLDS_NAME if self.split == "val" else None
         return evaluation.evaluate(all_preds, all_boxes, all_meta, self.video_names, self.label_map,
-                                   self.groundtruth, self.excluded, out_dir, tag, thresholds)
+                                   self.groundtruth, self.excluded, out_dir, tag, thresholds,
+                                   self.cfg.TRAIN.THRESHOLD_FLOOR, weights)
 
 
 @dataclass
@@ -338,7 +340,7 @@ def test(cfg) -> Optional[evaluation.EvalResult]:
     model = build_model(cfg)
     path = load_for_inference(cfg, model)
     loader = build_loader(cfg, "test")
-    result = Evaluator(cfg, loader.dataset, "test").run(model, loader, "test")
+    result = Evaluator(cfg, loader.dataset, "test").run(model, loader, "test", str(path))
     if result is not None:
         logger.info("test frame-mAP@0.5 %.4f with %s (%d GT frames); files: %s", result.frame_map, path,
                     result.num_gt_frames, ", ".join(result.files.values()))

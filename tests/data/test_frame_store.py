@@ -92,3 +92,65 @@ def test_prepare_frames_tool(wide_dataset, tmp_path):
     missing = run_tool("prepare_frames.py", tmp_path / "nothing", "--cfg", TINY_CFG)
     assert missing.returncode == 2 and "frames folder not found" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def extracted_dataset(root, seconds=6, fps=10):
+    """A dataset as the README's workflow makes it: vtest.avi's first seconds extracted by tools/extract_frames.py
+    (with its .extract.json marker), one person box per second 1..seconds-2 in both splits."""
+    from conftest import shared_file
+
+    from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, write_box_csv, write_exclusions, write_label_map
+
+    video = shared_file("data", "vtest.avi")
+    result = run_tool("extract_frames.py", video, "--out", root, "--fps", str(fps), "--end-sec", str(seconds),
+                      "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert (root / "frames" / "vtest" / ".extract.json").is_file()
+    for split in ("train", "val"):
+        (root / "frame_lists" / f"{split}.csv").write_text((root / "frame_lists" / "all.csv").read_text())
+    ann = root / "annotations"
+    ann.mkdir()
+    rows = [BoxRow("vtest", s, (0.3, 0.2, 0.5, 0.8), 1 + s % 2, 0) for s in range(1, seconds - 1)]
+    write_box_csv(ann / "ava_train_v2.2.csv", rows, "gt")
+    write_box_csv(ann / "ava_val_v2.2.csv", rows, "gt")
+    write_box_csv(ann / "ava_val_predicted_boxes.csv", [BoxRow("vtest", r.second, r.box, None, score=0.9)
+                                                       for r in rows], "predicted")
+    write_label_map(ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt",
+                    [LabelMapEntry(i + 1, n) for i, n in enumerate(("stand", "walk", "jump", "wave"))])
+    write_exclusions(ann / "ava_val_excluded_timestamps_v2.2.csv", [])
+    return ["AVA.FPS", str(fps), "DATA.TARGET_FPS", str(fps)]
+
+
+def test_store_made_from_extracted_frames_is_what_training_reads(tmp_path):
+    """extract_frames -> prepare_frames -> the training loader: the store holds the video and its clips come from
+    there (the originals moved away, a clip still loads, with the originals' shapes and boxes)."""
+    data = tmp_path / "data"
+    overrides = extracted_dataset(data)
+    result = run_tool("prepare_frames.py", data, "--cfg", TINY_CFG, "--workers", "1", *overrides)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ": 1 videos, 60 frames" in result.stdout, result.stdout
+    cfg_args = (data, tmp_path / "out", *overrides)
+    originals = Customava(tiny_cfg(*cfg_args, "DATA_LOADER.FRAME_STORE", "off"), "train")
+    np.random.seed(0)
+    expected = originals[0]
+    stored = Customava(tiny_cfg(*cfg_args), "train")
+    assert stored._stored_size == {0: (576, 768)}
+    (data / "frames").rename(data / "moved_away")
+    np.random.seed(0)
+    (slow, fast), labels, _, extra = stored[0]
+    assert fast.shape == expected[0][1].shape and np.array_equal(labels, expected[1])
+    assert np.allclose(extra["boxes"], expected[3]["boxes"]) and np.array_equal(extra["ori_boxes"],
+                                                                                 expected[3]["ori_boxes"])
+    assert float((fast - expected[0][1]).abs().mean()) < 0.1  # normalised units: the store's resampling only
+
+
+def test_storing_no_video_of_a_folder_with_frames_is_an_error(tmp_path):
+    frames = tmp_path / "frames" / "clip"
+    frames.mkdir(parents=True)
+    cv2.imwrite(str(frames / "clip_000001.png"), np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(UserError, match="no video .*stored.*clip: files other than JPEG frames"):
+        prepare_frame_store(tmp_path / "frames", tmp_path / "store", 112, workers=1)
+    assert not (tmp_path / "store" / MANIFEST_NAME).exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no video folders"):
+        prepare_frame_store(tmp_path / "empty", tmp_path / "store2", 112, workers=1)

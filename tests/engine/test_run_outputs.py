@@ -82,7 +82,12 @@ def test_thresholds_json_holds_the_best_f1_cut_of_the_last_validation(run, tiny_
         if record["threshold"] is None:
             continue
         calibrated += 1
-        # F1 of every cut, from the CSV's 4-digit scores: the recorded cut is the best, and has the recorded F1.
+        # The floor: TRAIN.THRESHOLD_FLOOR (1) x the class's share of the person boxes.
+        assert record["prevalence"] == pytest.approx(record["support"] / metrics["num_gt_boxes"], abs=1e-6)
+        assert record["floor"] == pytest.approx(record["prevalence"], abs=1e-6)
+        assert record["threshold"] >= record["floor"] - 1e-6
+        # F1 of every cut at or above the floor, from the CSV's 4-digit scores: the recorded cut is the best,
+        # and has the recorded F1.
         scores = np.array([s for s, _ in matches[record["id"]]])
         hits = np.array([h for _, h in matches[record["id"]]])
 
@@ -90,9 +95,15 @@ def test_thresholds_json_holds_the_best_f1_cut_of_the_last_validation(run, tiny_
             kept = scores >= cut - 5e-5
             return 2 * hits[kept].sum() / (kept.sum() + record["support"])
 
+        allowed = [s for s in scores if s >= record["floor"] - 5e-5]
+        if not any(f1(s) for s in allowed):  # no hit at or above the floor: the floor is the threshold
+            assert record["threshold"] == pytest.approx(record["floor"], abs=1e-6) and record["f1"] == 0
+            continue
         assert f1(record["threshold"]) == pytest.approx(record["f1"], abs=1e-6)
-        assert max(f1(s) for s in scores) == pytest.approx(record["f1"], abs=1e-6)
+        assert max(f1(s) for s in allowed) == pytest.approx(record["f1"], abs=1e-6)
         assert record["threshold"] == pytest.approx(scores[np.abs(scores - record["threshold"]).argmin()], abs=5e-5)
+        chance = 2 * record["prevalence"] / (1 + record["prevalence"])
+        assert ("no better than chance" in record["note"]) == (record["f1"] <= chance + 1e-6)
     assert calibrated == 3
 
 
@@ -178,5 +189,6 @@ def test_report_links_valid_pngs_and_states_the_runs_numbers(run):
     assert f"last epoch's mean loss {last_loss:.4f}" in report
     assert f"test frame-mAP@0.5: {test_metrics['frame_map']:.4f}" in report  # rewritten after the evaluation
     assert "test frame-mAP" not in after_training and "| AP test |" not in after_training
-    assert f"| walk | {last_val['per_class_ap']['walk']:.4f} | {test_metrics['per_class_ap']['walk']:.4f} |" in report
+    assert (f"| walk | {last_val['per_class_ap']['walk']:.4f} | {last_val['per_class_chance']['walk']:.4f} | "
+            f"{test_metrics['per_class_ap']['walk']:.4f} | {test_metrics['per_class_chance']['walk']:.4f} |") in report
     assert not list(out.rglob(".*.tmp"))

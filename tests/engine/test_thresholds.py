@@ -76,3 +76,32 @@ def test_missing_or_broken_thresholds_file_is_one_clear_error(tmp_path):
     bad.write_text('{"classes": [{"name": "walk", "threshold": 7}]}')
     with pytest.raises(DataError, match=r"bad.json: not a thresholds file \(threshold of 'walk' is 7"):
         read_thresholds(bad)
+
+
+def test_a_threshold_is_never_below_the_floor():
+    # Hits scored 0.0002 and 0.0001 and a miss at 0.9: max F1 alone cuts at 0.0001 (F1 0.8).
+    scores, hits = np.array([0.9, 0.0002, 0.0001]), np.array([False, True, True])
+    assert best_f1_threshold(scores, hits, 2).threshold == 0.0001
+    floored = best_f1_threshold(scores, hits, 2, floor=0.25)
+    assert (floored.threshold, floored.f1) == (0.25, 0.0)  # no hit at or above it
+    # A hit above the floor: the best cut among those at or above it.
+    best = best_f1_threshold(np.array([0.9, 0.5, 0.1]), np.array([False, True, True]), 2, floor=0.3)
+    assert best.threshold == 0.5 and best.f1 == pytest.approx(0.5)  # 1 hit of 2 kept, of 2 boxes
+
+
+def test_floor_is_the_prevalence_and_notes_say_floored_or_chance():
+    # 8 person boxes; walk holds 2 (prevalence 0.25, chance F1 0.4), jump 4 (0.5, chance F1 0.667).
+    classes = [(1, "walk"), (2, "jump")]
+    scores = {1: np.array([0.9, 0.0002, 0.0001]), 2: np.array([0.8, 0.7, 0.6, 0.55, 0.52, 0.51])}
+    hits = {1: np.array([False, True, True]), 2: np.array([True, False, True, False, False, False])}
+    walk, jump = class_thresholds(classes, scores, hits, {1: 2, 2: 4}, {"walk": 0.3, "jump": 0.5}, num_boxes=8,
+                                  floor_factor=1.0)
+    assert (walk.prevalence, walk.floor, walk.threshold) == (0.25, 0.25, 0.25)
+    assert walk.note.startswith("raised to the floor") and "0.0001" in walk.note
+    assert walk.chance_f1 == pytest.approx(0.4) and "no better than chance (0.400" in walk.note
+    # jump: best cut 0.6 (2 hits of 3 kept, 4 boxes): F1 4/7 = 0.571 < chance 0.667.
+    assert jump.threshold == 0.6 and jump.f1 == pytest.approx(4 / 7) and jump.floor == 0.5
+    assert jump.note == "F1 no better than chance (0.667: flagging every box)"
+    # No floor asked for: max F1 alone, as before.
+    free = class_thresholds(classes, scores, hits, {1: 2, 2: 4}, {}, num_boxes=8, floor_factor=0.0)[0]
+    assert free.threshold == 0.0001 and "floor" not in free.note

@@ -74,3 +74,16 @@ def test_model_learns_the_synthetic_actions(tmp_path):
     assert history[-1]["val_frame_map"] == metrics["frame_map"]
     # Walking (the figure moves across the frame) is what a short run learns first, on every kernel measured.
     assert metrics["frame_map"] >= MAP_FLOOR and metrics["per_class_ap"]["walk"] >= WALK_FLOOR, metrics
+
+
+def test_test_pass_batches_videos_of_different_aspect_ratios(mixed_size_dataset, tmp_path):
+    """The README's training with its test pass (TEST.BATCH_SIZE 8) on val videos of two aspect ratios: full
+    frames of different widths are never stacked in one batch, and both videos are evaluated."""
+    out = tmp_path / "run"
+    result = run_tool("run_net.py", *run_net_args(mixed_size_dataset, out, "TEST.ENABLE", "True", "TEST.BATCH_SIZE", "8"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = (out / "eval" / "test_detections.csv").read_text().splitlines()
+    assert {r.split(",")[0] for r in rows} == {"synth_val_000", "synth_val_001"}
+    metrics = json.loads((out / "eval" / "test_metrics.json").read_text())
+    val = json.loads((out / "eval" / "val_epoch_00001_metrics.json").read_text())
+    assert metrics["num_gt_frames"] == val["num_gt_frames"] == 4 and 0.0 <= metrics["frame_map"] <= 1.0
