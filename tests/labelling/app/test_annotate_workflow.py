@@ -66,7 +66,7 @@ def test_what_a_new_project_needs(tmp_path):
 
 def test_every_network_is_refused(tmp_path):
     data = dataset(tmp_path)
-    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--host", "0.0.0.0")
+    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--fps", FPS, "--host", "0.0.0.0")
     assert result.returncode == 2 and "listens on every network" in result.stderr
 
 
