@@ -170,3 +170,18 @@ def test_a_dataset_of_only_short_videos_is_one_line(tmp_path):
     assert result.returncode == 2 and not (data / PROJECT_NAME).exists()
     assert "no video is long enough to label: each needs at least 12 s" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_plain_action_list_marks_exclusive_poses_and_the_export_keeps_the_types(tmp_path):
+    data = dataset(tmp_path)
+    (data / "actions.txt").write_text("[PERSON_MOVEMENT]\nstand\nwalk\n[]\ntalk\n")
+    project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=1)
+    assert [a["type"] for a in project.state()["actions"] if "type" in a] == ["PERSON_MOVEMENT"] * 2
+    # stand and walk both score high on one box: the two poses exclude each other, talk goes with either
+    assert top_actions([0.9, 0.8, 0.7], project.actions) == (1, 3)
+    project.label("alpha", 7, 1, 8, [2, 3])
+    project.label("beta", 1, 2, 4, [1])
+    export_ava(project, data, {"val_videos": ["beta"]})
+    label_map = read_action_names(data / "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt")
+    assert [(e.name, e.label_type) for e in label_map] == [
+        ("stand", "PERSON_MOVEMENT"), ("walk", "PERSON_MOVEMENT"), ("talk", None)]
