@@ -42,23 +42,26 @@ from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple
 
 from slowfast_custom.ava.formats import (
-    BOX_TOLERANCE,
-    FRAME_LIST_HEADER,
+    BOX_ROW_HINTS,
+    NO_SCORE,
     REBUILD_HINT,
     BoxKind,
     BoxRow,
+    FileProblem,
+    FrameListRow,
+    box_sources,
     clip_to_frame,
-    frame_list_from_dir,
-    frame_number,
-    out_of_time_order,
-    frame_path_problem,
-    parse_box_row,
-    read_exclusions,
+    is_frame_list_header,
     read_label_map,
+    scan_box_csv,
+    scan_exclusions,
+    scan_frame_list,
     write_frame_list,
 )
-from slowfast_custom.data.frame_decode import frame_file_problem
-from slowfast_custom.data.keyframes import box_sources, clip_frame_indices, second_to_frame
+from slowfast_custom.ava.images import frame_file_problem
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.naming import frame_list_from_dir
+from slowfast_custom.ava.timing import clip_frame_indices, clip_runs_past_ends, second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 from slowfast_custom.video.frames import count_frames
@@ -67,8 +70,6 @@ Severity = Literal["error", "warning", "info"]
 MAX_PER_KIND = 20  # problems of one kind reported per file before summarising the rest
 FIX_SUFFIX = ".fixed.csv"
 FIX_HINT = "Run tools/check_dataset.py DIR --fix"
-ROW_HINTS = {"gt": "Ground-truth rows are video_id,second,x1,y1,x2,y2,action_id,person_id (AVA's format)",
-             "predicted": "Predicted-box rows are video_id,second,x1,y1,x2,y2,action_id,score (AVA's format)"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class CheckSpec:
     splits: Dict[str, SplitFiles]  # "train", "val"
     label_map: Path
     exclusions: Sequence[Path] = ()
-    fps: float = 30.0  # AVA.FPS
+    fps: float = DEFAULT_FPS  # AVA.FPS
     start_sec: int = 0  # AVA.START_SEC
     clip_frames: int = 32  # DATA.NUM_FRAMES
     clip_step: float = 2.0  # frames between sampled frames: SAMPLING_RATE * AVA.FPS / DATA.TARGET_FPS
@@ -138,12 +139,6 @@ def check_spec_from_cfg(cfg) -> CheckSpec:
 
 
 @dataclass
-class FrameListEntry:
-    path: str
-    line: int
-
-
-@dataclass
 class CheckReport:
     problems: List[Problem] = field(default_factory=list)  # each kind of problem of a file at most MAX_PER_KIND + 1
     _counts: Dict[Tuple[str, str], List[Problem]] = field(default_factory=dict)
@@ -168,6 +163,11 @@ class CheckReport:
     def add_error(self, err: DataError, hint: str = "", kind="") -> None:
         """Record a reader's DataError; ``hint`` is used when the error has none."""
         self.add(err.path, err.line, err.message, err.hint or hint, kind=kind)
+
+    def add_problem(self, problem: FileProblem, hint: str = "") -> None:
+        """Record a grammar's problem (``hint`` when it has none); a repairable one names its file for --fix."""
+        self.add(problem.path, problem.line, problem.message, problem.hint or hint, problem.severity,
+                 fix=problem.path if problem.repairable else "", kind=problem.kind)
 
     def finish(self) -> None:
         for (path, _), same in self._counts.items():
@@ -210,61 +210,22 @@ class CheckReport:
 # ---------------------------------------------------------------------------
 
 
-def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameListEntry]]:
-    """Every format problem of one frame list; returns what could be read ``{video: [entries]}``."""
-    videos: Dict[str, List[FrameListEntry]] = {}
+def check_frame_list(path: Path, report: CheckReport) -> Dict[str, List[FrameListRow]]:
+    """Every format problem of one frame list (the loader's grammar, collecting); returns the rows read
+    ``{video: [rows]}``."""
+    videos: Dict[str, List[FrameListRow]] = {}
     if not path.is_file():
         report.add(path, None, "frame list not found", FIX_HINT + " to build it from frames/", fix=path)
         return videos
-    last: Dict[str, Tuple[int, int]] = {}
-    last_image: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
-    shuffled: Set[str] = set()
-    with closing(iter_text_lines(path)) as lines:
-        for line_no, line in lines:
-            text = line.rstrip("\n\r")
-            if not text.strip():
-                continue
-            if line_no == 1:
-                if text.split()[0] == FRAME_LIST_HEADER.split()[0]:
-                    continue
-                report.add(path, 1, f"no header line ({FRAME_LIST_HEADER}); upstream PySlowFast's reader would "
-                           "skip this first frame", FIX_HINT, severity="warning", fix=path)
-            if "," in text or "\t" in text:
-                report.add(path, line_no, "frame lists are separated by single spaces, this row has commas or tabs",
-                           FIX_HINT, fix=path, kind="separator")
-                cols = [c for c in re.split(r"[,\s]+", text) if c]
-            else:
-                cols = text.split()
-                if len(cols) != 5:
-                    report.add(path, line_no, f"expected 5 columns ({FRAME_LIST_HEADER}), found {len(cols)}",
-                               FIX_HINT, fix=path, kind="columns")
-            if len(cols) < 4:
-                continue
-            video, frame_id, frame_path = cols[0], cols[2], cols[3]
-            try:
-                index = int(frame_id)
-            except ValueError:
-                report.add(path, line_no, f"frame_id {frame_id!r} is not an integer", FIX_HINT, fix=path,
-                           kind="frame_id")
-                continue
-            if video in last and index <= last[video][0]:
-                report.add(path, line_no, f"frames of video {video} are not sorted (frame_id {index} after "
-                           f"{last[video][0]} on line {last[video][1]})", FIX_HINT, fix=path, kind="sorted")
-            last[video] = (index, line_no)
-            if _frame_path_escapes(path, line_no, frame_path, report):
-                continue
-            number = frame_number(frame_path)
-            if number is not None:
-                if video in last_image and number <= last_image[video][0] and video not in shuffled:
-                    shuffled.add(video)  # the first offending row; the rest of the video would repeat it
-                    report.add(path, line_no, out_of_time_order(video, index, frame_path, *last_image[video]),
-                               REBUILD_HINT, fix=path, kind="images out of time order")
-                last_image[video] = (number, line_no)
-            videos.setdefault(video, []).append(FrameListEntry(frame_path, line_no))
+    for item in scan_frame_list(path):
+        if isinstance(item, FileProblem):
+            report.add_problem(item)
+        else:
+            videos.setdefault(item.video, []).append(item)
     return videos
 
 
-def check_folder_covered(video: str, entries: List[FrameListEntry], frame_list: Path, frame_dir: Path,
+def check_folder_covered(video: str, entries: List[FrameListRow], frame_list: Path, frame_dir: Path,
                          report: CheckReport) -> None:
     """The list names every image of ``frames/<video>/``: one left out shifts every later frame in time."""
     folder = frame_dir / video
@@ -314,13 +275,6 @@ def resolve_configured(path: Path, what: str, report: CheckReport) -> Path:
                f"place below", f"Rename it to {path.name!r}, or set the file name in the config",
                kind="configured file under another name")
     return candidates[0]
-def _frame_path_escapes(path: Path, line_no: int, frame_path: str, report: CheckReport) -> bool:
-    """Report a frame path that would leave the frames folder (absolute or with ``..``); the loader refuses it."""
-    problem = frame_path_problem(frame_path)
-    if problem:
-        report.add(path, line_no, problem, "Frame paths are <video>/<file>.jpg relative to the frames folder. "
-                   + FIX_HINT, fix=path, kind="escaping path")
-    return bool(problem)
 
 
 # ---------------------------------------------------------------------------
@@ -336,53 +290,32 @@ def check_box_file(path: Path, kind: BoxKind, label_ids: Optional[Set[int]], num
         report.add(path, None, f"{'predicted' if kind == 'predicted' else 'ground-truth'} box file not found",
                    "Write it with tools/import_via.py, or fix the file name in the config (AVA.*)")
         return rows
-    seen: Dict[str, int] = {}
     no_score: List[int] = []
+    duplicates: Set[int] = set()
     not_evaluated: Dict[int, int] = defaultdict(int)  # action id -> rows
     first_not_evaluated: Optional[int] = None
-    with closing(iter_text_lines(path)) as lines:
-        for line_no, line in lines:
-            text = line.strip()
-            if not text:
+    for item in scan_box_csv(path, kind):
+        if isinstance(item, FileProblem):
+            if item.kind == NO_SCORE:
+                no_score.append(item.line)
                 continue
-            if "," not in text and len(text.split()) >= 7:
-                report.add(path, line_no, "box files are comma-separated, this row is not", FIX_HINT, fix=path,
-                           kind="separator")
-                text = ",".join(text.split())
-            normalised = ",".join(c.strip() for c in text.split(","))
-            if normalised in seen:
-                report.add(path, line_no, f"duplicate of line {seen[normalised]}", FIX_HINT, fix=path,
-                           kind="duplicate")
-                continue
-            seen[normalised] = line_no
-            if kind == "predicted" and len(normalised.split(",")) == 7:
-                no_score.append(line_no)
-                continue
-            try:
-                row = parse_box_row(path, line_no, normalised, kind)
-            except DataError as err:
-                clipped = clip_to_frame(normalised)
-                if clipped is None:
-                    report.add_error(err, ROW_HINTS[kind], kind="row")
-                    continue
-                report.add(path, line_no, f"{err.message} by at most {BOX_TOLERANCE:g}",
-                           f"{FIX_HINT} to clip it to the frame in the repaired copy", fix=path,
-                           kind=f"box a hair outside the frame (within {BOX_TOLERANCE:g})")
-                try:
-                    row = parse_box_row(path, line_no, clipped, kind)
-                except DataError as err:
-                    report.add_error(err, ROW_HINTS[kind], kind="row")
-                    continue
-            bound = num_classes if num_classes is not None else max(label_ids or {0})
-            if row.action_id is not None and row.action_id > bound:
-                what = (f"larger than MODEL.NUM_CLASSES {num_classes}" if num_classes is not None
-                        else "not in the label map")
-                report.add(path, line_no, f"action_id {row.action_id} is {what}",
-                           "Set MODEL.NUM_CLASSES to the largest action id, or remove the row", kind="action id")
-            elif row.action_id is not None and label_ids is not None and row.action_id not in label_ids:
-                not_evaluated[row.action_id] += 1
-                first_not_evaluated = first_not_evaluated or line_no
-            rows.append(row)
+            if item.kind == "duplicate":
+                duplicates.add(item.line)
+            report.add_problem(item, BOX_ROW_HINTS[kind])
+            continue
+        row = item
+        if row.line in duplicates:
+            continue
+        bound = num_classes if num_classes is not None else max(label_ids or {0})
+        if row.action_id is not None and row.action_id > bound:
+            what = (f"larger than MODEL.NUM_CLASSES {num_classes}" if num_classes is not None
+                    else "not in the label map")
+            report.add(path, row.line, f"action_id {row.action_id} is {what}",
+                       "Set MODEL.NUM_CLASSES to the largest action id, or remove the row", kind="action id")
+        elif row.action_id is not None and label_ids is not None and row.action_id not in label_ids:
+            not_evaluated[row.action_id] += 1
+            first_not_evaluated = first_not_evaluated or row.line
+        rows.append(row)
     if not_evaluated:
         ids = sorted(not_evaluated)
         shown = ", ".join(map(str, ids[:12])) + (", ..." if len(ids) > 12 else "")
@@ -404,11 +337,10 @@ def check_box_file(path: Path, kind: BoxKind, label_ids: Optional[Set[int]], num
 # ---------------------------------------------------------------------------
 
 
-def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: List[FrameListEntry],
+def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: List[FrameListRow],
                    frame_list: Path, spec: CheckSpec, report: CheckReport, checked: Set[str]) -> None:
     """The keyframe and the clip's frames of every labelled second of ``video`` exist."""
     n = len(entries)
-    half = spec.clip_frames * spec.clip_step / 2.0
     first_row = {}
     outside = []
     for path, row in rows:
@@ -430,7 +362,7 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
                        "Set AVA.FPS / AVA.START_SEC to how the frames were extracted, or extract the whole video",
                        kind="past end")
             continue
-        if center - half < 0 or center + half > n - 1:
+        if clip_runs_past_ends(center, spec.clip_frames, spec.clip_step, n):
             clamped += 1
         for index in sorted(set(clip_frame_indices(center, spec.clip_frames, spec.clip_step, n))):
             entry = entries[index]
@@ -474,16 +406,20 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     except DataError as err:
         report.add_error(err, 'Label maps hold blocks like item { name: "walk" id: 1 }')
     for path in spec.exclusions:
-        try:
-            read_exclusions(resolve_configured(path, "exclusion file", report))
-        except DataError as err:
-            report.add_error(err, "Exclusion rows are video_id,second; an empty file excludes nothing")
+        path = resolve_configured(path, "exclusion file", report)
+        if not path.is_file():
+            report.add(path, None, "exclusion file not found",
+                       "Check the path in the config (DATA.PATH_TO_DATA_DIR / AVA.*)")
+            continue
+        for item in scan_exclusions(path):
+            if isinstance(item, FileProblem):
+                report.add_problem(item, "Exclusion rows are video_id,second; an empty file excludes nothing")
     if not spec.frame_dir.is_dir():
         report.add(spec.frame_dir, None, "frames folder not found", "Extract the frames (tools/extract_frames.py)")
 
     split_of_video: Dict[str, Tuple[str, Path]] = {}
     for split, files in spec.splits.items():
-        videos: Dict[str, Tuple[List[FrameListEntry], Path]] = {}
+        videos: Dict[str, Tuple[List[FrameListRow], Path]] = {}
         for path in files.frame_lists:
             path = resolve_configured(path, "frame list", report)
             listed = check_frame_list(path, report)
@@ -535,7 +471,7 @@ def _videos_named_in(path: Path) -> List[str]:
     with closing(iter_text_lines(path)) as lines:
         for line_no, line in lines:
             cols = [c for c in re.split(r"[,\s]+", line.strip()) if c]
-            if not cols or (line_no == 1 and cols[0] == FRAME_LIST_HEADER.split()[0]):
+            if not cols or (line_no == 1 and is_frame_list_header(line)):
                 continue
             if cols[0] not in videos:
                 videos.append(cols[0])

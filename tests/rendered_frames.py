@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from slowfast_custom.ava.formats import frame_name
+from slowfast_custom.ava.naming import frame_name
 from slowfast_custom.detection import Detection
 
 COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0))  # BGR, one per person

@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.errors import number_in, run_cli
 from slowfast_custom.labelling.app.server import serve
 from slowfast_custom.labelling.app.workflow import (
     TRACKS_NAME,
@@ -23,8 +25,6 @@ from slowfast_custom.labelling.app.workflow import (
     read_suggestions,
     write_suggestions,
 )
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.errors import number_in, run_cli
 
 
 def main(argv=None) -> int:

@@ -14,10 +14,10 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
-from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
-from slowfast_custom.ava.formats import video_id_arg
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
+from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.detection import BACKENDS, build_detector
+from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
 from slowfast_custom.errors import number_in, run_cli
 

@@ -15,11 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.formats import read_action_names, read_tracks_csv
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.naming import video_id_arg
+from slowfast_custom.errors import UserError, number_in, run_cli
 from slowfast_custom.labelling.via import export_via
 from slowfast_custom.labelling.via3 import export_via3
-from slowfast_custom.ava.formats import read_action_names, read_tracks_csv, video_id_arg
-from slowfast_custom.errors import UserError, number_in, run_cli
 
 
 def main(argv=None) -> int:

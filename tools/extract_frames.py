@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
-from slowfast_custom.ava.formats import video_id_arg
+from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
 
 
 def main(argv=None) -> int:

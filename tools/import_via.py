@@ -15,12 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.labelling.ava_writer import SplitSpec
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS
-from slowfast_custom.labelling.via import import_via, via_file_actions
-from slowfast_custom.ava.formats import read_action_names, read_box_csv, video_id_list_arg
+from slowfast_custom.ava.formats import read_action_names, read_box_csv
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.naming import video_id_list_arg
 from slowfast_custom.errors import number_in, run_cli
-
+from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.via import import_via, via_file_actions
 
 
 def main(argv=None) -> int:

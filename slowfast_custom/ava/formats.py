@@ -1,4 +1,12 @@
-"""Readers and writers for every AVA file format, as pure typed functions of paths.
+"""One grammar per AVA file kind, and the readers and writers built on them.
+
+A grammar (``scan_frame_list``, ``scan_box_csv``, ``scan_exclusions``)
+yields a file's values and its problems (``FileProblem``, with file:line and
+a hint) in file order. The strict readers (``read_frame_list``,
+``iter_box_csv``, ``read_exclusions``; training, make_subset, import) raise
+the first blocking problem (``strict``); ``dataset_check`` runs the same
+grammars and collects every problem, so the two cannot disagree. Names and
+paths are ``ava.naming``'s rules, frame order ``ava.timing``'s.
 
 The formats, column by column (AVA v2.x, as PySlowFast reads them):
 
@@ -38,17 +46,19 @@ Class-name file for the demo (``ava.json``): ``{"class name": index}`` with
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Set, Tuple, TypeVar, Union
 
+from slowfast_custom.ava.naming import FRAME_PATH_HINT, PathLike, frame_number, frame_path_problem
+from slowfast_custom.ava.timing import frame_id_order_problem, time_order_problem
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 
-PathLike = Union[str, Path]
 Box = Tuple[float, float, float, float]
 BoxKind = Literal["gt", "predicted"]
 
@@ -59,7 +69,6 @@ NO_ACTION = "-1"
 # Labelling tools write boxes that touch the frame's edge a hair outside it (x2=1.004); by at most this much
 # (a fraction of the frame) a coordinate is a repairable error that ``check_dataset --fix`` clips.
 BOX_TOLERANCE = 0.01
-FIX_HINT = "Run tools/check_dataset.py on the dataset folder for a full report"
 
 
 def _require_file(path: PathLike, what: str) -> Path:
@@ -74,85 +83,149 @@ def _require_file(path: PathLike, what: str) -> Path:
 # ---------------------------------------------------------------------------
 
 
-def frame_name(video: str, number: int) -> str:
-    """File name of frame ``number`` (from 1) of ``video``: ``<video>_000001.jpg``."""
-    return f"{video}_{number:06d}.jpg"
+@dataclass(frozen=True)
+class FileProblem:
+    """One problem of a data file, as the grammars report it: the strict readers raise the first (``error()``),
+    ``tools/check_dataset.py`` collects them all."""
+
+    path: str
+    line: Optional[int]
+    message: str
+    hint: str = ""
+    kind: str = ""  # what kind of problem (the checker counts rows per kind)
+    severity: Literal["error", "warning"] = "error"
+    repairable: bool = False  # ``check_dataset --fix`` repairs it in a copy
+    loader_accepts: bool = False  # the strict readers read past it (the rows still mean what they say)
+
+    @classmethod
+    def of(cls, err: DataError, kind: str = "", repairable: bool = False) -> "FileProblem":
+        return cls(err.path, err.line, err.message, err.hint, kind, repairable=repairable)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a strict reader stops at it."""
+        return self.severity == "error" and not self.loader_accepts
+
+    def error(self) -> DataError:
+        return DataError(self.path, self.message, self.line, self.hint)
 
 
-def frame_relpath(video: str, number: int) -> str:
-    """Path of frame ``number`` (from 1) relative to the frames folder, as frame lists hold it."""
-    return f"{video}/{frame_name(video, number)}"
+T = TypeVar("T")
 
 
-def frame_pattern(video: str) -> str:
-    """The printf pattern of ``frame_name`` that ffmpeg numbers its output with (``%`` in the name escaped)."""
-    return video.replace("%", "%%") + "_%06d.jpg"
-
-
-def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
-    """Return ``{video: [frame path, ...]}`` in frame order, keeping the file's video order."""
-    path = _require_file(path, "frame list")
-    videos: Dict[str, List[str]] = {}
-    last_index: Dict[str, int] = {}
-    last_number: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
-    with closing(iter_text_lines(path)) as lines:
-        for line_no, line in lines:
-            text = line.rstrip("\n\r")
-            if not text.strip():
-                continue
-            if line_no == 1 and text.split()[0] == FRAME_LIST_HEADER.split()[0]:
-                continue
-            if "," in text and len(text.split(" ")) < 5:
-                raise DataError(path, "frame lists are space-separated, this row has commas", line_no,
-                                "Rebuild it with tools/check_dataset.py DIR --fix")
-            cols = text.split()
-            if len(cols) != 5:
-                raise DataError(path, f"expected 5 space-separated columns "
-                                f"({FRAME_LIST_HEADER}), found {len(cols)}", line_no,
-                                "Rebuild it with tools/check_dataset.py DIR --fix")
-            video, _, frame_idx, frame_path, _ = cols
-            try:
-                index = int(frame_idx)
-            except ValueError:
-                raise DataError(path, f"frame_id {frame_idx!r} is not an integer", line_no) from None
-            if video in last_index and index <= last_index[video]:
-                raise DataError(path, f"frames of video {video} are not sorted (frame_id {index} after "
-                                f"{last_index[video]})", line_no, "Sort it with tools/check_dataset.py DIR --fix")
-            last_index[video] = index
-            check_frame_relpath(path, line_no, frame_path)
-            number = frame_number(frame_path)
-            if number is not None:
-                if video in last_number and number <= last_number[video][0]:
-                    raise DataError(path, out_of_time_order(video, index, frame_path, *last_number[video]), line_no,
-                                    REBUILD_HINT)
-                last_number[video] = (number, line_no)
-            videos.setdefault(video, []).append(frame_path)
-    return videos
+def strict(items: Iterable[Union[T, FileProblem]]) -> Iterator[T]:
+    """The values of a grammar's output; DataError at its first blocking problem."""
+    for item in items:
+        if isinstance(item, FileProblem):
+            if item.blocking:
+                raise item.error()
+        else:
+            yield item
 
 
 REBUILD_HINT = "Rebuild the list from frames/ with tools/check_dataset.py DIR --fix"
 
 
-def out_of_time_order(video: str, frame_id: int, frame_path: str, previous_number: int, previous_line: int) -> str:
-    """The message for a frame-list row whose image comes before the previous row's in time."""
-    return (f"frame_id {frame_id} of video {video} is image {frame_path.rsplit('/', 1)[-1]}, which comes before "
-            f"image {previous_number} on line {previous_line}: the images are out of time order, so every clip "
-            "would be built from shuffled frames")
-def frame_path_problem(frame_path: str) -> Optional[str]:
-    """Why a frame list's path column could leave the frames folder (absolute, ``..``), or None."""
-    if frame_path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", frame_path):
-        return f"frame path {frame_path!r} is absolute"
-    if ".." in re.split(r"[/\\]", frame_path):
-        return f"frame path {frame_path!r} leads out of the frames folder ('..')"
-    return None
+@dataclass(frozen=True)
+class FrameListRow:
+    video: str
+    frame_id: int
+    path: str  # relative to the frames folder
+    line: int
 
 
-def check_frame_relpath(path: PathLike, line_no: int, frame_path: str) -> None:
-    """DataError unless ``frame_path`` stays inside the frames folder (paths from data files never leave it)."""
-    problem = frame_path_problem(frame_path)
-    if problem:
-        raise DataError(path, problem, line_no, "Frame paths are <video>/<file>.jpg relative to the frames folder; "
-                        "rebuild the list with tools/check_dataset.py DIR --fix")
+def is_frame_list_header(text: str) -> bool:
+    words = text.split()
+    return bool(words) and words[0] == FRAME_LIST_HEADER.split()[0]
+
+
+class FrameListGrammar:
+    """The rules of one frame list's data rows, fed in file order (``row``); it keeps each video's last frame id
+    and image number, so rows of other videos may be left out (``ava_subset`` feeds only the kept ones)."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = str(path)
+        self._last_id: Dict[str, Tuple[int, int]] = {}  # video -> (frame id, line) of its previous row
+        self._last_image: Dict[str, Tuple[int, int]] = {}  # video -> (image number, line) of its previous row
+        self._shuffled: Set[str] = set()  # videos reported out of time order (their later rows would repeat it)
+
+    def _problem(self, line_no: int, message: str, kind: str, hint: str = REBUILD_HINT, **extra) -> FileProblem:
+        return FileProblem(self.path, line_no, message, hint, kind, repairable=True, **extra)
+
+    def row(self, line_no: int, text: str) -> Iterator[Union[FrameListRow, FileProblem]]:
+        """The row of line ``line_no`` (a data row, not the header) after its problems; no row when it cannot
+        be read."""
+        cols = text.split()
+        if len(cols) != 5:
+            if "," in text:
+                yield self._problem(line_no, "frame lists are separated by single spaces, this row has commas",
+                                    "separator")
+                cols = [c for c in re.split(r"[,\s]+", text) if c]
+            else:
+                yield self._problem(line_no, f"expected 5 columns ({FRAME_LIST_HEADER}), found {len(cols)}",
+                                    "columns")
+            if len(cols) < 4:
+                return
+        elif "\t" in text:
+            # Upstream's reader splits on any whitespace; other tools expect single spaces.
+            yield self._problem(line_no, "frame lists are separated by single spaces, this row has tabs",
+                                "separator", loader_accepts=True)
+        video, frame_id, frame_path = cols[0], cols[2], cols[3]
+        try:
+            index = int(frame_id)
+        except ValueError:
+            yield self._problem(line_no, f"frame_id {frame_id!r} is not an integer", "frame_id")
+            return
+        problem = frame_id_order_problem(video, index, self._last_id.get(video))
+        if problem:
+            yield self._problem(line_no, problem, "sorted", "Sort it with tools/check_dataset.py DIR --fix")
+        self._last_id[video] = (index, line_no)
+        problem = frame_path_problem(frame_path)
+        if problem:
+            yield self._problem(line_no, problem, "escaping path", f"{FRAME_PATH_HINT}. {REBUILD_HINT}")
+            return
+        number = frame_number(frame_path)
+        if number is not None:
+            problem = time_order_problem(video, index, frame_path, number, self._last_image.get(video))
+            if problem and video not in self._shuffled:
+                self._shuffled.add(video)
+                yield self._problem(line_no, problem, "images out of time order")
+            self._last_image[video] = (number, line_no)
+        yield FrameListRow(video, index, frame_path, line_no)
+
+    def parse(self, line_no: int, text: str) -> FrameListRow:
+        """``row`` for a strict reader: the row, or DataError at its first blocking problem."""
+        return next(strict(self.row(line_no, text)))
+
+
+def scan_frame_list(path: PathLike) -> Iterator[Union[FrameListRow, FileProblem]]:
+    """Every row and every problem of a frame list (see the module doc), in file order."""
+    grammar = FrameListGrammar(path)
+    with closing(iter_text_lines(path)) as lines:
+        for line_no, line in lines:
+            text = line.rstrip("\n\r")
+            if not text.strip():
+                continue
+            if line_no == 1:
+                if is_frame_list_header(text):
+                    continue
+                yield FileProblem(str(path), 1, f"no header line ({FRAME_LIST_HEADER}); upstream PySlowFast's "
+                                  "reader would skip this first frame", "Run tools/check_dataset.py DIR --fix",
+                                  "header", "warning", repairable=True)
+            yield from grammar.row(line_no, text)
+
+
+def iter_frame_list(path: PathLike) -> Iterator[FrameListRow]:
+    """The rows of a frame list; DataError (file:line) at its first problem."""
+    return strict(scan_frame_list(_require_file(path, "frame list")))
+
+
+def read_frame_list(path: PathLike) -> Dict[str, List[str]]:
+    """Return ``{video: [frame path, ...]}`` in frame order, keeping the file's video order."""
+    videos: Dict[str, List[str]] = {}
+    for row in iter_frame_list(path):
+        videos.setdefault(row.video, []).append(row.path)
+    return videos
 
 
 def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> None:
@@ -162,39 +235,6 @@ def write_frame_list(path: PathLike, videos: Mapping[str, Iterable[str]]) -> Non
         for video_idx, (video, frames) in enumerate(videos.items()):
             for frame_idx, frame_path in enumerate(frames):
                 f.write(f'{video} {video_idx} {frame_idx} {frame_path} ""\n')
-
-
-_FRAME_NUMBER = re.compile(r"_(\d+)\.(jpg|jpeg|png)$", re.IGNORECASE)
-
-
-def frame_number(frame_path: str) -> Optional[int]:
-    """The image number in a frame file name (``<video>_000412.jpg`` -> 412), None for other names."""
-    match = _FRAME_NUMBER.search(frame_path)
-    return int(match.group(1)) if match else None
-def video_dirs(frame_dir: PathLike) -> List[str]:
-    """The video folders of a frames folder, sorted; hidden ones (a running or killed extraction's
-    ``.<video>.*.tmp``) are not videos."""
-    return sorted(p.name for p in Path(frame_dir).iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def frame_list_from_dir(frame_dir: PathLike, videos: Optional[Iterable[str]] = None) -> Dict[str, List[str]]:
-    """Build ``{video: [relative frame path, ...]}`` from ``frames/<video>/<video>_%06d.jpg``."""
-    frame_dir = Path(frame_dir)
-    names = sorted(videos) if videos is not None else video_dirs(frame_dir)
-    result: Dict[str, List[str]] = {}
-    for video in names:
-        folder = frame_dir / video
-        if not folder.is_dir():
-            raise DataError(folder, f"no frames folder for video {video}",
-                            hint="Extract its frames first (tools/extract_frames.py)")
-        frames = []
-        for p in folder.iterdir():
-            number = frame_number(p.name)
-            if number is not None:
-                frames.append((number, f"{video}/{p.name}"))
-        frames.sort()
-        result[video] = [rel for _, rel in frames]
-    return result
 
 
 # ---------------------------------------------------------------------------
@@ -251,11 +291,12 @@ def parse_box_row(path: Path, line_no: int, text: str, kind: BoxKind) -> BoxRow:
     x1, y1, x2, y2 = (_parse_float(path, line_no, n, c) for n, c in zip(("x1", "y1", "x2", "y2"), cols[2:6]))
     for name, value in (("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2)):
         if not 0.0 <= value <= 1.0:
-            hint = "Box coordinates are fractions of the frame width and height"
             if -BOX_TOLERANCE <= value <= 1.0 + BOX_TOLERANCE:
-                hint = (f"It is within {BOX_TOLERANCE:g} of the frame's edge: tools/check_dataset.py DIR --fix "
-                        "writes a copy with such boxes clipped")
-            raise DataError(path, f"{name}={value} is outside [0, 1]", line_no, hint)
+                raise DataError(path, f"{name}={value} is outside [0, 1] by at most {BOX_TOLERANCE:g}", line_no,
+                                f"It is within {BOX_TOLERANCE:g} of the frame's edge: tools/check_dataset.py DIR "
+                                "--fix writes a copy with such boxes clipped")
+            raise DataError(path, f"{name}={value} is outside [0, 1]", line_no,
+                            "Box coordinates are fractions of the frame width and height")
     if x2 <= x1 or y2 <= y1:
         raise DataError(path, f"box ({x1}, {y1}, {x2}, {y2}) is empty or inverted: need x2 > x1 and y2 > y1",
                         line_no, "Columns are x1,y1,x2,y2 (left, top, right, bottom)")
@@ -301,18 +342,82 @@ def clip_to_frame(text: str, tolerance: float = BOX_TOLERANCE) -> Optional[str]:
     return ",".join(cols) if changed else None
 
 
-def iter_box_csv(path: PathLike, kind: BoxKind) -> Iterator[BoxRow]:
-    """Stream the validated rows of a box CSV; the first bad row raises DataError with its line."""
-    path = _require_file(path, "box CSV")
+BOX_ROW_HINTS = {"gt": "Ground-truth rows are video_id,second,x1,y1,x2,y2,action_id,person_id (AVA's format)",
+                 "predicted": "Predicted-box rows are video_id,second,x1,y1,x2,y2,action_id,score (AVA's format)"}
+NO_SCORE = "no score column"  # the kind of a predicted-box row of 7 columns
+
+
+def scan_box_csv(path: PathLike, kind: BoxKind) -> Iterator[Union[BoxRow, FileProblem]]:
+    """Every row and every problem of a box CSV, in file order.
+
+    Rows a hair outside the frame come clipped after their (repairable)
+    problem; a duplicate row is a problem the loaders read past (upstream
+    merges it into the same box).
+    """
+    path = Path(path)
+    seen: Dict[str, Tuple[int, Optional[BoxRow]]] = {}
     with closing(iter_text_lines(path)) as lines:
         for line_no, line in lines:
             text = line.strip()
-            if text:
-                yield parse_box_row(path, line_no, text, kind)
+            if not text:
+                continue
+            if "," not in text and len(text.split()) >= 7:
+                yield FileProblem(str(path), line_no, "box files are comma-separated, this row is not",
+                                  "Run tools/check_dataset.py DIR --fix", "separator", repairable=True)
+                text = ",".join(text.split())
+            normalised = ",".join(c.strip() for c in text.split(","))
+            if normalised in seen:
+                first, row = seen[normalised]
+                yield FileProblem(str(path), line_no, f"duplicate of line {first}", "Run tools/check_dataset.py "
+                                  "DIR --fix", "duplicate", repairable=True, loader_accepts=True)
+                if row is not None:
+                    yield BoxRow(row.video_id, row.second, row.box, row.action_id, row.person_id, row.score, line_no)
+                continue
+            seen[normalised] = (line_no, None)
+            try:
+                row = parse_box_row(path, line_no, normalised, kind)
+            except DataError as err:
+                clipped = clip_to_frame(normalised)
+                if kind == "predicted" and normalised.count(",") == 6:
+                    yield FileProblem.of(err, NO_SCORE)
+                    continue
+                if clipped is None:
+                    yield FileProblem.of(err, "row")
+                    continue
+                yield FileProblem.of(err, f"box a hair outside the frame (within {BOX_TOLERANCE:g})", True)
+                try:
+                    row = parse_box_row(path, line_no, clipped, kind)
+                except DataError as err:
+                    yield FileProblem.of(err, "row")
+                    continue
+            seen[normalised] = (line_no, row)
+            yield row
+
+
+def iter_box_csv(path: PathLike, kind: BoxKind) -> Iterator[BoxRow]:
+    """Stream the validated rows of a box CSV; the first bad row raises DataError with its line."""
+    return strict(scan_box_csv(_require_file(path, "box CSV"), kind))
 
 
 def read_box_csv(path: PathLike, kind: BoxKind) -> List[BoxRow]:
     return list(iter_box_csv(path, kind))
+
+
+def box_sources(gt_files: Sequence[Path], predicted_files: Sequence[Path]) -> List[Tuple[Path, str]]:
+    """``[(file, "gt" | "predicted")]`` in reading order, a ground-truth file listed again as predicted read once.
+
+    Upstream's AVA recipe lists ``ava_train_v2.2.csv`` in both ``TRAIN_GT_BOX_LISTS`` and
+    ``TRAIN_PREDICT_BOX_LISTS``; upstream then reads its person-id column as a score and merges the rows into
+    the same boxes, which leaves the ground truth as it was. Reading it once as ground truth gives that result
+    without treating person ids as scores.
+    """
+    gt = list(dict.fromkeys(Path(p) for p in gt_files))
+    repeated = [p for p in predicted_files if Path(p) in gt]
+    if repeated:
+        logging.getLogger(__name__).info("Read %s once, as ground truth (also listed among the predicted-box files)",
+                    ", ".join(str(p) for p in repeated))
+    return [(p, "gt") for p in gt] + [(Path(p), "predicted") for p in dict.fromkeys(predicted_files)
+                                      if Path(p) not in gt]
 
 
 def format_box_row(row: BoxRow, kind: BoxKind) -> str:
@@ -473,15 +578,20 @@ def read_action_names(path: PathLike) -> List[LabelMapEntry]:
 # ---------------------------------------------------------------------------
 
 
-def read_exclusions(path: PathLike) -> Set[Tuple[str, int]]:
-    path = _require_file(path, "exclusion file")
-    excluded = set()
+def scan_exclusions(path: PathLike) -> Iterator[Union[Tuple[str, int], FileProblem]]:
+    """Every ``(video, second)`` and every problem of an exclusion file."""
     with closing(iter_text_lines(path)) as lines:
         for line_no, line in lines:
             text = line.strip()
             if text:
-                excluded.add(parse_exclusion_row(path, line_no, text))
-    return excluded
+                try:
+                    yield parse_exclusion_row(Path(path), line_no, text)
+                except DataError as err:
+                    yield FileProblem.of(err, "row")
+
+
+def read_exclusions(path: PathLike) -> Set[Tuple[str, int]]:
+    return set(strict(scan_exclusions(_require_file(path, "exclusion file"))))
 
 
 def write_exclusions(path: PathLike, excluded: Iterable[Tuple[str, int]]) -> None:
@@ -523,17 +633,8 @@ def read_class_names_json(path: PathLike) -> List[str]:
 
 
 # ---------------------------------------------------------------------------
-# Single rows, for streaming filters (tools/make_subset.py)
+# Single rows, for streaming filters (tools/make_subset.py; frame lists: ``FrameListGrammar``)
 # ---------------------------------------------------------------------------
-
-
-def parse_frame_list_row(path: Path, line_no: int, text: str) -> Tuple[str, int, str]:
-    """``(video, frame_id, frame path)`` of one frame-list data row (see the module doc)."""
-    cols = text.split()
-    if len(cols) != 5:
-        raise DataError(path, f"expected 5 space-separated columns ({FRAME_LIST_HEADER}), found {len(cols)}", line_no)
-    check_frame_relpath(path, line_no, cols[3])
-    return cols[0], _parse_int(path, line_no, "frame_id", cols[2]), cols[3]
 
 
 def parse_exclusion_row(path: Path, line_no: int, text: str) -> Tuple[str, int]:
@@ -545,36 +646,8 @@ def parse_exclusion_row(path: Path, line_no: int, text: str) -> Tuple[str, int]:
 
 
 # ---------------------------------------------------------------------------
-# Video ids and the tracks file of the dataset tools
+# The tracks file of the dataset tools
 # ---------------------------------------------------------------------------
-
-_BAD_VIDEO_ID = re.compile(r'[\s,"/\\]')
-
-
-def check_video_id(video_id: str, where: PathLike = "") -> None:
-    """A video id must fit in a space-separated frame list and a CSV column and name one folder of frames/:
-    no spaces, commas, quotes or path separators, and no leading dot (hidden folders are not videos)."""
-    if not video_id or _BAD_VIDEO_ID.search(video_id) or video_id.startswith("."):
-        raise DataError(where or video_id, f"video id {video_id!r} is empty, starts with a dot or has a space, "
-                        "comma, quote or path separator, which frame lists, box CSVs and frames/<video>/ cannot "
-                        "hold", hint="Rename the video (or pass --id)")
-
-
-def video_id_arg(text: str) -> str:
-    """argparse ``type`` for a video id given on a command line (``check_video_id``)."""
-    import argparse
-
-    try:
-        check_video_id(text)
-    except DataError as err:
-        raise argparse.ArgumentTypeError(err.message) from None
-    return text
-
-
-def video_id_list_arg(text: str) -> List[str]:
-    """argparse ``type`` for comma-separated video ids (empty items ignored)."""
-    return [video_id_arg(v) for v in text.split(",") if v]
-
 
 TRACKS_HEADER = "video_id,second,x1,y1,x2,y2,person_id,score"
 

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
-from slowfast_custom.video.extract import collect_videos
+from slowfast_custom.ava.formats import LabelMapEntry, read_label_map, write_class_names_json, write_frame_list
+from slowfast_custom.ava.layout import AVA_END_SEC, AVA_START_SEC, DEFAULT_FPS
+from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.filtering import (
     GT_BOXES,
@@ -38,15 +40,9 @@ from slowfast_custom.ava_subset.filtering import (
     filter_frame_list,
 )
 from slowfast_custom.ava_subset.source import AnnotationSource
-from slowfast_custom.ava.formats import (
-    LabelMapEntry,
-    frame_list_from_dir,
-    read_label_map,
-    write_class_names_json,
-    write_frame_list,
-)
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.video.frames import (
     ExtractJob,
     cut_clip,
@@ -59,8 +55,7 @@ from slowfast_custom.video.frames import (
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
 CONFIG_NAME = "SLOWFAST_32x2_R101_subset.yaml"
-# AVA's 15-minute cut, and the margins upstream keeps inside it (annotated seconds 902..1798).
-AVA_START_SEC, AVA_END_SEC = 900, 1801
+# The margins upstream keeps inside AVA's 15-minute cut (annotated seconds 902..1798).
 VALID_MARGINS = (2, 3)
 
 SPLITS = ("train", "val")
@@ -84,7 +79,7 @@ class SubsetSpec:
     videos: Optional[Path] = None  # folder of original .mp4/.mkv/.webm videos named <id>.<ext>
     start_sec: int = AVA_START_SEC
     end_sec: int = AVA_END_SEC
-    fps: int = 30
+    fps: int = int(DEFAULT_FPS)
     quality: int = 1  # ffmpeg -q:v of the JPEG frames
     workers: int = 2  # videos processed at a time
     clips: bool = True  # also cut videos_15min/<id>.mp4

@@ -21,9 +21,10 @@ from typing import IO, AbstractSet, Any, Callable, Dict, Iterable, List, Optiona
 from slowfast_custom.ava.formats import (
     FRAME_LIST_HEADER,
     BoxRow,
+    FrameListGrammar,
+    FrameListRow,
     parse_box_row,
     parse_exclusion_row,
-    parse_frame_list_row,
 )
 from slowfast_custom.errors import DataError
 
@@ -42,7 +43,6 @@ class RowFormat:
 GT_BOXES = RowFormat(",", lambda p, n, t: parse_box_row(p, n, t, "gt"))
 PREDICTED_BOXES = RowFormat(",", lambda p, n, t: parse_box_row(p, n, t, "predicted"))
 EXCLUSIONS = RowFormat(",", parse_exclusion_row)
-FRAME_LIST = RowFormat(" ", parse_frame_list_row, header=FRAME_LIST_HEADER.split()[0])
 
 
 def filter_rows(lines: Iterable[str], path: Path, fmt: RowFormat, keep: AbstractSet[str],
@@ -120,18 +120,15 @@ class FrameListRows:
 
 
 def filter_frame_list(lines: Iterable[str], path: Path, keep: AbstractSet[str]) -> FrameListRows:
-    """Kept rows of a frame list, checked for increasing frame ids within each video."""
+    """Kept rows of a frame list, checked by the frame-list grammar (frame ids ascending, images in time order,
+    paths inside the frames folder) as the loader checks them."""
     rows = FrameListRows()
-    last_id: Dict[str, int] = {}
+    grammar = FrameListGrammar(path)
+    fmt = RowFormat(" ", lambda p, n, t: grammar.parse(n, t), header=FRAME_LIST_HEADER.split()[0])
 
-    def on_keep(row: Tuple[str, int, str], text: str, line_no: int) -> None:
-        video, frame_id, frame_path = row
-        if video in last_id and frame_id <= last_id[video]:
-            raise DataError(path, f"frames of video {video} are not sorted (frame_id {frame_id} after "
-                            f"{last_id[video]})", line_no)
-        last_id[video] = frame_id
-        rows.videos.setdefault(video, []).append(frame_path)
-        rows.lines.setdefault(video, []).append(line_no)
+    def on_keep(row: FrameListRow, text: str, line_no: int) -> None:
+        rows.videos.setdefault(row.video, []).append(row.path)
+        rows.lines.setdefault(row.video, []).append(line_no)
 
-    filter_rows(lines, path, FRAME_LIST, keep, on_keep)
+    filter_rows(lines, path, fmt, keep, on_keep)
     return rows

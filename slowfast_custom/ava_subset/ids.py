@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
+from slowfast_custom.ava.naming import video_id_problem
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import read_text
 
@@ -22,13 +23,12 @@ class VideoId:
 
 
 _ID_SEPARATORS = re.compile(r"[\s,]+")
-_BAD_ID_CHARS = re.compile(r"[/\\\"']")  # ids become file and folder names, and CSV columns
 
 
 def _checked(video_id: str, origin: str) -> VideoId:
-    if _BAD_ID_CHARS.search(video_id) or video_id in (".", ".."):
-        raise UserError(f"{origin}: {video_id!r} is not a video id (ids are file names without extension, "
-                        "like -5KQ66BBWC4)")
+    problem = video_id_problem(video_id)
+    if problem:
+        raise UserError(f"{origin}: {problem}; ids are file names without extension, like -5KQ66BBWC4")
     return VideoId(video_id, origin)
 
 

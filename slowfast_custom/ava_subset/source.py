@@ -15,19 +15,25 @@ import tarfile
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional
 
+from slowfast_custom.ava.layout import (
+    FRAME_LISTS_DIR,
+    FULL_LABEL_MAP,
+    LABEL_MAP,
+    TRAIN_DETECTIONS,
+    TRAIN_EXCLUSIONS,
+    TRAIN_GT,
+    TRAIN_LIST,
+    VAL_DETECTIONS,
+    VAL_EXCLUSIONS,
+    VAL_GT,
+    VAL_LIST,
+)
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import decode_lines
 
-TRAIN_GT = "ava_train_v2.2.csv"
-VAL_GT = "ava_val_v2.2.csv"
-TRAIN_EXCLUSIONS = "ava_train_excluded_timestamps_v2.2.csv"
-VAL_EXCLUSIONS = "ava_val_excluded_timestamps_v2.2.csv"
-LABEL_MAP = "ava_action_list_v2.2_for_activitynet_2019.pbtxt"  # the 60 evaluated classes
-FULL_LABEL_MAP = "ava_action_list_v2.2.pbtxt"  # all 80 classes, for ava.json
-TRAIN_DETECTIONS = "person_box_67091280_iou90/ava_detection_train_boxes_and_labels_include_negative_v2.2.csv"
-VAL_DETECTIONS = "person_box_67091280_iou90/ava_detection_val_boxes_and_labels.csv"
-TRAIN_FRAME_LIST = "frame_lists/train.csv"
-VAL_FRAME_LIST = "frame_lists/val.csv"
+# The archive's files, by their names in the dataset layout (relative to the folder of the annotations).
+TRAIN_FRAME_LIST = f"{FRAME_LISTS_DIR}/{TRAIN_LIST}"
+VAL_FRAME_LIST = f"{FRAME_LISTS_DIR}/{VAL_LIST}"
 
 REQUIRED = (TRAIN_GT, VAL_GT, TRAIN_EXCLUSIONS, VAL_EXCLUSIONS, LABEL_MAP, FULL_LABEL_MAP,
             TRAIN_DETECTIONS, VAL_DETECTIONS)

@@ -27,13 +27,13 @@ import numpy as np
 from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
-    frame_relpath,
     write_box_csv,
     write_class_names_json,
     write_exclusions,
     write_frame_list,
     write_label_map,
 )
+from slowfast_custom.ava.naming import frame_relpath
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
 SUMMARY_NAME = "benchmark_data.json"

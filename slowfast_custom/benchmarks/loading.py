@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from slowfast.datasets.ava_dataset import Ava
 
+from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.benchmarks.configs import variant
 from slowfast_custom.benchmarks.timing import interleaved_rates
 from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, min_short_side
-from slowfast_custom.data.keyframes import clip_frame_indices
 
 STORE_OFF = ["DATA_LOADER.FRAME_STORE", "off"]  # the originals, even when a frame store was prepared
 FAST_PATH_OFF = ["DATA_LOADER.MAX_DECODE_REDUCTION", 1, "DATA_LOADER.FRAME_CACHE", False, *STORE_OFF]

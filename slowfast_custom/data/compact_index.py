@@ -28,7 +28,6 @@ written atomically; later runs load it in a fraction of a second.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -41,16 +40,17 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from slowfast_custom.ava.formats import (
-    FRAME_LIST_HEADER,
-    BoxRow,
+from slowfast_custom.ava.formats import NO_ACTION, BoxRow, is_frame_list_header
+from slowfast_custom.ava.naming import (
+    FIRST_FRAME,
+    FRAME_DIGITS,
     frame_number,
     frame_path_problem,
     frame_relpath,
-    parse_box_row,
+    frame_relpath_parts,
 )
+from slowfast_custom.ava.timing import ascending, seconds_to_frames
 from slowfast_custom.data.keyframes import KeyframeIndex, KeyframeSpec, _keep, load_keyframe_index
-from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open
 
 logger = logging.getLogger(__name__)
@@ -183,12 +183,12 @@ def index_from_keyframe_index(spec: KeyframeSpec, old: KeyframeIndex) -> Compact
     counts = [len(paths) for paths in old.frame_paths]
     frame_start = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=frame_start[1:])
-    first_number = np.ones(len(counts), np.int64)
+    first_number = np.full(len(counts), FIRST_FRAME, np.int64)
     exc_rows: List[int] = []
     exc_paths: List[bytes] = []
     for v, (video, paths) in enumerate(zip(old.video_names, old.frame_paths)):
         for i, path in enumerate(paths):
-            if path != str(spec.frame_dir / frame_relpath(video, 1 + i)):
+            if path != str(spec.frame_dir / frame_relpath(video, FIRST_FRAME + i)):
                 exc_rows.append(int(frame_start[v]) + i)
                 exc_paths.append(path.encode())
     keyframes = np.array(old.keyframes, np.int64).reshape(-1, 4)
@@ -423,8 +423,7 @@ def _read_frame_lists(spec: KeyframeSpec):
         current: Optional[_Video] = None
         for data, first in _chunks(Path(list_path)):
             if first:
-                head = data[:data.find(b"\n")].split()
-                if head and head[0].decode("ascii", "replace") == FRAME_LIST_HEADER.split()[0]:
+                if is_frame_list_header(data[:data.find(b"\n")].decode("ascii", "replace")):
                     data = data[data.find(b"\n") + 1:]
                     if not data:
                         continue
@@ -435,13 +434,13 @@ def _read_frame_lists(spec: KeyframeSpec):
                         raise _Unusual(f"{list_path}: video {name} in more than one block or list")
                     current = videos[name] = _Video(name, Path(list_path))
                     order.append(current)
-                if ids[0] <= current.last_frame_id or (np.diff(ids) <= 0).any():
+                if not ascending(ids, current.last_frame_id):
                     raise _Unusual(f"{list_path}: frames of {name} not sorted")
                 current.last_frame_id = int(ids[-1])
                 local = current.count + np.arange(b - a)
                 if current.first_number is None:
                     ok = np.flatnonzero(nums >= 0)
-                    current.first_number = int(nums[ok[0]] - local[ok[0]]) if len(ok) else 1
+                    current.first_number = int(nums[ok[0]] - local[ok[0]]) if len(ok) else FIRST_FRAME
                 bad = np.flatnonzero(nums != current.first_number + local)
                 for i in bad:  # paths not in AVA's naming, kept as read
                     rel = path_of(int(i))
@@ -469,7 +468,7 @@ def _digits_value(digits: np.ndarray, what: str) -> np.ndarray:
 
 def _frame_list_runs(lines: _Lines, what: str):
     """Runs of rows of one video in a block of frame-list lines: ``(first, end, name, frame ids, frame numbers,
-    path of row i)``; the number is -1 where the path is not ``<video>/<video>_<n:06d>.jpg``.
+    path of row i)``; the number is -1 where the path is not ``frame_relpath(video, n)``.
 
     Rows of one video differ only in their digits, so consecutive rows with the separators at the same columns
     form a 2-D block of bytes (a view, no copy) whose columns are the fields.
@@ -489,14 +488,15 @@ def _frame_list_runs(lines: _Lines, what: str):
         for c, d in zip(cuts[:-1], cuts[1:]):
             name = bytes(names[c])
             numbers = np.full(d - c, -1, np.int64)
-            if s3 - s2 - 1 == 2 * s0 + 12:
+            # ``frame_relpath``'s rule on bytes: its fixed prefix and suffix around FRAME_DIGITS digits.
+            prefix, suffix = (np.frombuffer(part.encode(), np.uint8) for part in frame_relpath_parts(name.decode()))
+            if s3 - s2 - 1 == len(prefix) + FRAME_DIGITS + len(suffix):
                 block = paths[c:d]
-                prefix = np.frombuffer(name + b"/" + name + b"_", np.uint8)
-                digits = block[:, 2 * s0 + 2:2 * s0 + 8].astype(np.int64) - 48
-                ok = ((block[:, :2 * s0 + 2] == prefix).all(axis=1)
-                      & (block[:, 2 * s0 + 8:] == np.frombuffer(b".jpg", np.uint8)).all(axis=1)
+                cut = len(prefix) + FRAME_DIGITS
+                digits = block[:, len(prefix):cut].astype(np.int64) - 48
+                ok = ((block[:, :len(prefix)] == prefix).all(axis=1) & (block[:, cut:] == suffix).all(axis=1)
                       & ((digits >= 0) & (digits <= 9)).all(axis=1))
-                numbers = np.where(ok, digits @ (10 ** np.arange(5, -1, -1, dtype=np.int64)), -1)
+                numbers = np.where(ok, digits @ (10 ** np.arange(FRAME_DIGITS - 1, -1, -1, dtype=np.int64)), -1)
 
             def path_of(i: int, rows=paths[c:d]) -> str:
                 return bytes(rows[i]).decode()
@@ -537,8 +537,10 @@ def _read_boxes(path: Path, kind: str, video_ids: Dict[str, int]):
         if kind == "gt" and not has.all():
             raise _Unusual(f"{path}: empty action ids")
         action = np.full(len(start), -1, np.int64)
-        if kind == "predicted" and _minus_one_is_no_action():
-            has &= ~((end - start == 2) & (buf[start] == ord("-")) & (buf[np.minimum(start + 1, len(buf) - 1)] == ord("1")))
+        if kind == "predicted":  # NO_ACTION: a detected person with no action
+            no_action = np.frombuffer(NO_ACTION.encode(), np.uint8)
+            width = len(no_action)
+            has &= ~((end - start == width) & (_chars(buf, start, np.minimum(end, start + width), width) == no_action).all(1))
         action[has] = _integers(buf, start[has], end[has], str(path))
         if (action[has] < 1).any():
             raise _Unusual(f"{path}: action ids below 1")
@@ -553,15 +555,6 @@ def _read_boxes(path: Path, kind: str, video_ids: Dict[str, int]):
         return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64),
                 np.zeros(0))
     return tuple(np.concatenate(arrays) for arrays in zip(*parts))
-
-
-@functools.lru_cache(maxsize=None)
-def _minus_one_is_no_action() -> bool:
-    """Whether the row parser reads a predicted box's action ``-1`` as "no action" (AVA's negatives)."""
-    try:
-        return parse_box_row(Path("probe"), 1, "v,1,0.1,0.1,0.2,0.2,-1,0.5", "predicted").action_id is None
-    except DataError:
-        return False
 
 
 def _drop_reasons(spec: KeyframeSpec, second: np.ndarray, score: np.ndarray, skipped: Counter) -> np.ndarray:
@@ -606,7 +599,7 @@ def _build_fast(spec: KeyframeSpec) -> CompactIndex:
         logger.info("Skipped %d box rows: %s", n, why)
     if (action > spec.max_action_id).any():
         raise _Unusual("action ids above the number of classes")
-    center = np.round((second - spec.start_sec) * spec.fps).astype(np.int64)
+    center = seconds_to_frames(second, spec.fps, spec.start_sec)
     if ((center < 0) | (center >= np.diff(frame_start)[vidx])).any():
         raise _Unusual("keyframes outside their video's frames")
     del center
@@ -638,7 +631,7 @@ def _build_fast(spec: KeyframeSpec) -> CompactIndex:
     box_start = np.append(np.flatnonzero(new_kf), len(box_order)).astype(np.int64)
     kf_video, kf_second = kf_video[new_kf], kf_second[new_kf]
     sec_idx = np.arange(len(kf_video)) - np.searchsorted(kf_video, kf_video, side="left")
-    kf_center = np.round((kf_second - spec.start_sec) * spec.fps).astype(np.int64)
+    kf_center = seconds_to_frames(kf_second, spec.fps, spec.start_sec)
     keyframes = np.column_stack([kf_video, sec_idx, kf_second, kf_center]).astype(np.int64)
 
     sort_exc = np.argsort(exc_rows, kind="stable")

@@ -25,10 +25,11 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
+from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.data.compact_index import load_compact_index
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
 from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
-from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap, clip_frame_indices
+from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap
 
 logger = logging.getLogger(__name__)
 

@@ -37,15 +37,13 @@ import cv2
 import numpy as np
 import torch
 
+from slowfast_custom.ava.images import HEAD_BYTES, TAIL_BYTES, image_problem, jpeg_size
 from slowfast_custom.errors import DataError, UserError
 
 PathLike = Union[str, Path]
 REDUCTIONS = (8, 4, 2, 1)
 _IMREAD_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
                  8: cv2.IMREAD_REDUCED_COLOR_8}
-# Start-of-frame markers of every JPEG coding process (baseline, progressive, lossless, arithmetic).
-_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
-_SOS, _TEM = 0xDA, 0x01
 
 
 def unreadable_frame(path: str, reason: str = "missing or not an image") -> DataError:
@@ -55,48 +53,10 @@ def unreadable_frame(path: str, reason: str = "missing or not an image") -> Data
                      hint=f"Re-extract the frames of {video}, or run tools/check_dataset.py on the dataset")
 
 
-# An image's end marker sits in its last bytes (JPEG's EOI may be followed by a little padding).
-_TAIL_BYTES = 32
-_HEAD_BYTES = 16384  # enough for a JPEG's frame header unless a large EXIF block comes first
-
-
-def image_problem(head: bytes, tail: bytes) -> Optional[str]:
-    """Why a frame file is not a complete JPEG or PNG, from its first and last bytes; None if it looks whole.
-
-    A truncated JPEG (a killed extraction, a full disk) still decodes, with
-    grey where data is missing and only a libjpeg warning naming no file, so
-    the end-of-image marker is checked rather than trusting the decoder.
-    """
-    if not head:
-        return "empty file"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return None if b"IEND" in tail else "truncated PNG (no IEND chunk)"
-    if head[:2] != b"\xff\xd8":
-        return "not a JPEG or PNG image"
-    if jpeg_size(head) is None:
-        return "JPEG without a frame header"
-    if b"\xff\xd9" not in tail:
-        return "truncated JPEG (no end-of-image marker)"
-    return None
-
-
-def frame_file_problem(path: Path) -> Optional[str]:
-    """``image_problem`` of a file on disk, reading only its first and last bytes (the checker's cheap test)."""
-    with open(path, "rb") as f:
-        head = f.read(_HEAD_BYTES)
-        size = f.seek(0, 2)
-        if size > _HEAD_BYTES and head[:2] == b"\xff\xd8" and jpeg_size(head) is None:
-            f.seek(0)
-            head = f.read()  # the frame header lies further in
-        f.seek(max(0, size - _TAIL_BYTES))
-        tail = f.read()
-    return image_problem(head, tail)
-
-
 def check_frame_bytes(path: str, data: bytes) -> None:
     """DataError naming frame ``path`` unless ``data``, its bytes, look like a whole image (``image_problem``)."""
-    head = data[:_HEAD_BYTES]
-    problem = image_problem(head if jpeg_size(head) else data, data[-_TAIL_BYTES:])
+    head = data[:HEAD_BYTES]
+    problem = image_problem(head if jpeg_size(head) else data, data[-TAIL_BYTES:])
     if problem:
         raise unreadable_frame(path, problem)
 
@@ -116,31 +76,6 @@ def decode_frame(path: str, data: bytes, flags: int = cv2.IMREAD_COLOR) -> np.nd
 def read_frame(path: PathLike) -> np.ndarray:
     """``cv2.imread`` that refuses a missing, truncated or non-image frame with a DataError naming it."""
     return decode_frame(str(path), _read_bytes(str(path)))
-
-
-def jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """(height, width) from a JPEG's frame header; None if ``data`` is not a JPEG that has one."""
-    if data[:2] != b"\xff\xd8":
-        return None
-    pos, end = 2, len(data)
-    while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-            continue
-        if marker == _TEM or 0xD0 <= marker <= 0xD8:  # markers without a length field
-            pos += 2
-            continue
-        if marker in _SOF_MARKERS:
-            if pos + 9 > end:
-                return None
-            return int.from_bytes(data[pos + 5:pos + 7], "big"), int.from_bytes(data[pos + 7:pos + 9], "big")
-        if marker == _SOS:
-            return None
-        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-    return None
 
 
 def choose_reduction(height: int, width: int, min_short_side: int, max_reduction: int = 8) -> int:

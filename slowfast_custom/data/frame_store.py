@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from slowfast_custom.ava.formats import video_dirs
+from slowfast_custom.ava.naming import video_dirs
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 

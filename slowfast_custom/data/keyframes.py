@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import Box, BoxRow, iter_box_csv, read_frame_list
+from slowfast_custom.ava.formats import Box, BoxRow, box_sources, iter_box_csv, read_frame_list
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import iter_text_lines
 
@@ -33,7 +35,7 @@ class KeyframeSpec:
     frame_lists: Sequence[Path]
     gt_box_files: Sequence[Path] = ()
     predicted_box_files: Sequence[Path] = ()
-    fps: float = 30.0  # frame rate of the extracted frames
+    fps: float = DEFAULT_FPS  # frame rate of the extracted frames
     start_sec: int = 0  # video second of frame 0
     valid_seconds: Optional[Tuple[int, int]] = None  # inclusive; None: all that have frames
     score_thresh: float = 0.0  # predicted boxes below it are dropped
@@ -54,22 +56,6 @@ class KeyframeIndex:
     @property
     def num_boxes(self) -> int:
         return sum(len(self.boxes_and_labels[v][s]) for v, s, _, _ in self.keyframes)
-
-
-def second_to_frame(second: int, fps: float, start_sec: int) -> int:
-    """Index of the first frame of ``second`` (upstream: ``(sec - 900) * 30``)."""
-    return int(round((second - start_sec) * fps))
-
-
-def clip_frame_indices(center: int, num_frames: int, step: float, video_len: int) -> List[int]:
-    """``num_frames`` indices spaced ``step`` frames apart around ``center``, clamped to the video.
-
-    With an integer step this is upstream's ``get_sequence(center, num_frames * step // 2, step, ...)``;
-    a fractional step (frames extracted at another rate than the model's) keeps the clip's span in seconds.
-    """
-    half = num_frames * step / 2.0
-    indices = [int(round(center - half + k * step)) for k in range(num_frames)]
-    return [min(max(i, 0), video_len - 1) for i in indices]
 
 
 def load_keyframe_index(spec: KeyframeSpec) -> KeyframeIndex:
@@ -130,21 +116,6 @@ def load_keyframe_index(spec: KeyframeSpec) -> KeyframeIndex:
     return index
 
 
-def box_sources(gt_files: Sequence[Path], predicted_files: Sequence[Path]) -> List[Tuple[Path, str]]:
-    """``[(file, "gt" | "predicted")]`` in reading order, a ground-truth file listed again as predicted read once.
-
-    Upstream's AVA recipe lists ``ava_train_v2.2.csv`` in both ``TRAIN_GT_BOX_LISTS`` and
-    ``TRAIN_PREDICT_BOX_LISTS``; upstream then reads its person-id column as a score and merges the rows into
-    the same boxes, which leaves the ground truth as it was. Reading it once as ground truth gives that result
-    without treating person ids as scores.
-    """
-    gt = list(dict.fromkeys(Path(p) for p in gt_files))
-    repeated = [p for p in predicted_files if Path(p) in gt]
-    if repeated:
-        logger.info("Read %s once, as ground truth (also listed among the predicted-box files)",
-                    ", ".join(str(p) for p in repeated))
-    return [(p, "gt") for p in gt] + [(Path(p), "predicted") for p in dict.fromkeys(predicted_files)
-                                      if Path(p) not in gt]
 def check_split_overlap(index: KeyframeIndex, split_files: Sequence[Path], other_box_files: Sequence[Path],
                         other: str = "train") -> None:
     """DataError naming the first box row of ``other_box_files`` (the ``other`` split) whose video also has

@@ -27,10 +27,10 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from slowfast_custom.ava import layout
 from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
-    frame_name,
     read_box_csv,
     write_box_csv,
     write_class_names_json,
@@ -38,10 +38,13 @@ from slowfast_custom.ava.formats import (
     write_frame_list,
     write_label_map,
 )
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.naming import frame_name
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
 ACTIONS = ("stand", "walk", "jump", "wave")
 SUMMARY_NAME = "synthetic.json"
+SPLIT_FILES = {"train": (layout.TRAIN_LIST, layout.TRAIN_GT), "val": (layout.VAL_LIST, layout.VAL_GT)}
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class SyntheticSpec:
     train_videos: int = 40
     val_videos: int = 8
     seconds: int = 10  # length of each video
-    fps: int = 30
+    fps: int = int(DEFAULT_FPS)
     width: int = 160
     height: int = 120
     max_people: int = 3  # 1..max_people figures per video
@@ -194,7 +197,7 @@ def make_synthetic_dataset(root: Path, spec: SyntheticSpec = SyntheticSpec()) ->
     """Write the dataset under ``root``; return a summary (videos, keyframes and boxes per split)."""
     root = Path(root)
     rng = np.random.default_rng(spec.seed)
-    ann = root / "annotations"
+    ann = layout.annotations_dir(root)
     ann.mkdir(parents=True, exist_ok=True)
     summary: Dict = {"spec": asdict(spec), "actions": list(ACTIONS)}
     for split, count in (("train", spec.train_videos), ("val", spec.val_videos)):
@@ -202,19 +205,19 @@ def make_synthetic_dataset(root: Path, spec: SyntheticSpec = SyntheticSpec()) ->
         gt: List[BoxRow] = []
         for i in range(count):
             video = f"synth_{split}_{i:03d}"
-            lists[video], rows = render_video(root / "frames", video, spec, rng)
+            lists[video], rows = render_video(layout.frames_dir(root), video, spec, rng)
             gt.extend(rows)
-        write_frame_list(root / "frame_lists" / f"{split}.csv", lists)
-        write_box_csv(ann / f"ava_{split}_v2.2.csv", gt, "gt")
+        write_frame_list(layout.frame_lists_dir(root) / SPLIT_FILES[split][0], lists)
+        write_box_csv(ann / SPLIT_FILES[split][1], gt, "gt")
         summary[split] = {"videos": count, "keyframes": len({(r.video_id, r.second) for r in gt}), "boxes": len(gt)}
     # Predicted boxes start from the rounded coordinates actually written, as a detector's would.
-    val_gt = read_box_csv(ann / "ava_val_v2.2.csv", "gt")
+    val_gt = read_box_csv(ann / layout.VAL_GT, "gt")
     write_box_csv(ann / "ava_val_predicted_boxes.csv", predicted_rows(val_gt, rng), "predicted")
     entries = [LabelMapEntry(i + 1, name) for i, name in enumerate(ACTIONS)]
-    write_label_map(ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt", entries)
-    write_exclusions(ann / "ava_val_excluded_timestamps_v2.2.csv", [])
-    write_exclusions(ann / "ava_train_excluded_timestamps_v2.2.csv", [])
-    write_class_names_json(ann / "ava.json", entries)
+    write_label_map(ann / layout.LABEL_MAP, entries)
+    write_exclusions(ann / layout.VAL_EXCLUSIONS, [])
+    write_exclusions(ann / layout.TRAIN_EXCLUSIONS, [])
+    write_class_names_json(ann / layout.CLASS_NAMES, entries)
     atomic_write_text(root / "README.txt", __doc__)
     # Written last: its presence with the same spec means the dataset is complete.
     atomic_write_text(root / SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")

@@ -18,7 +18,7 @@ from typing import Deque, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from slowfast_custom.data.keyframes import clip_frame_indices
+from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.demo.people import Person
 
 

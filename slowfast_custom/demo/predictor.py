@@ -20,8 +20,8 @@ import torch
 from slowfast.datasets import cv2_transform
 from slowfast.datasets.utils import pack_pathway_output
 
+from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.data.custom_ava import clip_to_tensor, scaled_size
-from slowfast_custom.data.keyframes import clip_frame_indices
 from slowfast_custom.demo.people import Person, boxes_in_pixels
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.errors import DataError

@@ -22,26 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-
-from slowfast_custom.labelling.keyframes import (
-    DEFAULT_FPS,
-    DEFAULT_MARGIN_SEC,
-    DEFAULT_TRACK_FPS,
-    keyframe_seconds,
-    tracking_frames,
-)
-from slowfast_custom.ava.formats import (
-    Box,
-    BoxRow,
-    PathLike,
-    check_video_id,
-    frame_list_from_dir,
-    read_tracks_csv,
-    write_box_csv,
-    write_tracks_csv,
-)
-from slowfast_custom.data.frame_decode import frame_file_problem, read_frame, unreadable_frame
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.formats import Box, BoxRow, PathLike, read_tracks_csv, write_box_csv, write_tracks_csv
+from slowfast_custom.ava.images import frame_file_problem
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS, PREDICTED, TRACKS
+from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
+from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame, tracking_frames
+from slowfast_custom.data.frame_decode import read_frame, unreadable_frame
 from slowfast_custom.detection import PersonDetector
 from slowfast_custom.detection.tracking import PersonTracker
 from slowfast_custom.errors import DataError
@@ -49,8 +35,6 @@ from slowfast_custom.fileio import atomic_write_text, read_text
 
 logger = logging.getLogger(__name__)
 
-TRACKS = "tracks.csv"
-PREDICTED = "predicted_boxes.csv"
 SETTINGS = "settings.json"
 
 

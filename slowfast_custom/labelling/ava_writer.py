@@ -33,29 +33,33 @@ from slowfast_custom.ava.formats import (
     BoxRow,
     LabelMapEntry,
     PathLike,
-    check_video_id,
-    frame_list_from_dir,
     write_box_csv,
     write_class_names_json,
     write_exclusions,
     write_frame_list,
     write_label_map,
 )
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.layout import (
+    CLASS_NAMES,
+    DEFAULT_FPS,
+    LABEL_MAP,
+    TRAIN_GT,
+    TRAIN_LIST,
+    VAL_GT,
+    VAL_LIST,
+    VAL_PREDICTED,
+    annotations_dir,
+    frame_lists_dir,
+    frames_dir,
+)
+from slowfast_custom.ava.layout import TRAIN_EXCLUSIONS as TRAIN_EXCLUDED
+from slowfast_custom.ava.layout import VAL_EXCLUSIONS as VAL_EXCLUDED
+from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 
 logger = logging.getLogger(__name__)
 
-# File names the base config (configs/Base-Customava.yaml) reads.
-TRAIN_LIST = "train.csv"
-VAL_LIST = "val.csv"
-TRAIN_GT = "ava_train_v2.2.csv"
-VAL_GT = "ava_val_v2.2.csv"
-VAL_PREDICTED = "ava_val_predicted_boxes.csv"
-LABEL_MAP = "ava_action_list_v2.2_for_activitynet_2019.pbtxt"
-CLASS_NAMES = "ava.json"
-TRAIN_EXCLUDED = "ava_train_excluded_timestamps_v2.2.csv"
-VAL_EXCLUDED = "ava_val_excluded_timestamps_v2.2.csv"
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def _clean_box(item: LabelledBox) -> Box:
 
 def _link_frames(dataset_dir: Path, frame_dir: Path, warnings: List[str]) -> None:
     """Make ``dataset_dir/frames`` a link to ``frame_dir`` when the frames live elsewhere."""
-    target = dataset_dir / "frames"
+    target = frames_dir(dataset_dir)
     if target.exists() and target.resolve() == frame_dir.resolve():
         return
     if target.exists() or target.is_symlink():
@@ -171,7 +175,7 @@ def write_ava_dataset_annotations(
     *,
     split: SplitSpec = SplitSpec(),
     frame_dir: Optional[PathLike] = None,
-    fps: float = 30.0,
+    fps: float = DEFAULT_FPS,
     val_predicted_boxes: Optional[Sequence[BoxRow]] = None,
 ) -> DatasetSummary:
     """Write ``annotations/`` and ``frame_lists/`` of an AVA-format dataset from labelled boxes.
@@ -196,7 +200,7 @@ def write_ava_dataset_annotations(
     person id used twice on one keyframe, or a second without its frame.
     """
     dataset_dir = Path(dataset_dir)
-    frame_dir = Path(frame_dir) if frame_dir is not None else dataset_dir / "frames"
+    frame_dir = Path(frame_dir) if frame_dir is not None else frames_dir(dataset_dir)
     if not frame_dir.is_dir():
         raise UserError(f"{frame_dir}: frames folder not found; extract the frames first (tools/extract_frames.py)")
     if not boxes:
@@ -246,7 +250,7 @@ def write_ava_dataset_annotations(
                             f"at {fps:g} fps", hint="Extract all frames of the video, or check --fps")
     _link_frames(dataset_dir, frame_dir, warnings)
 
-    ann = dataset_dir / "annotations"
+    ann = annotations_dir(dataset_dir)
     rows: Dict[str, List[BoxRow]] = {"train": [], "val": []}
     split_of = {v: "train" for v in train}
     split_of.update({v: "val" for v in val})
@@ -273,8 +277,8 @@ def write_ava_dataset_annotations(
                         f"set MODEL.NUM_CLASSES to {max(ids)}")
     write_exclusions(ann / TRAIN_EXCLUDED, [])
     write_exclusions(ann / VAL_EXCLUDED, [])
-    write_frame_list(dataset_dir / "frame_lists" / TRAIN_LIST, {v: frames[v] for v in train})
-    write_frame_list(dataset_dir / "frame_lists" / VAL_LIST, {v: frames[v] for v in val})
+    write_frame_list(frame_lists_dir(dataset_dir) / TRAIN_LIST, {v: frames[v] for v in train})
+    write_frame_list(frame_lists_dir(dataset_dir) / VAL_LIST, {v: frames[v] for v in val})
 
     per_split = defaultdict(set)
     boxes_per_split: Counter = Counter()

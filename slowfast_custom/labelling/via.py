@@ -41,19 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.labelling.keyframes import (
-    DEFAULT_FPS,
-    DEFAULT_MARGIN_SEC,
-    image_sizes_from_frames,
-    keyframe_image_name,
-    keyframe_seconds,
-    parse_keyframe_image_name,
-)
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike, frame_list_from_dir, video_dirs
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.naming import frame_list_from_dir, keyframe_image_name, parse_keyframe_image_name, video_dirs
+from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text, read_text
+from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.images import image_sizes_from_frames
 
 ACTION_ATTRIBUTE = "action"
 PERSON_ATTRIBUTE = "person_id"

@@ -65,7 +65,11 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, parse_frame_image_name
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.naming import frame_name, parse_frame_image_name
+from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.via import (
     IMAGES,
     ExportSummary,
@@ -75,9 +79,6 @@ from slowfast_custom.labelling.via import (
     place_keyframes,
     read_via_json,
 )
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, PathLike, frame_name
-from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_write_text
 
 PROJECT_FILE = "via3_project.json"
 DATA_FORMAT_VERSION = "3.1.1"  # what via_image_annotator.html 3.0.3-3.0.10 saves

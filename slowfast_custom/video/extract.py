@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from slowfast_custom.ava.formats import PathLike, check_video_id, frame_list_from_dir, write_frame_list
+from slowfast_custom.ava.formats import PathLike, write_frame_list
+from slowfast_custom.ava.layout import ALL_FRAMES_LIST, DEFAULT_FPS, frame_lists_dir, frames_dir
+from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.video.frames import ExtractJob, ExtractResult, extract_many
 
 # Containers looked for in folders; a file named explicitly is tried whatever its suffix.
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts")
-ALL_FRAMES_LIST = "all.csv"
 
 
 def collect_videos(inputs: Sequence[PathLike], video_id: Optional[str] = None) -> Dict[str, Path]:
@@ -43,7 +44,7 @@ def collect_videos(inputs: Sequence[PathLike], video_id: Optional[str] = None) -
     return found
 
 
-def extract_dataset_frames(videos: Dict[str, Path], dataset_dir: PathLike, *, fps: float = 30.0,
+def extract_dataset_frames(videos: Dict[str, Path], dataset_dir: PathLike, *, fps: float = DEFAULT_FPS,
                            start_sec: Optional[float] = None, end_sec: Optional[float] = None, quality: int = 1,
                            workers: int = 2) -> List[ExtractResult]:
     """Extract ``videos`` into ``dataset_dir/frames`` and list every video there in ``frame_lists/all.csv``.
@@ -53,8 +54,8 @@ def extract_dataset_frames(videos: Dict[str, Path], dataset_dir: PathLike, *, fp
     second 0 of the dataset's seconds (AVA.START_SEC 0).
     """
     dataset_dir = Path(dataset_dir)
-    frame_dir = dataset_dir / "frames"
+    frame_dir = frames_dir(dataset_dir)
     jobs = [ExtractJob(path, frame_dir, video, fps, start_sec, end_sec, quality) for video, path in videos.items()]
     results = extract_many(jobs, workers)
-    write_frame_list(dataset_dir / "frame_lists" / ALL_FRAMES_LIST, frame_list_from_dir(frame_dir))
+    write_frame_list(frame_lists_dir(dataset_dir) / ALL_FRAMES_LIST, frame_list_from_dir(frame_dir))
     return results

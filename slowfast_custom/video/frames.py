@@ -31,11 +31,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from slowfast_custom.ava.formats import frame_pattern
+from slowfast_custom.ava.layout import DEFAULT_FPS, EXTRACT_MARKER
+from slowfast_custom.ava.naming import frame_pattern, own_frame_number
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 
-MARKER = ".extract.json"
 # The fps filter rounds the first and the last frame of the window to the
 # nearest output tick; a source whose timestamps do not start at 0 or whose
 # frame rate varies (common in AVA's YouTube .webm/.mkv files) can gain or
@@ -71,7 +71,7 @@ class ExtractJob:
     video: Path
     frame_root: Path
     video_id: str
-    fps: float = 30.0
+    fps: float = DEFAULT_FPS
     start_sec: Optional[float] = None
     end_sec: Optional[float] = None
     quality: int = 1
@@ -128,7 +128,7 @@ def frame_rate(stream, fallback_fps: float) -> Fraction:
     return Fraction(fallback_fps).limit_denominator(1001)
 
 
-def probe(path: Path, fallback_fps: float = 30.0, name: str = "video", missing_hint: str = "") -> VideoInfo:
+def probe(path: Path, fallback_fps: float = DEFAULT_FPS, name: str = "video", missing_hint: str = "") -> VideoInfo:
     """Size, exact frame rate, duration and codec of the first video stream; DataError naming the file if unreadable.
 
     ``fallback_fps`` is used only when the container states no frame rate; ``name`` and ``missing_hint`` as
@@ -204,15 +204,14 @@ def _settings(job: ExtractJob, video: Path, start: float, end: float) -> dict:
 
 def count_frames(folder: Path, video_id: str) -> Optional[int]:
     """N when ``folder`` holds exactly the non-empty frames 1..N of ``video_id``, else None."""
-    pattern = re.compile(re.escape(video_id) + r"_(\d{6})\.jpg")
     numbers = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            match = pattern.fullmatch(entry.name)
-            if match:
+            number = own_frame_number(video_id, entry.name)
+            if number is not None:
                 if entry.stat().st_size == 0:
                     return None
-                numbers.append(int(match.group(1)))
+                numbers.append(number)
     if not numbers or min(numbers) != 1 or max(numbers) != len(numbers) or len(set(numbers)) != len(numbers):
         return None
     return len(numbers)
@@ -230,7 +229,7 @@ def frames_complete(folder: Path, video_id: str, settings: dict, expected: int) 
     count = count_frames(folder, video_id)
     if count is None:
         return None
-    marker = folder / MARKER
+    marker = folder / EXTRACT_MARKER
     if marker.is_file():
         try:
             recorded = json.loads(marker.read_text(encoding="utf-8"))
@@ -301,7 +300,7 @@ def _extract(job: ExtractJob) -> Tuple[int, bool]:
             raise DataError(video, f"ffmpeg wrote {count or 0} frames for video {job.video_id}, expected "
                             f"{expected} ({end - start:g} s at {job.fps:g} fps)",
                             hint="The video may be truncated or have broken timestamps")
-        atomic_write_text(tmp / MARKER, json.dumps({"frames": count, "settings": settings}, sort_keys=True) + "\n")
+        atomic_write_text(tmp / EXTRACT_MARKER, json.dumps({"frames": count, "settings": settings}, sort_keys=True) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -337,7 +336,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def extract_frames(video: Path, frame_root: Path, video_id: str, *, fps: float = 30.0,
+def extract_frames(video: Path, frame_root: Path, video_id: str, *, fps: float = DEFAULT_FPS,
                    start_sec: Optional[float] = None, end_sec: Optional[float] = None, quality: int = 1) -> int:
     """Write ``frame_root/<video_id>/<video_id>_%06d.jpg`` (from 1) for seconds start..end; return the count.
 
@@ -406,7 +405,7 @@ def cut_clip(video: Path, out_path: Path, *, start_sec: float, end_sec: float) -
     """
     video, out_path = Path(video), Path(out_path)
     # 30 fps only sets how much shorter than end_sec the video may be (FRAME_TOLERANCE frames).
-    start, end, _ = frame_window(probe(video), video.stem, 30.0, start_sec, end_sec)
+    start, end, _ = frame_window(probe(video), video.stem, DEFAULT_FPS, start_sec, end_sec)
     tag = f"cut of {video.name} ({video.stat().st_size} bytes), seconds {start:g}-{end:g}"
     if out_path.is_file() and _comment(out_path) == tag:
         return False

@@ -96,30 +96,17 @@ def test_frame_list_round_trip_and_errors(tmp_path):
     assert af.read_frame_list(tmp_path / "train.csv") == videos
 
     commas = write(tmp_path / "commas.csv", af.FRAME_LIST_HEADER + "\nv,0,0,v/v_000001.jpg,\n")
-    with pytest.raises(DataError, match="space-separated") as err:
+    with pytest.raises(DataError, match="separated by single spaces, this row has commas") as err:
         af.read_frame_list(commas)
     assert err.value.line == 2
     unsorted = write(tmp_path / "unsorted.csv", af.FRAME_LIST_HEADER + '\nv 0 1 a.jpg ""\nv 0 0 b.jpg ""\n')
     with pytest.raises(DataError, match="not sorted"):
         af.read_frame_list(unsorted)
     four = write(tmp_path / "four.csv", af.FRAME_LIST_HEADER + "\nv 0 0 a.jpg\n")
-    with pytest.raises(DataError, match="5 space-separated columns"):
+    with pytest.raises(DataError, match="expected 5 columns"):
         af.read_frame_list(four)
     with pytest.raises(DataError, match="frame list not found"):
         af.read_frame_list(tmp_path / "missing.csv")
-
-
-def test_frame_names_numbered_from_one():
-    assert af.frame_name("-5KQ66BBWC4", 1) == "-5KQ66BBWC4_000001.jpg"
-    assert af.frame_relpath("v", 27030) == "v/v_027030.jpg"
-    assert af.frame_pattern("50%_off") % 12 == af.frame_name("50%_off", 12)  # as ffmpeg fills it in
-
-
-def test_frame_list_from_dir_sorts_numerically(tmp_path):
-    for i in (10, 2, 1):
-        write(tmp_path / "v" / af.frame_name("v", i), "")
-    write(tmp_path / "v" / "notes.txt", "")
-    assert af.frame_list_from_dir(tmp_path) == {"v": ["v/v_000001.jpg", "v/v_000002.jpg", "v/v_000010.jpg"]}
 
 
 def test_exclusions_and_class_names(tmp_path):
@@ -191,3 +178,61 @@ def test_action_types_from_text_groups_and_kept_by_the_label_map(tmp_path):
     with pytest.raises(DataError, match=r"unknown action type \[POSE\]") as err:
         af.read_action_names(bad)
     assert err.value.line == 2
+
+
+FRAME_LIST_BAD_ROWS = [
+    'v,0,0,v/v_000002.jpg,""',  # commas
+    "v 0 1 v/v_000002.jpg",  # 4 columns
+    'v 0 x v/v_000002.jpg ""',  # frame id not an integer
+    'v 0 0 v/v_000002.jpg ""',  # frame ids not ascending
+    'v 0 1 ../etc/passwd ""',  # leaves the frames folder
+    'v 0 1 v/v_000000.jpg ""',  # images out of time order
+]
+
+
+@pytest.mark.parametrize("bad", FRAME_LIST_BAD_ROWS)
+def test_checker_and_loader_name_the_same_line_for_a_bad_frame_list_row(tmp_path, bad):
+    from slowfast_custom.ava_subset.filtering import filter_frame_list
+    from slowfast_custom.dataset_check import CheckReport, check_frame_list
+
+    path = write(tmp_path / "train.csv", f'{af.FRAME_LIST_HEADER}\nv 0 0 v/v_000001.jpg ""\n{bad}\n')
+    with pytest.raises(DataError) as loader:
+        af.read_frame_list(path)
+    report = CheckReport()
+    check_frame_list(path, report)
+    assert (report.errors[0].line, report.errors[0].message) == (3, loader.value.message)
+    if "," not in bad:  # make_subset finds a row's video up to the first space; a comma row is another video's
+        with pytest.raises(DataError) as subset:
+            filter_frame_list(path.read_text().splitlines(), path, {"v"})
+        assert (subset.value.line, subset.value.message) == (3, loader.value.message)
+
+
+@pytest.mark.parametrize("row, kind", [("v,0902,0.1,0.2,0.3,0.4,1,1", "gt"), ("v,0902,0.1,0.2,1.004,0.4,1,1", "gt"),
+                                       ("v,0902,0.3,0.2,0.1,0.4,1,1", "gt"), ("v,x,0.1,0.2,0.3,0.4,1,1", "gt"),
+                                       ("v,0902,0.1,0.2,0.3,0.4,-1,0.5", "gt"), ("v 0902 0.1 0.2 0.3 0.4 1 1", "gt"),
+                                       ("v,0902,0.1,0.2,0.3,0.4,,", "predicted"),
+                                       ("v,0902,0.1,0.2,0.3,0.4,1,1.5", "predicted")])
+def test_checker_and_loader_agree_on_a_box_row(tmp_path, row, kind):
+    """A row the loader reads is one the checker passes; a row it refuses, the checker reports at the same line
+    with the same message."""
+    from slowfast_custom.dataset_check import CheckReport, check_box_file
+
+    path = write(tmp_path / "boxes.csv", "v,0902,0.1,0.1,0.2,0.2,1,1\n" + row + "\n")
+    report = CheckReport()
+    checked = check_box_file(path, kind, None, 80, report)
+    try:
+        rows = af.read_box_csv(path, kind)
+    except DataError as err:
+        assert [(p.line, p.message) for p in report.errors] == [(2, err.message)]
+    else:
+        assert report.errors == [] and rows == checked
+
+
+def test_duplicate_rows_are_reported_by_the_checker_and_read_by_the_loader(tmp_path):
+    from slowfast_custom.dataset_check import CheckReport, check_box_file
+
+    path = write(tmp_path / "boxes.csv", "v,0902,0.1,0.1,0.2,0.2,1,1\nv,0902,0.1,0.1,0.2,0.2,1,1\n")
+    assert [r.line for r in af.read_box_csv(path, "gt")] == [1, 2]
+    report = CheckReport()
+    assert len(check_box_file(path, "gt", None, 80, report)) == 1
+    assert [(p.line, p.message) for p in report.errors] == [(2, "duplicate of line 1")]

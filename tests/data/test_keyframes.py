@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 
 from slowfast_custom.ava import formats as af
-from slowfast_custom.data.keyframes import (
-    KeyframeSpec,
-    box_sources,
-    clip_frame_indices,
-    load_keyframe_index,
-    second_to_frame,
-)
+from slowfast_custom.ava import naming
+from slowfast_custom.ava.timing import clip_frame_indices, second_to_frame
+from slowfast_custom.data.keyframes import KeyframeSpec, box_sources, load_keyframe_index
 from slowfast_custom.errors import DataError
 
 
@@ -22,14 +18,14 @@ def make_video_frames(root: Path, video: str, n_frames: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     image = np.zeros((24, 32, 3), np.uint8)
     for i in range(n_frames):
-        cv2.imwrite(str(folder / af.frame_name(video, i + 1)), image)
+        cv2.imwrite(str(folder / naming.frame_name(video, i + 1)), image)
 
 
 def make_split(root: Path, videos: dict, gt_rows, pred_rows=()) -> KeyframeSpec:
     """videos: {name: n_frames}; writes frames, a frame list and box CSVs under root."""
     for video, n in videos.items():
         make_video_frames(root, video, n)
-    af.write_frame_list(root / "frame_lists" / "train.csv", af.frame_list_from_dir(root / "frames", videos))
+    af.write_frame_list(root / "frame_lists" / "train.csv", naming.frame_list_from_dir(root / "frames", videos))
     af.write_box_csv(root / "gt.csv", gt_rows, "gt")
     af.write_box_csv(root / "pred.csv", pred_rows, "predicted")
     return KeyframeSpec(frame_dir=root / "frames", frame_lists=[root / "frame_lists" / "train.csv"],
@@ -117,7 +113,7 @@ def test_upstream_recipe_lists_ground_truth_among_the_predicted_files(tmp_path):
     TRAIN_GT_BOX_LISTS = [ava_train_v2.2.csv]. The ground truth (person ids in column 8) is read once, as
     ground truth; the detections' -1 rows are background boxes (no label), as upstream trains them."""
     make_video_frames(tmp_path, "v", 90)
-    af.write_frame_list(tmp_path / "train.csv", af.frame_list_from_dir(tmp_path / "frames", ["v"]))
+    af.write_frame_list(tmp_path / "train.csv", naming.frame_list_from_dir(tmp_path / "frames", ["v"]))
     (tmp_path / "ava_train_v2.2.csv").write_text("v,0001,0.1,0.2,0.5,0.9,12,7\nv,0001,0.1,0.2,0.5,0.9,80,7\n")
     (tmp_path / "det.csv").write_text("v,0001,0.105,0.2,0.5,0.9,12,0.97\nv,0001,0.6,0.1,0.9,0.8,-1,0.9\n"
                                       "v,0001,0.0,0.1,0.2,0.8,,0.95\nv,0001,0.3,0.1,0.4,0.8,-1,0.3\n")

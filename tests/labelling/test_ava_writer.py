@@ -2,19 +2,19 @@
 
 import pytest
 
-from slowfast_custom.labelling import ava_writer as aw
-from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
-from slowfast_custom.config import get_cfg
 from slowfast_custom.ava.formats import (
     LabelMapEntry,
-    frame_relpath,
     read_box_csv,
     read_class_names_json,
     read_exclusions,
     read_frame_list,
     read_label_map,
 )
+from slowfast_custom.ava.naming import frame_relpath
+from slowfast_custom.config import get_cfg
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.labelling import ava_writer as aw
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
 
 from conftest import REPO
 from rendered_frames import write_video_frames

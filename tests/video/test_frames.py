@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from slowfast_custom.ava.formats import frame_list_from_dir
+from slowfast_custom.ava.layout import EXTRACT_MARKER
+from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.errors import DataError
 from slowfast_custom.video.frames import (
-    MARKER,
     ExtractJob,
     cut_clip,
     extract_frames,
@@ -64,7 +64,7 @@ def test_extract_window_numbering_and_resume(videos, tmp_path):
     names = sorted(p.name for p in folder.glob("*.jpg"))
     assert count == 45 and len(names) == 45  # 1.5 s at 30 fps, from a 25 fps source
     assert names[0] == "-dash_000001.jpg" and names[-1] == "-dash_000045.jpg"
-    assert json.loads((folder / MARKER).read_text())["frames"] == 45
+    assert json.loads((folder / EXTRACT_MARKER).read_text())["frames"] == 45
     assert not [p for p in frames.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
     before = (folder / "-dash_000010.jpg").stat().st_mtime_ns

@@ -25,10 +25,10 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 from flask import Flask, Response, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from slowfast_custom.labelling.app.project import ChangeError, Project, check_box, check_count
-from slowfast_custom.ava.formats import frame_list_from_dir
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.naming import frame_list_from_dir
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import UserError
+from slowfast_custom.labelling.app.project import ChangeError, Project, check_box, check_count
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = 1 << 20  # bytes; the largest legitimate body is a few hundred

@@ -22,25 +22,19 @@ import logging
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.labelling.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
-from slowfast_custom.detection.prelabel import TRACKS
-from slowfast_custom.labelling.via import read_via_labelled_boxes
-from slowfast_custom.ava.formats import (
-    LabelMapEntry,
-    PathLike,
-    frame_list_from_dir,
-    read_action_names,
-    read_tracks_csv,
-)
-from slowfast_custom.data.keyframes import second_to_frame
+from slowfast_custom.ava.formats import LabelMapEntry, PathLike, read_action_names, read_tracks_csv
+from slowfast_custom.ava.layout import DEFAULT_MARGIN_SEC, TRACKS, TRACKS_DIR
+from slowfast_custom.ava.naming import frame_list_from_dir
+from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
+from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.via import read_via_labelled_boxes
 
 logger = logging.getLogger(__name__)
 
-TRACKS_NAME = str(Path("detections") / TRACKS)  # where tools/detect_and_track.py writes it by default
+TRACKS_NAME = str(Path(TRACKS_DIR) / TRACKS)  # where tools/detect_and_track.py writes it by default
 SUGGESTIONS_NAME = "annotate_suggestions.json"
 SUGGESTIONS_FORMAT = "slowfast-custom annotate suggestions"
 SUGGEST_THRESHOLD = 0.5  # an action besides the best one is suggested from this score on
