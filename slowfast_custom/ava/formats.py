@@ -530,24 +530,44 @@ def label_names(entries: Sequence[LabelMapEntry]) -> Dict[int, str]:
 
 
 def write_label_map(path: PathLike, entries: Sequence[LabelMapEntry]) -> None:
-    """Write the ``item { name id }`` form that AVA's evaluation reads."""
+    """Write the ``item { name id }`` form that AVA's evaluation reads, with ``label_type`` where an entry has one
+    (upstream's reader takes only the name and id lines, so the type is kept for our own readers)."""
     with atomic_open(path, "w", encoding="utf-8") as f:
         for e in sorted(entries, key=lambda e: e.id):
-            f.write(f"item {{\n  name: {json.dumps(e.name)}\n  id: {e.id}\n}}\n")
+            label_type = f"  label_type: {e.label_type}\n" if e.label_type else ""
+            f.write(f"item {{\n  name: {json.dumps(e.name)}\n  id: {e.id}\n{label_type}}}\n")
+
+
+LABEL_TYPES = ("PERSON_MOVEMENT", "OBJECT_MANIPULATION", "PERSON_INTERACTION")  # AVA's label_type values
+_TYPE_HEADER = re.compile(r"^\[(?P<type>[^\]]*)\]$")
 
 
 def read_action_names(path: PathLike) -> List[LabelMapEntry]:
-    """Actions from a pbtxt label map, or from a text file with one action name per line (ids 1..n)."""
+    """Actions from a pbtxt label map, or from a text file with one action name per line (ids 1..n).
+
+    In a text file, a line ``[PERSON_MOVEMENT]`` (or another of AVA's ``LABEL_TYPES``) gives the actions after it
+    that type, up to the next such line; ``[]`` ends a group. As in AVA, PERSON_MOVEMENT actions (poses: stand,
+    sit, walk, ...) exclude each other, so the labelling app gives a person one of them at a time.
+    """
     path = _require_file(path, "action list")
     if path.suffix == ".pbtxt":
         return read_label_map(path)
-    entries = []
+    entries: List[LabelMapEntry] = []
+    label_type: Optional[str] = None
     for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         name = line.strip()
-        if name and not name.startswith("#"):
-            if any(e.name == name for e in entries):
-                raise DataError(path, f"action {name!r} is listed twice", line_no)
-            entries.append(LabelMapEntry(len(entries) + 1, name))
+        if not name or name.startswith("#"):
+            continue
+        header = _TYPE_HEADER.match(name)
+        if header:
+            label_type = header.group("type").strip() or None
+            if label_type is not None and label_type not in LABEL_TYPES:
+                raise DataError(path, f"unknown action type [{label_type}]", line_no,
+                                f"Use one of {', '.join(f'[{t}]' for t in LABEL_TYPES)}, or [] to end a group")
+            continue
+        if any(e.name == name for e in entries):
+            raise DataError(path, f"action {name!r} is listed twice", line_no)
+        entries.append(LabelMapEntry(len(entries) + 1, name, label_type))
     if not entries:
         raise DataError(path, "no action names", hint="Write one action name per line")
     return entries

@@ -47,6 +47,7 @@ from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.engine.seeding import derived_seed, seed_all
 from slowfast_custom.errors import CheckpointError, UserError
 from slowfast_custom.fileio import atomic_write_text
+from slowfast_custom.zoo import resolve_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def _initial_weights(cfg, model, optimizer) -> Tuple[int, Dict]:
         logger.info("Resumed from %s: starting at epoch %d", last, start + 1)
         return start, data
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
-        cu.load_pretrained(model, Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE)
+        cu.load_pretrained(model, resolve_checkpoint(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE)
     else:
         logger.info("No TRAIN.CHECKPOINT_FILE_PATH: training from random initialisation")
     return 0, {}

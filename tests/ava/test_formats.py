@@ -162,6 +162,24 @@ def test_frame_list_with_images_out_of_time_order(tmp_path):
     assert err.value.line == 3 and "--fix" in err.value.hint
 
 
+def test_action_types_from_text_groups_and_kept_by_the_label_map(tmp_path):
+    from slowfast.utils.ava_eval_helper import read_labelmap
+
+    path = write(tmp_path / "actions.txt", "[PERSON_MOVEMENT]\nstand\nwalk\n[]\ntalk\n[PERSON_INTERACTION]\nhug\n")
+    entries = af.read_action_names(path)
+    assert [(e.id, e.name, e.label_type) for e in entries] == [
+        (1, "stand", "PERSON_MOVEMENT"), (2, "walk", "PERSON_MOVEMENT"), (3, "talk", None),
+        (4, "hug", "PERSON_INTERACTION")]
+    af.write_label_map(tmp_path / "map.pbtxt", entries)
+    assert af.read_label_map(tmp_path / "map.pbtxt") == entries  # the types survive the export
+    labelmap, ids = read_labelmap(str(tmp_path / "map.pbtxt"))  # upstream's evaluator still reads it
+    assert labelmap == [{"id": e.id, "name": e.name} for e in entries] and ids == {1, 2, 3, 4}
+    bad = write(tmp_path / "bad.txt", "stand\n[POSE]\nsit\n")
+    with pytest.raises(DataError, match=r"unknown action type \[POSE\]") as err:
+        af.read_action_names(bad)
+    assert err.value.line == 2
+
+
 FRAME_LIST_BAD_ROWS = [
     'v,0,0,v/v_000002.jpg,""',  # commas
     "v 0 1 v/v_000002.jpg",  # 4 columns

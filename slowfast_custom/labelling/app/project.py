@@ -40,6 +40,10 @@ PROJECT_NAME = "annotate_project.json"
 FORMAT = "slowfast-custom annotate project"
 VERSION = 1
 MAX_UNDO = 200  # changes kept for undo; older ones are dropped
+# A box drawn by hand joins the track whose nearest box (at most JOIN_MAX_GAP_SEC away, none at the drawn second)
+# overlaps it by at least JOIN_MIN_IOU: redrawing a person the tracker lost continues that person's id.
+JOIN_MAX_GAP_SEC = 2
+JOIN_MIN_IOU = 0.3
 SOURCES = ("tracker", "via", "user")
 
 PathLike = Union[str, Path]
@@ -266,12 +270,34 @@ class Project:
         return new
 
     def add_box(self, video: str, second: int, box: Box) -> PersonBox:
-        """Add a box drawn by hand, as a new person track."""
+        """Add a box drawn by hand: to the track it continues (``continued_track``), else as a new person."""
         self._video(video)
-        new = PersonBox(self._next_uid(), video, second, self._next_person(video), box, (), "user")
+        person = self.continued_track(video, second, box)
+        joined = person is not None
+        if person is None:
+            person = self._next_person(video)
+        new = PersonBox(self._next_uid(), video, second, person, box, (), "user")
         self._check(new)
-        self._apply(f"add person {new.person} at {second} s", {new.uid: new})
+        what = f"add a box to person {person}" if joined else f"add person {person}"
+        self._apply(f"{what} at {second} s", {new.uid: new})
         return new
+
+    def continued_track(self, video: str, second: int, box: Box) -> Optional[int]:
+        """The person whose box nearest in time to ``second`` (within ``JOIN_MAX_GAP_SEC``, and none at ``second``)
+        overlaps ``box`` most, by at least ``JOIN_MIN_IOU``; None when no track does."""
+        tracks: Dict[int, List[PersonBox]] = {}
+        for b in self.boxes.values():
+            if b.video == video:
+                tracks.setdefault(b.person, []).append(b)
+        candidates = []  # (IoU, -gap, -person): the most overlap, then the nearest, then the oldest id
+        for person, boxes in tracks.items():
+            if any(b.second == second for b in boxes):
+                continue
+            nearest = min(boxes, key=lambda b: (abs(b.second - second), b.second))
+            gap, overlap = abs(nearest.second - second), _iou(nearest.box, box)
+            if gap <= JOIN_MAX_GAP_SEC and overlap >= JOIN_MIN_IOU:
+                candidates.append((overlap, -gap, -person))
+        return -max(candidates)[2] if candidates else None
 
     def delete(self, video: str, person: int, first: int, last: int) -> int:
         """Delete the boxes of the track in seconds ``first..last``; return how many."""
@@ -411,6 +437,14 @@ class Project:
         except BaseException:
             self.revision -= 1
             raise
+
+
+def _iou(a: Box, b: Box) -> float:
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _side(boxes: Mapping[int, Optional[PersonBox]]) -> Dict[str, object]:

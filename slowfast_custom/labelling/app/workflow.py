@@ -50,8 +50,17 @@ def video_keyframes(dataset: Path, fps: float, margin_sec: int, videos: Optional
     frame_dir = dataset / "frames"
     if not frame_dir.is_dir():
         raise DataError(frame_dir, "frames folder not found", hint="Extract the frames first (tools/extract_frames.py)")
-    return {video: keyframe_seconds(len(frames), fps, margin_sec)
-            for video, frames in frame_list_from_dir(frame_dir, videos).items()}
+    found = {video: (len(frames), keyframe_seconds(len(frames), fps, margin_sec))
+             for video, frames in frame_list_from_dir(frame_dir, videos).items()}
+    short = {video: count for video, (count, seconds) in found.items() if not seconds}
+    need = f"at least {2 * margin_sec} s ({margin_sec} s left unlabelled at each end, --margin)"
+    for video, count in sorted(short.items()):
+        logger.warning("video %s: %.1f s of frames is too short to label, it needs %s; it is left out",
+                       video, count / fps, need)
+    if found and len(short) == len(found):
+        raise DataError(frame_dir, f"no video is long enough to label: each needs {need}",
+                        hint="Label longer videos, or lower --margin")
+    return {video: seconds for video, (_, seconds) in found.items() if seconds}
 
 
 def project_from_tracks(dataset: PathLike, tracks_file: PathLike, actions: Sequence[LabelMapEntry], fps: float,

@@ -164,3 +164,22 @@ def test_accepting_suggestions_labels_the_span_or_the_video_in_one_step(project)
     assert labels(reloaded(project), "alpha", 2) == {s: () for s in range(1, 5)}
     with pytest.raises(ChangeError, match=r"unknown action id\(s\) \[9\]"):
         project.accept("beta", 1, 2, 6, {uids[("beta", 1, 2)]: (9,)})
+
+
+def test_a_drawn_box_continues_the_track_it_overlaps(project):
+    # beta's person 1 has boxes at seconds 2-6 at (0.4, 0.1, 0.6, 0.8); redrawn at 7, slightly moved, it stays person 1.
+    joined = project.add_box("beta", 7, (0.42, 0.1, 0.62, 0.8))
+    assert (joined.person, joined.source) == (1, "user")
+    assert [b.second for b in reloaded(project).track("beta", 1)] == [2, 3, 4, 5, 6, 7]
+    # a box that overlaps no track near in time, or only tracks that already have a box then, is a new person
+    assert project.add_box("alpha", 5, (0.1, 0.2, 0.3, 0.9)).person == 4  # person 1 is at second 5 already
+    assert project.add_box("beta", 1, (0.8, 0.1, 0.95, 0.6)).person == 2  # overlaps nothing: beta's next id
+    assert project.add_box("beta", 8, (0.7, 0.1, 0.9, 0.6)).person == 3  # beta's 1 ends at 6, elsewhere
+
+
+def test_a_drawn_box_joins_the_best_overlapping_of_two_tracks(project):
+    # alpha's person 2 ends at second 4, person 3 (the same walker, split by the tracker) begins at 5: a box drawn
+    # at 5 where person 2 was joins person 2 (person 3 has a box there already).
+    assert project.add_box("alpha", 5, (0.5, 0.2, 0.7, 0.9)).person == 2
+    project.undo()
+    assert project.track("alpha", 2)[-1].second == 4

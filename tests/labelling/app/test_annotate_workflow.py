@@ -66,7 +66,7 @@ def test_what_a_new_project_needs(tmp_path):
 
 def test_every_network_is_refused(tmp_path):
     data = dataset(tmp_path)
-    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--host", "0.0.0.0")
+    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--fps", FPS, "--host", "0.0.0.0")
     assert result.returncode == 2 and "listens on every network" in result.stderr
 
 
@@ -149,3 +149,39 @@ def test_scores_are_smoothed_along_the_track_only(tmp_path):
     assert smoothed[uid[("alpha", 7, 1)]] == [0.0, 1.0, 0.0]  # seconds 1-3
     assert smoothed[uid[("alpha", 8, 4)]] == [0.0, 0.0, 0.9] and uid[("alpha", 8, 3)] not in smoothed
     assert smoothed_scores(project, scores, window_sec=0) == scores
+
+
+def test_videos_shorter_than_the_margins_are_left_out_with_a_reason(tmp_path, caplog):
+    data = dataset(tmp_path)
+    short = data / "frames" / "short"
+    short.mkdir()
+    for number in range(1, 2 * FPS + 2):  # 2.5 s of frames: under 2 x 2 s of margin
+        (short / f"short_{number:06d}.jpg").write_bytes((data / "frames" / "alpha" / "alpha_000001.jpg").read_bytes())
+    with caplog.at_level("WARNING"):
+        project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=2)
+    assert "short" not in project.videos and set(project.videos) == {"alpha", "beta"}
+    assert "video short: 2.5 s of frames is too short to label, it needs at least 4 s" in caplog.text
+
+
+def test_a_dataset_of_only_short_videos_is_one_line(tmp_path):
+    data = dataset(tmp_path)
+    # (before the fix the app started with nothing to label and waited for a browser: the timeout fails it)
+    result = run_tool("annotate.py", data, "--actions", data / "actions.txt", "--margin", "6", timeout=120)
+    assert result.returncode == 2 and not (data / PROJECT_NAME).exists()
+    assert "no video is long enough to label: each needs at least 12 s" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_plain_action_list_marks_exclusive_poses_and_the_export_keeps_the_types(tmp_path):
+    data = dataset(tmp_path)
+    (data / "actions.txt").write_text("[PERSON_MOVEMENT]\nstand\nwalk\n[]\ntalk\n")
+    project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=1)
+    assert [a["type"] for a in project.state()["actions"] if "type" in a] == ["PERSON_MOVEMENT"] * 2
+    # stand and walk both score high on one box: the two poses exclude each other, talk goes with either
+    assert top_actions([0.9, 0.8, 0.7], project.actions) == (1, 3)
+    project.label("alpha", 7, 1, 8, [2, 3])
+    project.label("beta", 1, 2, 4, [1])
+    export_ava(project, data, {"val_videos": ["beta"]})
+    label_map = read_action_names(data / "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt")
+    assert [(e.name, e.label_type) for e in label_map] == [
+        ("stand", "PERSON_MOVEMENT"), ("walk", "PERSON_MOVEMENT"), ("talk", None)]
