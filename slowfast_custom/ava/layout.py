@@ -35,6 +35,9 @@ ALL_FRAMES_LIST = "all.csv"  # every extracted video, written by tools/extract_f
 # Annotation files (in ANNOTATIONS_DIR), AVA v2.2's names.
 TRAIN_GT = "ava_train_v2.2.csv"
 VAL_GT = "ava_val_v2.2.csv"
+# Predicted person boxes of the Long-Term Feature Bank release (PySlowFast's DATASET.md layout); upstream's default
+# AVA.TEST_PREDICT_BOX_LISTS names the val one.
+TRAIN_PREDICTED = "ava_train_predicted_boxes.csv"
 VAL_PREDICTED = "ava_val_predicted_boxes.csv"
 TRAIN_EXCLUSIONS = "ava_train_excluded_timestamps_v2.2.csv"
 VAL_EXCLUSIONS = "ava_val_excluded_timestamps_v2.2.csv"
