@@ -7,7 +7,7 @@ import pytest
 
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import write_suggestions
-from slowfast_custom.benchmarks.browser import (
+from benchmarks.browser import (
     AppServer,
     Labeller,
     box_by_box_count,
