@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from slowfast_custom.ava_subset import source as names
+from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.ava_subset.filtering import (
     GT_BOXES,
     PREDICTED_BOXES,
@@ -17,7 +18,6 @@ from slowfast_custom.ava_subset.filtering import (
     filter_exclusions,
     filter_frame_list,
 )
-from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 
