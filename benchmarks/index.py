@@ -1,6 +1,6 @@
 """The train split's index at AVA v2.2's size: upstream 1.0's ``Ava`` against ``Customava``.
 
-The annotation set is generated in AVA's formats (``ava_subset.benchmark``):
+The annotation set is generated in AVA's formats (``slowfast_custom.ava_subset.example_files``):
 235 videos of 27,030 frame-list rows (6.35 M rows) and ground truth for
 seconds 902-1798 (210,795 keyframes). Each build runs in a fresh spawned
 interpreter, so nothing one build left behind counts against the next:

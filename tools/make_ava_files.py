@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from slowfast_custom.ava_subset.build import AVA_END_SEC, AVA_START_SEC, SubsetSpec
+from slowfast_custom.ava_subset.build import AVA_END_SEC, AVA_START_SEC, VALID_MARGINS, SubsetSpec
 from slowfast_custom.ava_subset.example_files import FIRST_SEC, LAST_SEC, ExampleSpec, file_names, write_example_files
 from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_for_split, join_dash_ids, split_ids
 from slowfast_custom.errors import UserError, number_in, run_cli
@@ -69,10 +69,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rows, _ = write_example_files(args.out, spec)
     for name, count in rows.items():
         print(f"{count:9d} rows  {args.out / name}")
+    command = ["--annotations", str(args.out), "--out", "AVA", f"--train-ids={','.join(train_ids)}",
+               f"--val-ids={','.join(val_ids)}"]
+    if (spec.first_sec, spec.last_sec) != (FIRST_SEC, LAST_SEC):  # the cut whose margins hold these seconds
+        command += ["--start-sec", str(max(0, spec.first_sec - VALID_MARGINS[0])),
+                    "--end-sec", str(spec.last_sec + VALID_MARGINS[1])]
+    if not spec.frames_per_video:
+        command += ["--videos", "VIDEOS_DIR"]
     print("try tools/make_subset.py on them:")
-    print("  python tools/make_subset.py " + shlex.join([
-        "--annotations", str(args.out), "--out", "AVA", f"--train-ids={','.join(train_ids)}",
-        f"--val-ids={','.join(val_ids)}"]) + ("" if spec.frames_per_video else " --videos VIDEOS_DIR"))
+    print("  python tools/make_subset.py " + shlex.join(command))
     return 0
 
 

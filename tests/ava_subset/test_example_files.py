@@ -113,7 +113,8 @@ def test_generated_files_make_a_subset_equal_to_an_independent_filter(tmp_path, 
 def test_defaults_are_make_subsets_default_ids(tmp_path, capsys):
     assert run(MAKE_AVA_FILES, "--out", tmp_path / "ann", "--frames-per-video", "0", "--last-sec", "903") == 0
     printed = capsys.readouterr().out
-    assert f"--train-ids={','.join(DEFAULT_TRAIN_IDS)} --val-ids={','.join(DEFAULT_VAL_IDS)} --videos" in printed
+    assert (f"--train-ids={','.join(DEFAULT_TRAIN_IDS)} --val-ids={','.join(DEFAULT_VAL_IDS)} "
+            "--start-sec 900 --end-sec 906 --videos VIDEOS_DIR") in printed  # the cut around seconds 902-903
     videos = {row[0] for row in rows_of(tmp_path / "ann" / names.TRAIN_GT, DEFAULT_TRAIN_IDS)}
     assert videos == set(DEFAULT_TRAIN_IDS) and not (tmp_path / "ann" / "frame_lists").exists()
 
