@@ -19,11 +19,14 @@ import dataclasses
 import sys
 from pathlib import Path
 
+# benchmarks/ sits beside tools/ and is not installed with the plugin: import it from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import torch
 
 import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any loader worker starts)
-from slowfast_custom.benchmarks.record import write_results
-from slowfast_custom.benchmarks.runner import Settings, format_table, run_benchmark
+from benchmarks.record import write_results
+from benchmarks.runner import Settings, format_table, run_benchmark
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import number_in, run_cli
 

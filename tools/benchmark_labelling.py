@@ -18,14 +18,17 @@ import logging
 import sys
 from pathlib import Path
 
-from slowfast_custom.benchmarks.labelling import (
+# benchmarks/ sits beside tools/ and is not installed with the plugin: import it from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.labelling import (
     SyntheticSpec,
     default_data_dir,
     default_synthetic_dir,
     format_table,
     measure_labelling,
 )
-from slowfast_custom.benchmarks.record import write_results
+from benchmarks.record import write_results
 from slowfast_custom.errors import number_in, run_cli
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,12 +12,16 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, benchmark
+# benchmarks/ sits beside tools/ and is not installed with the plugin: import it from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.subset import benchmark
+from slowfast_custom.ava_subset.example_files import ExampleSpec
 from slowfast_custom.errors import number_in, run_cli
 
 
 def main(argv=None) -> int:
-    full = FakeAvaSpec()
+    full = ExampleSpec()
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--scales", type=number_in(float, 0, low_ok=False), nargs="+", default=[0.5, 1.0],
                         help="input sizes as fractions of AVA's number of videos (default: 0.5 1.0)")

@@ -11,7 +11,7 @@ from fvcore.common.config import CfgNode
 
 from slowfast_custom.config import load_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 R101_CFG = REPO / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
 TINY_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
