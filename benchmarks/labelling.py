@@ -59,7 +59,6 @@ from slowfast_custom.data.synthetic import ACTIONS as SYNTHETIC_ACTIONS
 from slowfast_custom.errors import UserError
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import TRACKS_NAME, read_suggestions
-from slowfast_custom.ava.layout import DEFAULT_FPS
 
 logger = logging.getLogger(__name__)
 
