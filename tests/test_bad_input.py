@@ -261,7 +261,7 @@ CASES = [
          lambda t: train_args(t, dataset(t), "DATA_LOADER.NUM_WORKERS", "-1"), "DATA_LOADER.NUM_WORKERS must be >= 0"),
     Case("train: AVA.DETECTION_SCORE_THRESH 1.5", "run_net",
          lambda t: train_args(t, dataset(t), "AVA.DETECTION_SCORE_THRESH", "1.5"),
-         "AVA.DETECTION_SCORE_THRESH must be <= 1 and >= 0, got 1.5"),
+         "AVA.DETECTION_SCORE_THRESH must be >= 0 and <= 1, got 1.5"),
     Case("train: MODEL.NUM_CLASSES 0", "run_net", lambda t: train_args(t, dataset(t), "MODEL.NUM_CLASSES", "0"),
          "MODEL.NUM_CLASSES must be >= 1, got 0"),
     Case("check: DATA.NUM_FRAMES 0", "check_dataset", lambda t: check_args(dataset(t), "DATA.NUM_FRAMES", "0"),
