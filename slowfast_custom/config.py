@@ -16,6 +16,7 @@ import torch
 from fvcore.common.config import CfgNode
 from slowfast.config.defaults import get_cfg as get_upstream_cfg
 
+from slowfast_custom import cli_args
 from slowfast_custom.config_checks import OVERRIDES, Where, check_values, merge_overrides, merge_yaml_file
 from slowfast_custom.errors import UserError
 
@@ -194,8 +195,8 @@ def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file")
-    parser.add_argument("--shard_id", type=int, default=0, help="index of this machine (upstream convention)")
-    parser.add_argument("--num_shards", type=int, default=1, help="number of machines (upstream convention)")
+    parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0, help="index of this machine (upstream convention)")
+    parser.add_argument("--num_shards", type=cli_args.positive_int, default=1, help="number of machines (upstream convention)")
     parser.add_argument("--init_method", default="tcp://localhost:9999",
                         help="process-group rendezvous when run_net.py spawns NUM_GPUS processes itself")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=None, help="KEY VALUE overrides, e.g. NUM_GPUS 0")

@@ -417,15 +417,15 @@ CASES = [
          "file/run: Not a directory (a part of the path is a file, not a folder)"),
     Case("extract: --out under a regular file", "extract_frames",
          lambda t: (lambda v: ((t / "in" / "file").write_text("x"), [v, "--out", t / "in" / "file" / "ds"])[1])(
-             video_file(t)), "file/ds/frames: Not a directory (a part of the path is a file, not a folder)"),
+             video_file(t)), "in/file is a file, not a folder"),
     Case("detect: --out under a regular file", "detect_and_track",
          lambda t: (lambda d: ((t / "in" / "file").write_text("x"),
                                detect_args(d, "--videos", TRAIN_VIDEO, "--out", t / "in" / "file" / "det"))[1])(
-             frames_only(t)), "Not a directory (a part of the path is a file, not a folder)"),
+             frames_only(t)), "in/file is a file, not a folder"),
     Case("make_synthetic: --out under a regular file", "make_synthetic",
          lambda t: (lambda p: (p.parent.mkdir(parents=True), p.write_text("x"),
                                ["--out", p / "ds", "--train-videos", "1", "--val-videos", "1", "--seconds", "1"])[-1])(
-             t / "in" / "file"), "Not a directory (a part of the path is a file, not a folder)"),
+             t / "in" / "file"), "in/file is a file, not a folder"),
     # --- a few more inputs the tools must refuse before writing ------------------------------------------------
     Case("export: tracks name a video without frames", "export_via",
          lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",

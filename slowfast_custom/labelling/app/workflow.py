@@ -89,10 +89,14 @@ def open_project(dataset: PathLike, *, actions_file: Optional[PathLike] = None, 
     if path.exists():
         given = [f"--{name}" for name, value in (("actions", actions_file), ("tracks", tracks_file),
                                                  ("import-via", via_file)) if value is not None]
-        if given:
+        project = Project.load(path)
+        if not given:
+            return project
+        if project.revision or project.undo_stack or project.redo_stack:
             raise UserError(f"{path} exists and keeps its own boxes and actions, so {' and '.join(given)} would be "
                             "ignored; to start over from other files, move the project file away first")
-        return Project.load(path)
+        # Never edited: a start that failed after making it (e.g. the port was taken) must not block the retry.
+        logger.info("%s holds no labelling yet: made again from the files given", path)
     if actions_file is None:
         raise UserError(f"{dataset} has no labelling project yet: give the action list with --actions FILE "
                         "(a label map .pbtxt or a text file with one action name per line)")
