@@ -649,3 +649,123 @@ def test_the_table_covers_every_tool_that_reads_user_files():
     used = {c.tool for c in CASES}
     assert {"check_dataset", "run_net", "extract_frames", "detect_and_track", "export_via", "import_via",
             "make_subset", "make_synthetic", "frames_to_video", "annotate", "prepare_frames", "export_model"} <= used
+
+
+# ---------------------------------------------------------------------------
+# Processes and state (issue 21): the OUTPUT_DIR lock, children that die with their tool, native crashes
+# ---------------------------------------------------------------------------
+
+HOLD_SCRIPT = """
+import sys, time
+from slowfast_custom.fileio import hold_folder
+with hold_folder(sys.argv[1], "OUTPUT_DIR"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _holder(folder: Path):
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, str(folder)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_training_on_a_held_output_dir_says_so(tmp_path, capsys):
+    data = dataset(tmp_path)
+    holder = _holder(tmp_path / "out")
+    try:
+        code = run("run_net", train_args(tmp_path, data))
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 2 and f"out: OUTPUT_DIR is in use by another run (process {holder.pid})" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "config.yaml").exists(), "the refused run wrote into the held folder"
+
+
+def test_a_killed_holder_does_not_block_the_folder(tmp_path):
+    from slowfast_custom.errors import UserError
+    from slowfast_custom.fileio import hold_folder
+
+    holder = _holder(tmp_path / "out")
+    with pytest.raises(UserError, match="in use by another run"):
+        with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+            pass
+    holder.kill()  # SIGKILL: no cleanup runs, the OS drops the lock
+    holder.wait()
+    with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+        with pytest.raises(UserError, match="in use"):  # held again, by this process now
+            with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+                pass
+
+
+def _frames(folder: Path, count: int, size: Tuple[int, int]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(1, count + 1):
+        pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{folder.name}_{i:06d}.jpg", quality=90)
+
+
+def test_prepare_frames_workers_die_with_the_tool(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    psutil = pytest.importorskip("psutil")
+    data = tmp_path / "data"
+    for video in ("v1", "v2", "v3"):
+        _frames(data / "frames" / video, 150, (960, 720))
+    proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "prepare_frames.py"), str(data), "--cfg", str(TINY_CFG),
+                             "--workers", "1", "--out", str(tmp_path / "store")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tool = psutil.Process(proc.pid)
+    workers = []
+    while not workers and proc.poll() is None:
+        workers = tool.children()
+    if not workers:
+        pytest.skip("the tool finished before its worker could be seen")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive, f"workers outlived the killed tool: {alive}"
+
+
+def test_tiny_frames_are_refused_before_the_detector_runs(tmp_path):
+    """HOG on frames smaller than its window crashes inside OpenCV (a segfault), so this runs in a subprocess."""
+    from conftest import run_tool
+
+    data = tmp_path / "data"
+    _frames(data / "frames" / "tiny", 150, (1, 1))
+    result = run_tool("detect_and_track.py", "--data", data, "--embedder", "histogram", "--threads", "1",
+                      "--margin-sec", "0", timeout=300)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "error: a 1x1 px frame is smaller than the HOG detector's 64x128 px window" in result.stderr
+    assert "Traceback" not in result.stderr
+    # At most the settings marker, which a retry with the same settings reads to resume: no tracks, no boxes.
+    assert {p.name for p in (data / "detections").glob("*")} <= {"settings.json"}
+
+
+def test_a_corrupt_frame_store_manifest_is_named_and_rebuilt(tmp_path):
+    import json
+
+    from conftest import run_tool
+
+    data = dataset(tmp_path)
+    store = tmp_path / "store"
+    args = [data, "--cfg", TINY_CFG, "--out", store, "--workers", "1"]
+    assert run_tool("prepare_frames.py", *args).returncode == 0
+    manifest = store / "frame_store.json"
+    truncate(manifest)
+    again = run_tool("prepare_frames.py", *args)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "frame_store.json: not a frame store manifest" in again.stderr
+    assert json.loads(manifest.read_text())["videos"], "the manifest was not rebuilt"
