@@ -15,13 +15,14 @@ from pathlib import Path
 from slowfast_custom.config import load_config
 from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg, fix_dataset
 from slowfast_custom.errors import run_cli
+from slowfast_custom import cli_args
 
 DEFAULT_CFG = Path(__file__).resolve().parents[1] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("data", type=Path, help="dataset folder (DATA.PATH_TO_DATA_DIR)")
+    parser.add_argument("data", type=cli_args.existing_dir, help="dataset folder (DATA.PATH_TO_DATA_DIR)")
     parser.add_argument("--cfg", dest="cfg_file", default=str(DEFAULT_CFG),
                         help="training config whose file names, AVA.FPS and clip length to check against")
     parser.add_argument("--fix", action="store_true", help="write repaired copies (<name>.fixed.csv)")

@@ -11,22 +11,22 @@ DEMO.BACKEND onnxruntime DEMO.ONNX_FILE model.onnx.
 
 import argparse
 import sys
-from pathlib import Path
 
 import slowfast_custom  # noqa: F401  (registers the plugin's dataset)
 from slowfast_custom.config import load_config
 from slowfast_custom.deploy.export import DEFAULT_ATOL, FORMATS, export_model
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import run_cli
+from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config of the model")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="checkpoint (.pyth) to export")
+    parser.add_argument("--checkpoint", type=cli_args.existing_file, required=True, help="checkpoint (.pyth) to export")
     parser.add_argument("--format", choices=sorted(FORMATS), required=True)
-    parser.add_argument("--out", type=Path, help="output file; default: beside the checkpoint")
-    parser.add_argument("--atol", type=float, default=DEFAULT_ATOL, help="largest score difference accepted")
+    parser.add_argument("--out", type=cli_args.output_file, help="output file; default: beside the checkpoint")
+    parser.add_argument("--atol", type=cli_args.non_negative_float, default=DEFAULT_ATOL, help="largest score difference accepted")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     args = parser.parse_args(argv)
     setup_logging()

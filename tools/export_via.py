@@ -13,30 +13,30 @@ project (folder icon), tick each person's actions, save it (disk icon).
 
 import argparse
 import sys
-from pathlib import Path
 
 from slowfast_custom.ava.formats import read_action_names, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.ava.naming import video_id_arg
-from slowfast_custom.errors import UserError, number_in, run_cli
+from slowfast_custom.errors import UserError, run_cli
 from slowfast_custom.labelling.via import export_via
 from slowfast_custom.labelling.via3 import export_via3
+from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")
-    parser.add_argument("--actions", required=True, type=Path,
+    parser.add_argument("--data", required=True, type=cli_args.existing_dir, help="dataset folder with frames/")
+    parser.add_argument("--actions", required=True, type=cli_args.existing_file,
                         help="action list: a .pbtxt label map or a text file with one action name per line")
-    parser.add_argument("--tracks", type=Path, default=None,
+    parser.add_argument("--tracks", type=cli_args.existing_file, default=None,
                         help="tracks file of tools/detect_and_track.py (default: DATA/detections/tracks.csv)")
     parser.add_argument("--no-tracks", action="store_true", help="export keyframes without boxes (draw them all)")
     parser.add_argument("--format", choices=("via2", "via3"), default="via2",
                         help="via2: via.html 2.x; via3: via_image_annotator.html 3.0.x")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/via, or DATA/via3)")
+    parser.add_argument("--out", type=cli_args.output_dir, default=None, help="output folder (default: DATA/via, or DATA/via3)")
     parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
-    parser.add_argument("--margin-sec", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,
+    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--margin-sec", type=cli_args.non_negative_int, default=DEFAULT_MARGIN_SEC,
                         help="seconds at each end of a video without keyframes")
     parser.add_argument("--image-path", default=None,
                         help="folder (or URL) prefix VIA loads the images from (default: absolute path of OUT/images/; "

@@ -7,20 +7,20 @@
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from slowfast_custom.data.synthetic import SyntheticSpec, existing_summary, make_synthetic_dataset
-from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.errors import run_cli
+from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
     defaults = SyntheticSpec()
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--out", required=True, type=Path, help="dataset folder to create")
-    parser.add_argument("--train-videos", type=number_in(int, 1), default=defaults.train_videos)
-    parser.add_argument("--val-videos", type=number_in(int, 1), default=defaults.val_videos)
-    parser.add_argument("--seconds", type=number_in(int, 1), default=defaults.seconds, help="length of each video")
-    parser.add_argument("--fps", type=number_in(int, 1), default=defaults.fps)
+    parser.add_argument("--out", required=True, type=cli_args.output_dir, help="dataset folder to create")
+    parser.add_argument("--train-videos", type=cli_args.positive_int, default=defaults.train_videos)
+    parser.add_argument("--val-videos", type=cli_args.positive_int, default=defaults.val_videos)
+    parser.add_argument("--seconds", type=cli_args.positive_int, default=defaults.seconds, help="length of each video")
+    parser.add_argument("--fps", type=cli_args.positive_int, default=defaults.fps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--skip-existing", action="store_true",
                         help="do nothing if --out already holds a complete dataset made with these settings")
