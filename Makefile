@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA ?= datasets/synthetic
 OUT ?= output/quickstart
-QUICKSTART_CFG := configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
+QUICKSTART_CFG := slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
@@ -15,7 +15,7 @@ setup: $(VENV)/.setup-done
 
 # torch/torchvision and every other range come from setup.cfg; PySlowFast is
 # installed without its dependencies (it asks for detectron2) and patched.
-$(VENV)/.setup-done: setup.cfg pyproject.toml $(wildcard patches/*/*)
+$(VENV)/.setup-done: setup.cfg pyproject.toml slowfast_custom/upstream_patches/pin.txt $(wildcard slowfast_custom/upstream_patches/*/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip "setuptools<81" wheel
 	$(PY) -m pip install --quiet -e ".[test]"

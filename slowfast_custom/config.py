@@ -19,6 +19,7 @@ from slowfast.config.defaults import get_cfg as get_upstream_cfg
 
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import read_text
+from slowfast_custom.resources import find_config
 
 # Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
 _MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
@@ -194,7 +195,7 @@ def get_cfg() -> CfgNode:
 def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file")
+    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
     parser.add_argument("--shard_id", type=int, default=0, help="index of this machine (upstream convention)")
     parser.add_argument("--num_shards", type=int, default=1, help="number of machines (upstream convention)")
     parser.add_argument("--init_method", default="tcp://localhost:9999",
@@ -208,9 +209,7 @@ def load_config(args: argparse.Namespace) -> CfgNode:
     cfg = get_cfg()
     cfg_file = getattr(args, "cfg_file", None)
     if cfg_file:
-        path = Path(cfg_file)
-        if not path.is_file():
-            raise UserError(f"{path}: config file not found")
+        path = find_config(cfg_file)
         try:
             cfg.merge_from_file(str(path))
         except yaml.YAMLError as err:

@@ -18,7 +18,7 @@ from slowfast_custom.config import load_config
 from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
 from slowfast_custom.errors import run_cli
 
-DEFAULT_CFG = Path(__file__).resolve().parents[1] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
+DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/configs/)
 
 
 def main(argv=None) -> int:

@@ -47,6 +47,7 @@ from slowfast_custom.ava.formats import (
 )
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.resources import config_dir
 from slowfast_custom.video.frames import (
     ExtractJob,
     cut_clip,
@@ -57,7 +58,7 @@ from slowfast_custom.video.frames import (
     raise_failures,
 )
 
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
+REPO_CONFIG = config_dir() / "SLOWFAST_32x2_R101_custom.yaml"
 CONFIG_NAME = "SLOWFAST_32x2_R101_subset.yaml"
 # AVA's 15-minute cut, and the margins upstream keeps inside it (annotated seconds 902..1798).
 AVA_START_SEC, AVA_END_SEC = 900, 1801

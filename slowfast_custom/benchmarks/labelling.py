@@ -53,6 +53,7 @@ from slowfast_custom.benchmarks.browser import (
 )
 from slowfast_custom.labelling.app.workflow import TRACKS_NAME, read_suggestions
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS
+from slowfast_custom.resources import config_dir
 from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
 from slowfast_custom.checkpoint import last_checkpoint
 from slowfast_custom.ava.formats import BoxRow, read_box_csv, video_dirs, write_tracks_csv
@@ -69,7 +70,7 @@ BOX_BY_BOX = "box by box"
 SESSIONS = {"by track span": (False, False), "by track span, auto-advance": (True, False),
             "+ action lanes": (True, True)}
 SUGGESTED = "+ model suggestions"
-MODEL_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+MODEL_CFG = config_dir() / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 
 @dataclass(frozen=True)
