@@ -142,6 +142,8 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.BACKEND = "pytorch"
     # The exported .onnx file that DEMO.BACKEND onnxruntime runs.
     cfg.DEMO.ONNX_FILE = ""
+    # onnxruntime's threads (DEMO.BACKEND onnxruntime); 0: OMP_NUM_THREADS if set, else one per core.
+    cfg.DEMO.NUM_THREADS = 0
     # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
     # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
     cfg.DEMO.LIVE_MAX_DELAY = 2.0
@@ -319,6 +321,7 @@ NUMERIC_RANGES = (
     ("LOG_PERIOD", 1, None, True),
     ("DEMO.PREDICTION_STRIDE_SEC", 0, None, False),
     ("DEMO.TOPK", 1, None, True),
+    ("DEMO.NUM_THREADS", 0, None, True),
     ("DEMO.TRACK_FPS", 0, None, False),
     ("DEMO.MAX_SECONDS", 0, None, True),
     ("DEMO.DETECTRON2_THRESH", 0, 1, True),
