@@ -1,42 +1,13 @@
 #!/usr/bin/env python3
-"""Time tools/make_subset.py's filtering on a generated full-size AVA annotation set.
+"""Time the subset filter on a full-size annotation set: `slowfast-custom benchmark-subset` as a script.
 
-    python tools/benchmark_subset.py            # half and full AVA size (about 0.6M and 1.2M rows)
-
-Prints seconds, rows per second and the peak growth of resident memory for
-each size: the filter streams, so memory stays flat while the input doubles.
+The code is in slowfast_custom/commands/benchmark_subset.py (installed with the package); options: --help.
 """
 
-import argparse
 import sys
-from dataclasses import replace
-from pathlib import Path
 
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, benchmark
-from slowfast_custom.errors import number_in, run_cli
-
-
-def main(argv=None) -> int:
-    full = FakeAvaSpec()
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--scales", type=number_in(float, 0, low_ok=False), nargs="+", default=[0.5, 1.0],
-                        help="input sizes as fractions of AVA's number of videos (default: 0.5 1.0)")
-    parser.add_argument("--seconds", type=number_in(int, 1), default=full.last_sec - full.first_sec + 1,
-                        help="annotated seconds per video (default: AVA's %(default)s)")
-    parser.add_argument("--frames-per-video", type=number_in(int, 1), default=30,
-                        help="frame-list rows per video (AVA's real lists: 27030; default: %(default)s)")
-    parser.add_argument("--work-dir", type=Path, help="where to write the generated files (default: the temp dir)")
-    args = parser.parse_args(argv)
-    print(f"{'videos':>7} {'rows':>10} {'seconds':>8} {'rows/s':>11} {'peak RSS growth':>16}")
-    for scale in args.scales:
-        spec = replace(full, train_videos=max(1, round(full.train_videos * scale)),
-                       val_videos=max(1, round(full.val_videos * scale)),
-                       last_sec=full.first_sec + args.seconds - 1, frames_per_video=args.frames_per_video)
-        result = benchmark(spec, args.work_dir)
-        print(f"{spec.train_videos + spec.val_videos:7d} {result.rows:10d} {result.seconds:8.2f} "
-              f"{result.rows_per_second:11,.0f} {result.peak_rss_growth / 2**20:13.1f} MiB")
-    return 0
-
+from slowfast_custom.commands.benchmark_subset import main
+from slowfast_custom.errors import run_cli
 
 if __name__ == "__main__":
     sys.exit(run_cli(main))
