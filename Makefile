@@ -8,6 +8,9 @@ DATA ?= datasets/synthetic
 OUT ?= output/quickstart
 QUICKSTART_CFG := slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# A machine without a CUDA GPU: `make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu` takes torch and
+# torchvision from PyTorch's CPU wheels (no nvidia-* or triton packages; docs/install.md). Empty: PyPI's default.
+TORCH_INDEX ?=
 
 .PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
 
@@ -18,6 +21,7 @@ setup: $(VENV)/.setup-done
 $(VENV)/.setup-done: setup.cfg pyproject.toml slowfast_custom/upstream_patches/pin.txt $(wildcard slowfast_custom/upstream_patches/*/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip "setuptools<81" wheel
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) torch torchvision)
 	$(PY) -m pip install --quiet -e ".[test]"
 	$(PY) -m slowfast_custom.upstream --install
 	touch $@

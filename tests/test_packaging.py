@@ -14,7 +14,6 @@ REPO = Path(__file__).resolve().parents[1]
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "datasets",
                                      "output", ".pytest_cache")
 
-pytestmark = pytest.mark.slow
 
 
 def _run(args, **kwargs):
@@ -44,6 +43,7 @@ def installed(tmp_path_factory):
     return target, env
 
 
+@pytest.mark.slow
 def test_wheel_carries_configs_pin_and_patches(installed):
     target, _env = installed
     package = target / "slowfast_custom"
@@ -55,6 +55,7 @@ def test_wheel_carries_configs_pin_and_patches(installed):
     assert (target / "bin" / "slowfast-custom").is_file()
 
 
+@pytest.mark.slow
 def test_installed_command_runs_from_any_folder(installed, tmp_path):
     target, env = installed
     command = [sys.executable, str(target / "bin" / "slowfast-custom")]
@@ -75,3 +76,14 @@ def test_installed_command_runs_from_any_folder(installed, tmp_path):
                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert "config file not found" not in check.stderr and "Traceback" not in check.stderr, check.stderr
     assert check.returncode in (0, 1) and check.stdout.strip(), check.stderr
+
+
+def test_cpu_setup_takes_torch_from_the_cpu_index_first(tmp_path):
+    index = "https://download.pytorch.org/whl/cpu"
+    plan = _run(["make", "-n", "-C", str(REPO), "setup", f"VENV={tmp_path / 'venv'}", f"TORCH_INDEX={index}"]).stdout
+    lines = plan.splitlines()
+    cpu = [i for i, line in enumerate(lines) if f"--index-url {index} torch torchvision" in line]
+    project = [i for i, line in enumerate(lines) if "install --quiet -e" in line]
+    assert cpu and project and cpu[0] < project[0], plan
+    default = _run(["make", "-n", "-C", str(REPO), "setup", f"VENV={tmp_path / 'venv'}"]).stdout
+    assert "--index-url" not in default
