@@ -15,7 +15,7 @@ def _load(cfg_file, *opts):
     return load_config(argparse.Namespace(cfg_file=str(cfg_file), opts=list(opts), shard_id=0, num_shards=1))
 
 
-@pytest.mark.parametrize("path", config_files(REPO / "configs"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", config_files(REPO / "slowfast_custom" / "configs"), ids=lambda p: p.name)
 def test_every_config_loads(path):
     # GPU configs are checked as a CPU user would run them.
     cfg = _load(path, "NUM_GPUS", "0")
