@@ -54,6 +54,7 @@ from benchmarks.browser import (
     tracks_of,
 )
 from benchmarks.record import host_line, plain_table, run_header
+from slowfast_custom.resources import config_dir
 from slowfast_custom.checkpoint import last_checkpoint
 from slowfast_custom.data.synthetic import ACTIONS as SYNTHETIC_ACTIONS
 from slowfast_custom.errors import UserError
@@ -70,7 +71,7 @@ BOX_BY_BOX = "box by box"
 SESSIONS = {"by track span": (False, False), "by track span, auto-advance": (True, False),
             "+ action lanes": (True, True)}
 SUGGESTED = "+ model suggestions"
-MODEL_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+MODEL_CFG = config_dir() / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from slowfast.config.defaults import get_cfg as get_upstream_cfg
 from slowfast_custom import cli_args
 from slowfast_custom.config_checks import OVERRIDES, Where, check_values, merge_overrides, merge_yaml_file
 from slowfast_custom.errors import UserError
+from slowfast_custom.resources import find_config
 
 # Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
 _MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
@@ -144,6 +145,8 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.BACKEND = "pytorch"
     # The exported .onnx file that DEMO.BACKEND onnxruntime runs.
     cfg.DEMO.ONNX_FILE = ""
+    # onnxruntime's threads (DEMO.BACKEND onnxruntime); 0: OMP_NUM_THREADS if set, else one per core.
+    cfg.DEMO.NUM_THREADS = 0
     # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
     # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
     cfg.DEMO.LIVE_MAX_DELAY = 2.0
@@ -197,7 +200,7 @@ def get_cfg() -> CfgNode:
 def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file")
+    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
     parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0, help="index of this machine (upstream convention)")
     parser.add_argument("--num_shards", type=cli_args.positive_int, default=1, help="number of machines (upstream convention)")
     parser.add_argument("--init_method", default="tcp://localhost:9999",
@@ -212,9 +215,7 @@ def load_config(args: argparse.Namespace) -> CfgNode:
     where: Where = {}
     cfg_file = getattr(args, "cfg_file", None)
     if cfg_file:
-        path = Path(cfg_file)
-        if not path.is_file():
-            raise UserError(f"{path}: config file not found")
+        path = find_config(cfg_file)
         try:
             merge_yaml_file(cfg, path, where)
         except (KeyError, ValueError, AssertionError) as err:

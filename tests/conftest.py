@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TINY_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+TINY_CFG = REPO / "slowfast_custom" / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 # Overrides that make the quick-start config fast enough for a test.
 TINY_OVERRIDES = [
