@@ -6,8 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA ?= datasets/synthetic
 OUT ?= output/quickstart
-QUICKSTART_CFG := configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
+QUICKSTART_CFG := slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# A machine without a CUDA GPU: `make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu` takes torch and
+# torchvision from PyTorch's CPU wheels (no nvidia-* or triton packages; docs/install.md). Empty: PyPI's default.
+TORCH_INDEX ?=
 
 .PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
 
@@ -15,9 +18,10 @@ setup: $(VENV)/.setup-done
 
 # torch/torchvision and every other range come from setup.cfg; PySlowFast is
 # installed without its dependencies (it asks for detectron2) and patched.
-$(VENV)/.setup-done: setup.cfg pyproject.toml $(wildcard patches/*/*)
+$(VENV)/.setup-done: setup.cfg pyproject.toml slowfast_custom/upstream_patches/pin.txt $(wildcard slowfast_custom/upstream_patches/*/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip "setuptools<81" wheel
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) torch torchvision)
 	$(PY) -m pip install --quiet -e ".[test]"
 	$(PY) -m slowfast_custom.upstream --install
 	touch $@

@@ -19,7 +19,9 @@ def _running_upstream_tool() -> bool:
     # own module runs; it is the command that repairs upstream, so it must not
     # be stopped by the check it repairs.
     argv = list(getattr(sys, "orig_argv", []))
-    return any(a == "-m" and b == "slowfast_custom.upstream" for a, b in zip(argv, argv[1:]))
+    # ... and so is `slowfast-custom upstream` (the console script runs as `python .../bin/slowfast-custom`).
+    return any((a == "-m" and b == "slowfast_custom.upstream") or (a.endswith("slowfast-custom") and b == "upstream")
+               for a, b in zip(argv, argv[1:]))
 
 
 if not _running_upstream_tool():

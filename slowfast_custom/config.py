@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 import torch
-import yaml
 from fvcore.common.config import CfgNode
 from slowfast.config.defaults import get_cfg as get_upstream_cfg
 
-from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import read_text
+from slowfast_custom import cli_args
+from slowfast_custom.config_checks import OVERRIDES, Where, check_values, merge_overrides, merge_yaml_file
+from slowfast_custom.errors import UserError
+from slowfast_custom.resources import find_config
 
 # Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
 _MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
@@ -144,6 +145,8 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.BACKEND = "pytorch"
     # The exported .onnx file that DEMO.BACKEND onnxruntime runs.
     cfg.DEMO.ONNX_FILE = ""
+    # onnxruntime's threads (DEMO.BACKEND onnxruntime); 0: OMP_NUM_THREADS if set, else one per core.
+    cfg.DEMO.NUM_THREADS = 0
     # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
     # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
     cfg.DEMO.LIVE_MAX_DELAY = 2.0
@@ -197,9 +200,9 @@ def get_cfg() -> CfgNode:
 def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file")
-    parser.add_argument("--shard_id", type=int, default=0, help="index of this machine (upstream convention)")
-    parser.add_argument("--num_shards", type=int, default=1, help="number of machines (upstream convention)")
+    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
+    parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0, help="index of this machine (upstream convention)")
+    parser.add_argument("--num_shards", type=cli_args.positive_int, default=1, help="number of machines (upstream convention)")
     parser.add_argument("--init_method", default="tcp://localhost:9999",
                         help="process-group rendezvous when run_net.py spawns NUM_GPUS processes itself")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=None, help="KEY VALUE overrides, e.g. NUM_GPUS 0")
@@ -209,46 +212,26 @@ def default_argument_parser(description: str) -> argparse.ArgumentParser:
 def load_config(args: argparse.Namespace) -> CfgNode:
     """Defaults + plugin keys + YAML + overrides, with derived values filled in; frozen."""
     cfg = get_cfg()
+    where: Where = {}
     cfg_file = getattr(args, "cfg_file", None)
     if cfg_file:
-        path = Path(cfg_file)
-        if not path.is_file():
-            raise UserError(f"{path}: config file not found")
+        path = find_config(cfg_file)
         try:
-            cfg.merge_from_file(str(path))
-        except yaml.YAMLError as err:
-            raise _yaml_error(path, err) from None
-        except UnicodeDecodeError:
-            read_text(path)  # names the line when it is this file, not a _BASE_
-            raise UserError(f"{path}: a file it inherits (_BASE_) is not UTF-8 text") from None
+            merge_yaml_file(cfg, path, where)
         except (KeyError, ValueError, AssertionError) as err:
             raise UserError(f"{path}: {_key_error_text(err)}") from None
     opts: Optional[Sequence[str]] = getattr(args, "opts", None)
     if opts:
         try:
-            cfg.merge_from_list(list(opts))
+            merge_overrides(cfg, opts, where)
         except (KeyError, ValueError, AssertionError) as err:
-            raise UserError(f"command-line overrides: {_key_error_text(err)}") from None
+            raise UserError(f"{OVERRIDES}: {_key_error_text(err)}") from None
     if hasattr(args, "num_shards") and hasattr(args, "shard_id"):
         cfg.NUM_SHARDS = args.num_shards
         cfg.SHARD_ID = args.shard_id
-    finalize_config(cfg)
+    finalize_config(cfg, where)
     cfg.freeze()
     return cfg
-
-
-def _yaml_error(path: Path, err: yaml.YAMLError) -> UserError:
-    """A YAML syntax error as ``file:line: problem`` (the file may be a _BASE_ of ``path``)."""
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-    if mark is None:
-        return DataError(path, f"YAML syntax error: {problem}")
-    context, start = getattr(err, "context", None), getattr(err, "context_mark", None)
-    if context and start is not None and start.line != mark.line:
-        problem += f" ({context} on line {start.line + 1})"
-    return DataError(mark.name if mark.name and not mark.name.startswith("<") else path,
-                     f"YAML syntax error: {problem}", mark.line + 1,
-                     "Check the indentation, colons and brackets on this line and the one before")
 
 
 def _key_error_text(err: Exception) -> str:
@@ -258,14 +241,14 @@ def _key_error_text(err: Exception) -> str:
     return text
 
 
-def finalize_config(cfg: CfgNode) -> None:
-    """Fill the derived paths and check the values that upstream would only trip over later."""
+def finalize_config(cfg: CfgNode, where: Optional[Where] = None) -> None:
+    """Check every value (``config_checks.check_values``; ``where``: the file and line of each key), fill the
+    derived paths and check the values that upstream would only trip over later."""
+    check_values(cfg, where)
     root = cfg.DATA.PATH_TO_DATA_DIR
     for key, sub in (("FRAME_DIR", "frames"), ("ANNOTATION_DIR", "annotations"), ("FRAME_LIST_DIR", "frame_lists")):
         if not cfg.AVA[key] and root:
             cfg.AVA[key] = str(Path(root) / sub)
-    if cfg.NUM_GPUS < 0:
-        raise UserError(f"NUM_GPUS must be >= 0, got {cfg.NUM_GPUS}")
     if cfg.NUM_GPUS > torch.cuda.device_count():
         raise UserError(
             f"NUM_GPUS {cfg.NUM_GPUS} but {torch.cuda.device_count()} CUDA devices are visible. "
@@ -292,58 +275,8 @@ def finalize_config(cfg: CfgNode) -> None:
         raise UserError(f"DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, got {cfg.DATA_LOADER.MAX_DECODE_REDUCTION}")
     if cfg.DATA_LOADER.GPU_DECODE and cfg.NUM_GPUS == 0:
         raise UserError("DATA_LOADER.GPU_DECODE needs a GPU (NUM_GPUS > 0)")
-    if cfg.AVA.FPS <= 0 or cfg.DATA.TARGET_FPS <= 0:
-        raise UserError("AVA.FPS and DATA.TARGET_FPS must be positive")
-    check_ranges(cfg)
     if cfg.AVA.VALID_SECONDS and (len(cfg.AVA.VALID_SECONDS) != 2 or cfg.AVA.VALID_SECONDS[0] > cfg.AVA.VALID_SECONDS[1]):
         raise UserError(f"AVA.VALID_SECONDS must be [first, last], got {list(cfg.AVA.VALID_SECONDS)}")
-
-
-# Numeric keys and their valid range: (key, lowest, highest, lowest allowed itself); None: no bound.
-# Upstream would clamp (a batch of 0 trains with 1), divide by zero or fail deep inside a run instead.
-NUMERIC_RANGES = (
-    ("TRAIN.BATCH_SIZE", 1, None, True),
-    ("TEST.BATCH_SIZE", 1, None, True),
-    ("TRAIN.EVAL_PERIOD", 0, None, True),
-    ("TRAIN.CHECKPOINT_PERIOD", 1, None, True),
-    ("TRAIN.THRESHOLD_FLOOR", 0, None, True),
-    ("SOLVER.MAX_EPOCH", 1, None, True),
-    ("SOLVER.BASE_LR", 0, None, False),
-    ("SOLVER.WEIGHT_DECAY", 0, None, True),
-    ("SOLVER.MOMENTUM", 0, 1, True),
-    ("SOLVER.WARMUP_EPOCHS", 0, None, True),
-    ("MODEL.NUM_CLASSES", 1, None, True),
-    ("DATA.NUM_FRAMES", 1, None, True),
-    ("DATA.SAMPLING_RATE", 1, None, True),
-    ("DATA.TRAIN_CROP_SIZE", 1, None, True),
-    ("DATA.TEST_CROP_SIZE", 1, None, True),
-    ("DATA_LOADER.NUM_WORKERS", 0, None, True),
-    ("AVA.DETECTION_SCORE_THRESH", 0, 1, True),
-    ("AVA.VAL_SECOND_STRIDE", 1, None, True),
-    ("AVA.MAX_ACTION_ID", 0, None, True),
-    ("LOG_PERIOD", 1, None, True),
-    ("DEMO.PREDICTION_STRIDE_SEC", 0, None, False),
-    ("DEMO.TOPK", 1, None, True),
-    ("DEMO.TRACK_FPS", 0, None, False),
-    ("DEMO.MAX_SECONDS", 0, None, True),
-    ("DEMO.DETECTRON2_THRESH", 0, 1, True),
-    ("DEMO.COMMON_CLASS_THRES", 0, 1, True),
-    ("DEMO.UNCOMMON_CLASS_THRES", 0, 1, True),
-)
-
-
-def check_ranges(cfg: CfgNode) -> None:
-    """UserError naming the first key of ``NUMERIC_RANGES`` whose value is out of its range."""
-    for key, low, high, low_ok in NUMERIC_RANGES:
-        node = cfg
-        for part in key.split("."):
-            node = node[part]
-        value = node
-        if low is not None and (value < low or (value == low and not low_ok)):
-            bound = f">= {low}" if low_ok else f"> {low}"
-            raise UserError(f"{key} must be {bound}{f' and <= {high}' if high is not None else ''}, got {value}")
-        if high is not None and value > high:
-            raise UserError(f"{key} must be <= {high}{f' and >= {low}' if low is not None else ''}, got {value}")
 
 
 def config_files(config_dir: Path) -> List[Path]:

@@ -214,3 +214,42 @@ def read_text(path: PathLike) -> str:
     except UnicodeDecodeError as err:
         raise _not_text(path, data.count(b"\n", 0, err.start) + 1, err) from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+# ---------------------------------------------------------------------------
+# One run per folder
+# ---------------------------------------------------------------------------
+
+LOCK_NAME = ".in_use.lock"
+
+
+@contextlib.contextmanager
+def hold_folder(folder: PathLike, what: str = "the folder") -> Iterator[Path]:
+    """Hold ``folder`` (made if missing) for this run: a second run gets a UserError naming it and the holder.
+
+    An ``fcntl.flock`` on ``folder/.in_use.lock``: the OS releases it when the
+    holder exits in any way (kill -9 included), so a killed run never leaves
+    the folder stuck; the file itself stays (removing it would race with a
+    run opening it). Processes forked while it is held share the lock.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise UserError(f"{folder}: {what} is in use by another run{f' (process {holder})' if holder else ''}; "
+                        f"wait for it to end, or give another {what}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield folder
+    finally:
+        os.close(fd)

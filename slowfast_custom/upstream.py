@@ -2,12 +2,12 @@
 
 PySlowFast is installed from PyPI (``slowfast==1.0``) without its dependencies
 (its metadata asks for detectron2, which has no wheel) and then patched with
-the unified diffs in ``patches/slowfast-1.0/``. The pin and the patch folder
-are read from ``setup.cfg`` (section ``[slowfast_custom:upstream]``).
+the unified diffs in ``slowfast_custom/upstream_patches/slowfast-1.0/``. The pin is the one
+line of ``upstream_patches/pin.txt``; both are package data, so a wheel carries them.
 
 Every file the patches touch is in one of three states, decided by hashes and
 without running anything: ``pristine`` (the hash pip recorded when it
-installed the wheel), ``patched`` (the hash in ``patches/.../SHA256SUMS``) or
+installed the wheel), ``patched`` (the hash in ``upstream_patches/.../SHA256SUMS``) or
 ``modified`` (anything else, e.g. edited by hand or a different release).
 
 Command line::
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import configparser
 import csv
 import hashlib
 import importlib.metadata
@@ -36,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SETUP_CFG = REPO_ROOT / "setup.cfg"
+from slowfast_custom import resources
+
 FIX_COMMAND = "python -m slowfast_custom.upstream --install"
 SUMS_NAME = "SHA256SUMS"
 
@@ -87,16 +86,19 @@ class UpstreamStatus:
         )
 
 
-def read_pin(setup_cfg: Path = SETUP_CFG) -> UpstreamPin:
-    parser = configparser.ConfigParser()
-    if not parser.read(setup_cfg):
-        raise UpstreamError(f"{setup_cfg}: not found; the plugin must be installed from its repository (pip install -e .)")
-    section = parser["slowfast_custom:upstream"]
-    requirement = section["requirement"].strip()
-    match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)", requirement)
+def read_pin(pin_file: Optional[Path] = None) -> UpstreamPin:
+    """The pin (``NAME==VERSION``, comments allowed) and its patch folder ``NAME-VERSION`` beside it."""
+    pin_file = pin_file or resources.upstream_dir() / resources.PIN_FILE
+    try:
+        lines = [line.strip() for line in pin_file.read_text().splitlines()]
+    except OSError as err:
+        raise UpstreamError(f"{pin_file}: cannot read the upstream pin ({err.strerror}). Reinstall slowfast-custom")
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)", requirements[0]) if len(requirements) == 1 else None
     if not match:
-        raise UpstreamError(f"{setup_cfg}: [slowfast_custom:upstream] requirement must be NAME==VERSION, got {requirement!r}")
-    return UpstreamPin(match.group(1), match.group(2), requirement, setup_cfg.parent / section["patches"].strip())
+        raise UpstreamError(f"{pin_file}: must hold one line NAME==VERSION, got {requirements!r}")
+    name, version = match.groups()
+    return UpstreamPin(name, version, requirements[0], pin_file.parent / f"{name}-{version}")
 
 
 def patch_files(patch_dir: Path) -> List[Path]:
@@ -185,7 +187,7 @@ def require_patched() -> None:
 def _git_apply(site_dir: Path, patches: Sequence[Path], reverse: bool = False) -> None:
     git = shutil.which("git")
     if git is None:
-        raise UpstreamError("git is needed to apply the patches in patches/ (apt-get install git)")
+        raise UpstreamError(f"git is needed to apply the patches in {patches[0].parent} (apt-get install git)")
     args = [git, "apply", "-p1"] + (["--reverse"] if reverse else [])
     for check in (True, False):  # check every patch first, so nothing is half-applied
         for patch in patches:
@@ -234,7 +236,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slowfast_custom.upstream", description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--check", action="store_true", help="exit 0 only if the pinned release is installed and patched")
-    group.add_argument("--apply", action="store_true", help="apply patches/ to the installed release (idempotent)")
+    group.add_argument("--apply", action="store_true", help="apply the packaged patches to the installed release (idempotent)")
     group.add_argument("--install", action="store_true", help="pip install the pinned release without deps, then --apply")
     group.add_argument("--write-sums", action="store_true", help="(developers) record hashes of the patched files")
     args = parser.parse_args(argv)

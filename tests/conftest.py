@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TINY_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+TINY_CFG = REPO / "slowfast_custom" / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 # Overrides that make the quick-start config fast enough for a test.
 TINY_OVERRIDES = [
@@ -33,7 +33,7 @@ def shared_file(*parts: str) -> Path:
 def require_browser() -> None:
     """Skip a test that drives the labelling app's page when Playwright or Chromium is missing, naming which;
     fail instead under ``CI``, where the set-up (make test) must have installed them."""
-    from slowfast_custom.benchmarks.browser import browser_missing
+    from benchmarks.browser import browser_missing
 
     reason = browser_missing()
     if reason and os.environ.get("CI"):

@@ -200,6 +200,37 @@ def make_dir_in_the_way(path: Path) -> None:
     (path / "keep").write_text("a folder where the tool writes a file\n")
 
 
+def base_yaml(tmp: Path, body: str) -> Path:
+    """A config that inherits the tiny one and sets ``body`` (its keys from line 2)."""
+    return yaml_file(tmp, f"_BASE_: {TINY_CFG}\n{body}")
+
+
+def yaml_train(tmp: Path, body: str) -> List:
+    return ["--cfg", base_yaml(tmp, body), *TINY_OVERRIDES[:-2], "OUTPUT_DIR", tmp / "out"]
+
+
+def yaml_pair(tmp: Path) -> Path:
+    """Two files naming each other as _BASE_."""
+    (tmp / "in").mkdir(parents=True, exist_ok=True)
+    (tmp / "in" / "other.yaml").write_text("_BASE_: bad.yaml\n")
+    return yaml_file(tmp, "_BASE_: other.yaml\nTRAIN:\n  BATCH_SIZE: 2\n")
+
+
+def file_in(tmp: Path, name: str, text: str = "x") -> Path:
+    path = tmp / "in" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def duplicate_names_pbtxt() -> str:
+    return 'item {\n  name: "walk"\n  id: 1\n}\nitem {\n  name: "sit"\n  id: 2\n}\nitem {\n  name: "walk"\n  id: 3\n}\n'
+
+
+def export_model_args(tmp: Path, *more) -> List:
+    return ["--cfg", TINY_CFG, "--checkpoint", file_in(tmp, "model.pyth"), "--format", "onnx", *more]
+
+
 # ---------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------
@@ -261,7 +292,7 @@ CASES = [
          lambda t: train_args(t, dataset(t), "DATA_LOADER.NUM_WORKERS", "-1"), "DATA_LOADER.NUM_WORKERS must be >= 0"),
     Case("train: AVA.DETECTION_SCORE_THRESH 1.5", "run_net",
          lambda t: train_args(t, dataset(t), "AVA.DETECTION_SCORE_THRESH", "1.5"),
-         "AVA.DETECTION_SCORE_THRESH must be <= 1 and >= 0, got 1.5"),
+         "AVA.DETECTION_SCORE_THRESH must be >= 0 and <= 1, got 1.5"),
     Case("train: MODEL.NUM_CLASSES 0", "run_net", lambda t: train_args(t, dataset(t), "MODEL.NUM_CLASSES", "0"),
          "MODEL.NUM_CLASSES must be >= 1, got 0"),
     Case("check: DATA.NUM_FRAMES 0", "check_dataset", lambda t: check_args(dataset(t), "DATA.NUM_FRAMES", "0"),
@@ -417,15 +448,15 @@ CASES = [
          "file/run: Not a directory (a part of the path is a file, not a folder)"),
     Case("extract: --out under a regular file", "extract_frames",
          lambda t: (lambda v: ((t / "in" / "file").write_text("x"), [v, "--out", t / "in" / "file" / "ds"])[1])(
-             video_file(t)), "file/ds/frames: Not a directory (a part of the path is a file, not a folder)"),
+             video_file(t)), "in/file is a file, not a folder"),
     Case("detect: --out under a regular file", "detect_and_track",
          lambda t: (lambda d: ((t / "in" / "file").write_text("x"),
                                detect_args(d, "--videos", TRAIN_VIDEO, "--out", t / "in" / "file" / "det"))[1])(
-             frames_only(t)), "Not a directory (a part of the path is a file, not a folder)"),
+             frames_only(t)), "in/file is a file, not a folder"),
     Case("make_synthetic: --out under a regular file", "make_synthetic",
          lambda t: (lambda p: (p.parent.mkdir(parents=True), p.write_text("x"),
                                ["--out", p / "ds", "--train-videos", "1", "--val-videos", "1", "--seconds", "1"])[-1])(
-             t / "in" / "file"), "Not a directory (a part of the path is a file, not a folder)"),
+             t / "in" / "file"), "in/file is a file, not a folder"),
     # --- a few more inputs the tools must refuse before writing ------------------------------------------------
     Case("export: tracks name a video without frames", "export_via",
          lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",
@@ -436,6 +467,155 @@ CASES = [
          "action 'dance' is not in the action list"),
     Case("detect: --videos not extracted", "detect_and_track",
          lambda t: detect_args(frames_only(t), "--videos", "ghost"), "frames/ghost: no frames folder for video ghost"),
+
+    # --- issue 21: every config value, by one validation layer (file:line where the YAML gave it) -------------
+    Case("train: YAML SOLVER.BASE_LR .nan", "run_net", lambda t: yaml_train(t, "SOLVER:\n  BASE_LR: .nan\n"),
+         "bad.yaml:3: SOLVER.BASE_LR must be a finite number > 0, got nan"),
+    Case("train: YAML AVA.DETECTION_SCORE_THRESH .nan", "run_net",
+         lambda t: yaml_train(t, "AVA:\n  DETECTION_SCORE_THRESH: .nan\n"),
+         "bad.yaml:3: AVA.DETECTION_SCORE_THRESH must be a finite number >= 0 and <= 1, got nan"),
+    Case("train: YAML SOLVER.MOMENTUM .inf", "run_net", lambda t: yaml_train(t, "SOLVER:\n  MOMENTUM: .inf\n"),
+         "bad.yaml:3: SOLVER.MOMENTUM must be a finite number"),
+    Case("train: YAML a NaN inside a list", "run_net",
+         lambda t: yaml_train(t, "DATA:\n  TRAIN_JITTER_SCALES: [128, .nan]\n"),
+         "bad.yaml:3: DATA.TRAIN_JITTER_SCALES must be a finite number"),
+    Case("train: YAML upstream key BN.EPSILON -.inf", "run_net", lambda t: yaml_train(t, "BN:\n  EPSILON: -.inf\n"),
+         "bad.yaml:3: BN.EPSILON must be a finite number"),
+    Case("train: override SOLVER.WEIGHT_DECAY 1e999", "run_net",
+         lambda t: train_args(t, dataset(t), "SOLVER.WEIGHT_DECAY", "1e999"),
+         "command-line overrides: SOLVER.WEIGHT_DECAY must be a finite number >= 0, got inf"),
+    Case("train: YAML empty", "run_net", lambda t: ["--cfg", yaml_file(t, "")], "bad.yaml: the config is empty"),
+    Case("train: YAML only a comment", "run_net", lambda t: ["--cfg", yaml_file(t, "# nothing\n")],
+         "bad.yaml: the config is empty"),
+    Case("train: YAML a scalar", "run_net", lambda t: ["--cfg", yaml_file(t, "42\n")],
+         "bad.yaml: the config is a single value (42), not a mapping of keys"),
+    Case("train: YAML a list", "run_net", lambda t: ["--cfg", yaml_file(t, "- TRAIN\n- TEST\n")],
+         "bad.yaml: the config is a list, not a mapping of keys"),
+    Case("train: YAML _BASE_ files naming each other", "run_net", lambda t: ["--cfg", yaml_pair(t)],
+         "_BASE_ chain loops"),
+    Case("train: YAML _BASE_ naming itself", "run_net", lambda t: ["--cfg", yaml_file(t, "_BASE_: bad.yaml\n")],
+         "_BASE_ chain loops"),
+    Case("train: YAML _BASE_ of a _BASE_ missing", "run_net",
+         lambda t: (file_in(t, "mid.yaml", "_BASE_: gone.yaml\n"), ["--cfg", yaml_file(t, "_BASE_: mid.yaml\n")])[1],
+         "mid.yaml:1: _BASE_ "),
+    Case("train: YAML _BASE_ not a name", "run_net", lambda t: ["--cfg", yaml_file(t, "_BASE_: 5\n")],
+         "bad.yaml:1: _BASE_ 5 is not a file name"),
+    Case("train: YAML number key null", "run_net", lambda t: yaml_train(t, "SOLVER:\n  BASE_LR: null\n"),
+         "bad.yaml:3: SOLVER.BASE_LR is empty (null)"),
+    Case("train: YAML section given a value", "run_net", lambda t: yaml_train(t, "TRAIN: 5\n"),
+         "bad.yaml:2: TRAIN must be a mapping of keys"),
+    Case("train: YAML list of words for numbers", "run_net", lambda t: yaml_train(t, "DATA:\n  MEAN: [a, b, c]\n"),
+         "bad.yaml:3: DATA.MEAN must be a list of numbers, got element 'a'"),
+    Case("train: YAML path key a number", "run_net", lambda t: yaml_train(t, "OUTPUT_DIR: 5\n"),
+         "bad.yaml:2: OUTPUT_DIR must be a string, got 5"),
+    Case("train: YAML unknown key", "run_net", lambda t: yaml_train(t, "TRAIN:\n  BATCH: 2\n"),
+         "bad.yaml:3: Non-existent key: TRAIN.BATCH"),
+    Case("train: YAML text for a number", "run_net", lambda t: yaml_train(t, "TRAIN:\n  BATCH_SIZE: two\n"),
+         "bad.yaml:3: TRAIN.BATCH_SIZE must be a whole number, got 'two'"),
+    Case("train: YAML key in a _BASE_ named there", "run_net",
+         lambda t: (file_in(t, "mid.yaml", f"_BASE_: {TINY_CFG}\nSOLVER:\n  GAMMA: .nan\n"),
+                    ["--cfg", yaml_file(t, "_BASE_: mid.yaml\n")])[1], "mid.yaml:3: SOLVER.GAMMA must be a finite"),
+    Case("train: MODEL.DROPOUT_RATE 1.5", "run_net", lambda t: train_args(t, dataset(t), "MODEL.DROPOUT_RATE", "1.5"),
+         "MODEL.DROPOUT_RATE must be >= 0 and <= 1, got 1.5"),
+    Case("train: SOLVER.MOMENTUM -0.1", "run_net", lambda t: train_args(t, dataset(t), "SOLVER.MOMENTUM", "-0.1"),
+         "SOLVER.MOMENTUM must be >= 0 and <= 1, got -0.1"),
+    Case("train: DEMO.OUTPUT_FPS 0", "run_net", lambda t: train_args(t, dataset(t), "DEMO.OUTPUT_FPS", "0"),
+         "DEMO.OUTPUT_FPS must be -1 (the input's) or > 0, got 0"),
+    Case("train: TEST.BATCH_SIZE 0", "run_net", lambda t: train_args(t, dataset(t), "TEST.BATCH_SIZE", "0"),
+         "TEST.BATCH_SIZE must be >= 1, got 0"),
+    Case("train: DATA.SAMPLING_RATE 0", "run_net", lambda t: train_args(t, dataset(t), "DATA.SAMPLING_RATE", "0"),
+         "DATA.SAMPLING_RATE must be >= 1, got 0"),
+    Case("train: AVA.FPS 0", "run_net", lambda t: train_args(t, dataset(t), "AVA.FPS", "0"), "AVA.FPS must be > 0, got 0"),
+    Case("train: DATA.TARGET_FPS -30", "run_net", lambda t: train_args(t, dataset(t), "DATA.TARGET_FPS", "-30"),
+         "DATA.TARGET_FPS must be > 0, got -30"),
+    Case("train: SOLVER.MAX_EPOCH 0", "run_net", lambda t: train_args(t, dataset(t), "SOLVER.MAX_EPOCH", "0"),
+         "SOLVER.MAX_EPOCH must be >= 1, got 0"),
+    Case("train: NUM_GPUS -1", "run_net", lambda t: train_args(t, dataset(t), "NUM_GPUS", "-1"),
+         "NUM_GPUS must be >= 0, got -1"),
+    Case("train: override without a value", "run_net", lambda t: train_args(t, dataset(t), "SOLVER.BASE_LR"),
+         "'SOLVER.BASE_LR' has no value"),
+    Case("train: override unknown nested key", "run_net", lambda t: train_args(t, dataset(t), "SOLVERR.LR", "1"),
+         "Non-existent key: SOLVERR.LR"),
+    Case("train: OUTPUT_DIR with a newline", "run_net", lambda t: train_args(t, dataset(t), "OUTPUT_DIR", "a\nb"),
+         "OUTPUT_DIR path 'a\\nb' holds a control character"),
+    Case("train: --num_shards 0", "run_net", lambda t: ["--num_shards", "0", *train_args(t, dataset(t))],
+         "argument --num_shards: 0 is not an integer >= 1"),
+    Case("train: --shard_id -1", "run_net", lambda t: ["--shard_id=-1", *train_args(t, dataset(t))],
+         "argument --shard_id: -1 is not an integer >= 0"),
+    Case("check: YAML .nan", "check_dataset",
+         lambda t: check_args(dataset(t))[:1] + ["--cfg", base_yaml(t, "SOLVER:\n  BASE_LR: .nan\n")],
+         "bad.yaml:3: SOLVER.BASE_LR must be a finite number"),
+    Case("check: label map naming two classes the same", "check_dataset",
+         lambda t: check_args(case_pbtxt(t, duplicate_names_pbtxt())),
+         "pbtxt:10: error: class name 'walk' is used twice (ids 1 and 3)", 1),
+    Case("prepare_frames: YAML a list", "prepare_frames",
+         lambda t: [dataset(t), "--cfg", yaml_file(t, "- a\n"), "--out", t / "out"], "bad.yaml: the config is a list"),
+    # --- issue 21: every tool option, by one validation layer, before any work ----------------------------------
+    Case("annotate: --host not of this machine", "annotate",
+         lambda t: [frames_only(t), "--actions", t / "in" / "actions.txt", "--host", "8.8.8.8"],
+         "argument --host: 8.8.8.8 is not an address of this machine"),
+    Case("annotate: --host that does not resolve", "annotate",
+         lambda t: [frames_only(t), "--actions", t / "in" / "actions.txt", "--host", "999.1.1.1"],
+         "argument --host: 999.1.1.1: cannot resolve the host name"),
+    Case("annotate: --fps 0", "annotate", lambda t: [frames_only(t), "--fps", "0"], "argument --fps: 0 is not"),
+    Case("annotate: --actions missing", "annotate",
+         lambda t: [frames_only(t), "--actions", t / "in" / "nope.txt"], "argument --actions: "),
+    Case("detect: --device not a device", "detect_and_track", lambda t: detect_args(frames_only(t), "--device", "gpu"),
+         "argument --device: 'gpu' is not a device"),
+    Case("detect: --device cuda:99", "detect_and_track", lambda t: detect_args(frames_only(t), "--device", "cuda:99"),
+         "argument --device: cuda:99: "),
+    Case("detect: --weights missing", "detect_and_track",
+         lambda t: detect_args(frames_only(t), "--weights", t / "in" / "w.pt"), "w.pt: file not found"),
+    Case("detect: --data a file", "detect_and_track", lambda t: detect_args(file_in(t, "data.txt")),
+         "argument --data: "),
+    Case("export: --actions missing", "export_via",
+         lambda t: ["--data", frames_only(t), "--actions", t / "in" / "none.txt", "--no-tracks"],
+         "none.txt: file not found"),
+    Case("export: --tracks a folder", "export_via",
+         lambda t: ["--data", frames_only(t), "--actions", t / "in" / "actions.txt", "--tracks", t / "in"],
+         "is a folder, not a file"),
+    Case("import: VIA file missing", "import_via",
+         lambda t: import_args(t, frames_only(t), t / "in" / "gone.json"), "gone.json: file not found"),
+    Case("import: --val-ratio nan", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d), "--val-ratio", "nan"))(frames_only(t)),
+         "argument --val-ratio: nan is not"),
+    Case("import: --fps inf", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d), "--fps", "inf"))(frames_only(t)),
+         "argument --fps: inf is not"),
+    Case("import: VIA region x NaN", "import_via",
+         lambda t: (lambda d: import_args(t, d, via_project(t, d, region("NaN", 10, 50, 60))))(frames_only(t)),
+         "labelled.json: image synth_train_000__000001.jpg, region 1: rectangle (nan, 10, 50 x 60) has a coordinate "
+         "that is not a finite number"),
+    Case("extract: --fps nan", "extract_frames", lambda t: [video_file(t), "--out", t / "out", "--fps", "nan"],
+         "argument --fps: nan is not"),
+    Case("extract: --end-sec -1", "extract_frames", lambda t: [video_file(t), "--out", t / "out", "--end-sec=-1"],
+         "argument --end-sec: -1 is not"),
+    Case("prepare_frames: --quality 0", "prepare_frames",
+         lambda t: [dataset(t), "--cfg", TINY_CFG, "--out", t / "out", "--quality", "0"],
+         "argument --quality: 0 is not an integer >= 1 and <= 100"),
+    Case("prepare_frames: --workers 0", "prepare_frames",
+         lambda t: [dataset(t), "--cfg", TINY_CFG, "--out", t / "out", "--workers", "0"],
+         "argument --workers: 0 is not an integer >= 1"),
+    Case("prepare_frames: --out under a regular file", "prepare_frames",
+         lambda t: [dataset(t), "--cfg", TINY_CFG, "--out", file_in(t, "file") / "store"],
+         "in/file is a file, not a folder"),
+    Case("frames_to_video: frames folder missing", "frames_to_video",
+         lambda t: [t / "in" / "nothing", t / "out" / "v.mp4"], "argument frames: "),
+    Case("frames_to_video: output is a folder", "frames_to_video",
+         lambda t: [dataset(t) / "frames" / TRAIN_VIDEO, t / "in"], "is a folder; give a file name"),
+    Case("make_subset: --videos missing", "make_subset",
+         lambda t: ["--out", t / "out", "--videos", t / "in" / "videos"], "argument --videos: "),
+    Case("make_subset: --train-ids-file missing", "make_subset",
+         lambda t: ["--out", t / "out", "--train-ids-file", t / "in" / "ids.txt"], "ids.txt: file not found"),
+    Case("make_synthetic: --fps 0", "make_synthetic", lambda t: ["--out", t / "out", "--fps", "0"],
+         "argument --fps: 0 is not an integer >= 1"),
+    Case("export_model: --atol nan", "export_model", lambda t: export_model_args(t, "--atol", "nan"),
+         "argument --atol: nan is not"),
+    Case("export_model: --checkpoint missing", "export_model",
+         lambda t: ["--cfg", TINY_CFG, "--checkpoint", t / "in" / "none.pyth", "--format", "onnx"],
+         "none.pyth: file not found"),
+    Case("export_model: --out a folder", "export_model", lambda t: export_model_args(t, "--out", t / "in"),
+         "is a folder; give a file name"),
 ]
 
 
@@ -465,7 +645,127 @@ def test_bad_input_is_one_line_and_writes_nothing(case: Case, tmp_path, capsys):
 
 
 def test_the_table_covers_every_tool_that_reads_user_files():
-    assert len(CASES) >= 60
+    assert len(CASES) >= 110
     used = {c.tool for c in CASES}
     assert {"check_dataset", "run_net", "extract_frames", "detect_and_track", "export_via", "import_via",
-            "make_subset", "make_synthetic", "frames_to_video", "annotate"} <= used
+            "make_subset", "make_synthetic", "frames_to_video", "annotate", "prepare_frames", "export_model"} <= used
+
+
+# ---------------------------------------------------------------------------
+# Processes and state (issue 21): the OUTPUT_DIR lock, children that die with their tool, native crashes
+# ---------------------------------------------------------------------------
+
+HOLD_SCRIPT = """
+import sys, time
+from slowfast_custom.fileio import hold_folder
+with hold_folder(sys.argv[1], "OUTPUT_DIR"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _holder(folder: Path):
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, str(folder)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_training_on_a_held_output_dir_says_so(tmp_path, capsys):
+    data = dataset(tmp_path)
+    holder = _holder(tmp_path / "out")
+    try:
+        code = run("run_net", train_args(tmp_path, data))
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 2 and f"out: OUTPUT_DIR is in use by another run (process {holder.pid})" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "config.yaml").exists(), "the refused run wrote into the held folder"
+
+
+def test_a_killed_holder_does_not_block_the_folder(tmp_path):
+    from slowfast_custom.errors import UserError
+    from slowfast_custom.fileio import hold_folder
+
+    holder = _holder(tmp_path / "out")
+    with pytest.raises(UserError, match="in use by another run"):
+        with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+            pass
+    holder.kill()  # SIGKILL: no cleanup runs, the OS drops the lock
+    holder.wait()
+    with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+        with pytest.raises(UserError, match="in use"):  # held again, by this process now
+            with hold_folder(tmp_path / "out", "OUTPUT_DIR"):
+                pass
+
+
+def _frames(folder: Path, count: int, size: Tuple[int, int]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(1, count + 1):
+        pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{folder.name}_{i:06d}.jpg", quality=90)
+
+
+def test_prepare_frames_workers_die_with_the_tool(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    psutil = pytest.importorskip("psutil")
+    data = tmp_path / "data"
+    for video in ("v1", "v2", "v3"):
+        _frames(data / "frames" / video, 150, (960, 720))
+    proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "prepare_frames.py"), str(data), "--cfg", str(TINY_CFG),
+                             "--workers", "1", "--out", str(tmp_path / "store")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tool = psutil.Process(proc.pid)
+    workers = []
+    while not workers and proc.poll() is None:
+        workers = tool.children()
+    if not workers:
+        pytest.skip("the tool finished before its worker could be seen")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive, f"workers outlived the killed tool: {alive}"
+
+
+def test_tiny_frames_are_refused_before_the_detector_runs(tmp_path):
+    """HOG on frames smaller than its window crashes inside OpenCV (a segfault), so this runs in a subprocess."""
+    from conftest import run_tool
+
+    data = tmp_path / "data"
+    _frames(data / "frames" / "tiny", 150, (1, 1))
+    result = run_tool("detect_and_track.py", "--data", data, "--embedder", "histogram", "--threads", "1",
+                      "--margin-sec", "0", timeout=300)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "error: a 1x1 px frame is smaller than the HOG detector's 64x128 px window" in result.stderr
+    assert "Traceback" not in result.stderr
+    # At most the settings marker, which a retry with the same settings reads to resume: no tracks, no boxes.
+    assert {p.name for p in (data / "detections").glob("*")} <= {"settings.json"}
+
+
+def test_a_corrupt_frame_store_manifest_is_named_and_rebuilt(tmp_path):
+    import json
+
+    from conftest import run_tool
+
+    data = dataset(tmp_path)
+    store = tmp_path / "store"
+    args = [data, "--cfg", TINY_CFG, "--out", store, "--workers", "1"]
+    assert run_tool("prepare_frames.py", *args).returncode == 0
+    manifest = store / "frame_store.json"
+    truncate(manifest)
+    again = run_tool("prepare_frames.py", *args)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "frame_store.json: not a frame store manifest" in again.stderr
+    assert json.loads(manifest.read_text())["videos"], "the manifest was not rebuilt"

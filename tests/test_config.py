@@ -15,7 +15,7 @@ def _load(cfg_file, *opts):
     return load_config(argparse.Namespace(cfg_file=str(cfg_file), opts=list(opts), shard_id=0, num_shards=1))
 
 
-@pytest.mark.parametrize("path", config_files(REPO / "configs"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", config_files(REPO / "slowfast_custom" / "configs"), ids=lambda p: p.name)
 def test_every_config_loads(path):
     # GPU configs are checked as a CPU user would run them.
     cfg = _load(path, "NUM_GPUS", "0")
@@ -25,7 +25,7 @@ def test_every_config_loads(path):
 
 
 def test_recipe_config_is_the_zoo_model():
-    cfg = _load(REPO / "configs/SLOWFAST_32x2_R101_custom.yaml", "NUM_GPUS", "0")
+    cfg = _load(REPO / "slowfast_custom/configs/SLOWFAST_32x2_R101_custom.yaml", "NUM_GPUS", "0")
     assert (cfg.RESNET.DEPTH, cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.SLOWFAST.ALPHA) == (101, 32, 2, 4)
     assert cfg.NONLOCAL.LOCATION[2][0] == [6, 13, 20]
     assert cfg.TRAIN.CHECKPOINT_FILE_PATH.endswith("SLOWFAST_32x2_R101_50_50.pkl")
@@ -42,18 +42,18 @@ def test_upstream_demo_yaml_loads_and_its_keys_take_effect():
 
 
 def test_one_root_fills_the_three_data_paths(tmp_path):
-    cfg = _load(REPO / "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "DATA.PATH_TO_DATA_DIR", str(tmp_path))
+    cfg = _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "DATA.PATH_TO_DATA_DIR", str(tmp_path))
     assert cfg.AVA.FRAME_DIR == str(tmp_path / "frames")
     assert cfg.AVA.ANNOTATION_DIR == str(tmp_path / "annotations")
     assert cfg.AVA.FRAME_LIST_DIR == str(tmp_path / "frame_lists")
-    explicit = _load(REPO / "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "DATA.PATH_TO_DATA_DIR",
+    explicit = _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "DATA.PATH_TO_DATA_DIR",
                      str(tmp_path), "AVA.FRAME_DIR", "/elsewhere")
     assert explicit.AVA.FRAME_DIR == "/elsewhere"
 
 
 def test_loading_creates_nothing(tmp_path):
     out = tmp_path / "out"
-    _load(REPO / "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "OUTPUT_DIR", str(out))
+    _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "OUTPUT_DIR", str(out))
     assert not out.exists()
 
 
@@ -70,7 +70,7 @@ def test_bad_values_get_one_clear_error(opts, message):
     if opts[0] == "NUM_GPUS" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(UserError, match=message):
-        _load(REPO / "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", *opts)
+        _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", *opts)
 
 
 def test_missing_yaml_names_the_file(tmp_path):

@@ -111,3 +111,16 @@ def test_remove_stale_temporaries_only_touches_its_own_pattern(tmp_path):
     assert remove_stale_temporaries(tmp_path, re.compile(r"^frame_\d{6}\.jpg$")) == [ours]
     assert not ours.exists() and all(p.exists() for p in others + [nested])
     assert remove_stale_temporaries(tmp_path / "missing", re.compile(".*")) == []
+
+
+def test_hold_folder_refuses_a_second_holder_and_releases_on_exit(tmp_path):
+    from slowfast_custom.errors import UserError
+    from slowfast_custom.fileio import LOCK_NAME, hold_folder
+
+    with hold_folder(tmp_path / "run", "OUTPUT_DIR") as folder:
+        assert folder == tmp_path / "run" and (folder / LOCK_NAME).is_file()
+        with pytest.raises(UserError, match=r"run: OUTPUT_DIR is in use by another run \(process \d+\)"):
+            with hold_folder(tmp_path / "run", "OUTPUT_DIR"):
+                pass
+    with hold_folder(tmp_path / "run", "OUTPUT_DIR"):  # released when the block ends
+        pass

@@ -1,4 +1,4 @@
-"""The user's recipe, configs/SLOWFAST_32x2_R101_custom.yaml, with the real R101 32x2 architecture (non-local
+"""The user's recipe, slowfast_custom/configs/SLOWFAST_32x2_R101_custom.yaml, with the real R101 32x2 architecture (non-local
 blocks included) on the CPU: fine-tune from a checkpoint in the AVA model zoo's format through tools/run_net.py,
 then render the demo with the fine-tuned model.
 
@@ -20,7 +20,7 @@ from slowfast_custom.demo.video_io import encode_images
 
 from conftest import REPO, run_tool
 
-R101_CFG = REPO / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
+R101_CFG = REPO / "slowfast_custom" / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
 
 ZOO_NAME = "SLOWFAST_32x2_R101_50_50.pkl"
 SMALL = ["NUM_GPUS", "0", "DATA.TRAIN_JITTER_SCALES", "[64, 80]", "DATA.TRAIN_CROP_SIZE", "64",

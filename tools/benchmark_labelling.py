@@ -18,47 +18,51 @@ import logging
 import sys
 from pathlib import Path
 
-from slowfast_custom.benchmarks.labelling import (
+# benchmarks/ sits beside tools/ and is not installed with the plugin: import it from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.labelling import (
     SyntheticSpec,
     default_data_dir,
     default_synthetic_dir,
     format_table,
     measure_labelling,
 )
-from slowfast_custom.benchmarks.record import write_results
-from slowfast_custom.errors import number_in, run_cli
+from benchmarks.record import write_results
+from slowfast_custom.errors import run_cli
+from slowfast_custom import cli_args
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--video", type=Path, default=REPO.parent / "shared" / "data" / "vtest.avi",
+    parser.add_argument("--video", type=cli_args.existing_file, default=REPO.parent / "shared" / "data" / "vtest.avi",
                         help="video to label (default: ../shared/data/vtest.avi beside the repository)")
-    parser.add_argument("--seconds", type=number_in(float, 0, low_ok=False), default=None,
+    parser.add_argument("--seconds", type=cli_args.positive_float, default=None,
                         help="use only the first SECONDS of the video (a quick run; default: all of it)")
-    parser.add_argument("--data-dir", type=Path, default=None,
+    parser.add_argument("--data-dir", type=cli_args.output_dir, default=None,
                         help="frames and tracks of tools/extract_frames.py and tools/detect_and_track.py: reused "
                              "when its tracks file exists, made there otherwise (default: "
                              "datasets/benchmark_labelling/<video>[_<seconds>s])")
     parser.add_argument("--seed", type=int, default=0, help="seed of the scripted person's actions")
-    parser.add_argument("--threads", type=number_in(int, 0), default=0,
+    parser.add_argument("--threads", type=cli_args.non_negative_int, default=0,
                         help="CPU threads of the detector and tracker (detect_and_track.py --threads; 0: the "
                              "libraries' default, 1: fastest on a busy machine); the tracks are the same")
     defaults = SyntheticSpec()
-    parser.add_argument("--synthetic-dir", type=Path, default=None,
+    parser.add_argument("--synthetic-dir", type=cli_args.output_dir, default=None,
                         help="synthetic videos (data/) and the model trained on them (model/): reused when there, "
                              "made there otherwise (default: datasets/benchmark_labelling/synthetic_<TRAIN>_<LABEL>_"
                              "<epochs>e)")
-    parser.add_argument("--synthetic-videos", type=int, nargs=2, metavar=("TRAIN", "LABEL"),
+    parser.add_argument("--synthetic-videos", type=cli_args.positive_int, nargs=2, metavar=("TRAIN", "LABEL"),
                         default=(defaults.train_videos, defaults.val_videos),
                         help="synthetic videos to train the model on and to label (default: %(default)s)")
-    parser.add_argument("--synthetic-epochs", type=int, default=defaults.epochs,
+    parser.add_argument("--synthetic-epochs", type=cli_args.positive_int, default=defaults.epochs,
                         help="epochs of the model's training (default: %(default)s)")
-    parser.add_argument("--model", type=Path, nargs=2, metavar=("CFG", "CHECKPOINT"),
+    parser.add_argument("--model", type=cli_args.existing_file, nargs=2, metavar=("CFG", "CHECKPOINT"),
                         help="suggest with this model instead of the one trained in --synthetic-dir")
     parser.add_argument("--no-synthetic", action="store_true", help="only the random plans on --video")
-    parser.add_argument("--out", type=Path, default=Path("output/benchmark_labelling/results.json"),
+    parser.add_argument("--out", type=cli_args.output_file, default=Path("output/benchmark_labelling/results.json"),
                         help="JSON results file")
     args = parser.parse_args(argv)
     if args.seconds is not None and args.seconds <= 0:

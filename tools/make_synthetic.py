@@ -1,41 +1,13 @@
 #!/usr/bin/env python3
-"""Write the embedded default dataset: rendered stick figures whose actions differ only in motion.
+"""Generate the embedded synthetic dataset (the quick start's): `slowfast-custom synthetic` as a script.
 
-    python tools/make_synthetic.py --out datasets/synthetic
+The code is in slowfast_custom/commands/make_synthetic.py (installed with the package); options: --help.
 """
 
-import argparse
-import json
 import sys
-from pathlib import Path
 
-from slowfast_custom.data.synthetic import SyntheticSpec, existing_summary, make_synthetic_dataset
-from slowfast_custom.errors import number_in, run_cli
-
-
-def main(argv=None) -> int:
-    defaults = SyntheticSpec()
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--out", required=True, type=Path, help="dataset folder to create")
-    parser.add_argument("--train-videos", type=number_in(int, 1), default=defaults.train_videos)
-    parser.add_argument("--val-videos", type=number_in(int, 1), default=defaults.val_videos)
-    parser.add_argument("--seconds", type=number_in(int, 1), default=defaults.seconds, help="length of each video")
-    parser.add_argument("--fps", type=number_in(int, 1), default=defaults.fps)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--skip-existing", action="store_true",
-                        help="do nothing if --out already holds a complete dataset made with these settings")
-    args = parser.parse_args(argv)
-    spec = SyntheticSpec(train_videos=args.train_videos, val_videos=args.val_videos, seconds=args.seconds,
-                         fps=args.fps, seed=args.seed)
-    summary = existing_summary(args.out, spec) if args.skip_existing else None
-    if summary is not None:
-        print(f"{args.out} is complete, kept as it is")
-    else:
-        summary = make_synthetic_dataset(args.out, spec)
-    print(json.dumps({k: summary[k] for k in ("train", "val", "actions")}))
-    print(f"dataset: {args.out}")
-    return 0
-
+from slowfast_custom.commands.make_synthetic import main
+from slowfast_custom.errors import run_cli
 
 if __name__ == "__main__":
     sys.exit(run_cli(main))

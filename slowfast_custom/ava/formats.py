@@ -512,7 +512,24 @@ def read_label_map(path: PathLike) -> List[LabelMapEntry]:
         if entry.id in seen:
             raise DataError(path, f"id {entry.id} is used twice ({seen[entry.id]!r} and {entry.name!r})")
         seen[entry.id] = entry.name
+    check_distinct_names(path, text, entries)
     return sorted(entries, key=lambda e: e.id)
+
+
+def check_distinct_names(path: PathLike, text: str, entries: Sequence[LabelMapEntry]) -> None:
+    """DataError at the second block naming a class already named: evaluation keys classes by name, so the
+    metrics would silently have one class fewer."""
+    first: Dict[str, LabelMapEntry] = {}
+    for entry in entries:
+        name = entry.name.strip()
+        if name not in first:
+            first[name] = entry
+            continue
+        quoted = json.dumps(entry.name)
+        second = text.find(quoted, text.find(quoted) + 1)
+        line = text.count("\n", 0, second) + 1 if second >= 0 else None
+        raise DataError(path, f"class name {entry.name!r} is used twice (ids {first[name].id} and {entry.id})", line,
+                        "Give every class its own name")
 
 
 def _label_entry(path: Path, line_no: int, fields: Dict[str, str]) -> LabelMapEntry:

@@ -46,6 +46,7 @@ from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
 from slowfast_custom.video.extract import collect_videos
+from slowfast_custom.resources import config_dir
 from slowfast_custom.video.frames import (
     ExtractJob,
     cut_clip,
@@ -56,7 +57,7 @@ from slowfast_custom.video.frames import (
     raise_failures,
 )
 
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
+REPO_CONFIG = config_dir() / "SLOWFAST_32x2_R101_custom.yaml"
 CONFIG_NAME = "SLOWFAST_32x2_R101_subset.yaml"
 # The margins upstream keeps inside AVA's 15-minute cut (annotated seconds 902..1798).
 VALID_MARGINS = (2, 3)

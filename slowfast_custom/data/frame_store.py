@@ -39,6 +39,7 @@ import numpy as np
 from slowfast_custom.ava.naming import video_dirs
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.processes import pool_worker_init
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +128,8 @@ def prepare_frame_store(frame_dir: Path, out_dir: Path, short_side: int, quality
         raise UserError(f"{frame_dir}: frames folder not found")
     if frame_dir.resolve() == out_dir.resolve():
         raise UserError(f"{out_dir}: the store must be another folder than the frames it is made from")
-    old = out_dir / MANIFEST_NAME
-    if old.is_file() and json.loads(old.read_text()).get("short_side") != short_side:
+    old = FrameStore.open(out_dir)  # a corrupt manifest reads as none: the store is checked and rebuilt
+    if old is not None and old.short_side != short_side:
         raise UserError(f"{out_dir} holds frames of another size; remove it or choose another --out")
     videos = video_dirs(frame_dir)  # a killed extraction's hidden temporary folder is not a video
     if not videos:
@@ -138,7 +139,8 @@ def prepare_frame_store(frame_dir: Path, out_dir: Path, short_side: int, quality
     start = time.perf_counter()
     manifest: Dict[str, object] = {"short_side": short_side, "quality": quality, "source": str(frame_dir.resolve()),
                                    "videos": {}}
-    with ProcessPoolExecutor(workers or max(1, min(8, os.cpu_count() or 1))) as pool:
+    with ProcessPoolExecutor(workers or max(1, min(8, os.cpu_count() or 1)), initializer=pool_worker_init,
+                             initargs=(os.getpid(),)) as pool:  # workers die with the tool (kill -9 included)
         n = len(videos)
         results = pool.map(_store_video, [str(frame_dir)] * n, [str(out_dir)] * n, videos, [short_side] * n,
                            [quality] * n)
@@ -176,12 +178,14 @@ class FrameStore:
         if not path.is_file():
             return None
         try:
-            manifest = json.loads(path.read_text())
+            manifest = json.loads(path.read_text(encoding="utf-8"))
             sizes = {v: (int(s["height"]), int(s["width"])) for v, s in manifest["videos"].items()}
             return cls(Path(root), int(manifest["short_side"]), sizes)
-        except (ValueError, KeyError, TypeError) as err:
-            raise DataError(path, f"not a frame store manifest ({err})",
-                            hint="Rerun tools/prepare_frames.py, or set DATA_LOADER.FRAME_STORE off") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            # Derived state (written last, atomically, so a hand edit or a damaged disk): never a reason to stop.
+            logger.warning("%s: not a frame store manifest (%s): the store is not used; tools/prepare_frames.py "
+                           "rebuilds it", path, f"missing {err}" if isinstance(err, KeyError) else err)
+            return None
 
 
 def frame_store_from_cfg(cfg, frame_dir: Path) -> Optional[FrameStore]:

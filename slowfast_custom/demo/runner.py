@@ -253,7 +253,8 @@ def _open_live(cfg, inputs: _Inputs) -> _Inputs:
 def _onnx_model(cfg):
     from slowfast_custom.deploy.runtime import OnnxActionModel
 
-    return OnnxActionModel(_required(cfg, "ONNX_FILE", "the .onnx file tools/export_model.py wrote"))
+    return OnnxActionModel(_required(cfg, "ONNX_FILE", "the .onnx file tools/export_model.py wrote"),
+                           threads=cfg.DEMO.NUM_THREADS)
 
 
 def _load_predictor(cfg, class_names: List[str], label_path: Path) -> Tuple[ActionPredictor, Path]:

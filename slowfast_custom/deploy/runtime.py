@@ -10,14 +10,15 @@ clip (upstream's ``ResNetRoIHead`` input); the output ``scores`` is
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from slowfast_custom.errors import DataError, UserError
 
-INSTALL_HINT = "pip install -e '.[export]' (onnx, onnxruntime)"
+INSTALL_HINT = "pip install 'slowfast-custom[export]' (from a clone: pip install -e '.[export]')"
 
 
 def import_onnxruntime():
@@ -29,18 +30,30 @@ def import_onnxruntime():
     return onnxruntime
 
 
+def session_threads(threads: int) -> int:
+    """onnxruntime's intra-op thread count for ``threads`` (see ``OnnxActionModel``); 0 lets it choose.
+
+    onnxruntime ignores ``OMP_NUM_THREADS`` and uses every core, which on a shared machine is slower than
+    PyTorch on one thread; a user who limits PyTorch with the variable expects the same here."""
+    if threads > 0:
+        return int(threads)
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(env) if env.isdigit() else 0
+
+
 class OnnxActionModel:
     """An exported action model in an onnxruntime session on the CPU."""
 
     def __init__(self, path, threads: int = 0) -> None:
-        """``threads``: onnxruntime's intra-op threads; 0: its default (one per core)."""
+        """``threads``: onnxruntime's intra-op threads (``DEMO.NUM_THREADS``); 0: ``OMP_NUM_THREADS`` when set,
+        else onnxruntime's default (one per core)."""
         ort = import_onnxruntime()
         self.path = Path(path)
         if not self.path.is_file():
             raise DataError(self.path, "exported model not found",
                             hint="Write it with tools/export_model.py --format onnx, or set DEMO.ONNX_FILE")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
+        options.intra_op_num_threads = session_threads(threads)
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own untyped Fail/InvalidGraph/... errors
@@ -52,6 +65,7 @@ class OnnxActionModel:
         if not inputs or inputs[-1].name != "boxes" or not self.pathway_names:
             raise DataError(self.path, f"inputs {[i.name for i in inputs]} are not clip pathways then 'boxes'",
                             hint="Use a file written by tools/export_model.py")
+        self.metadata: Dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         classes = self.session.get_outputs()[0].shape[-1]
         self.num_classes: Optional[int] = classes if isinstance(classes, int) else None
 

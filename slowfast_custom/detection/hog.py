@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from slowfast_custom.detection import Detection, keep_valid
+from slowfast_custom.errors import UserError
 
 
 class HogPersonDetector:
@@ -33,6 +34,11 @@ class HogPersonDetector:
         image = frame_bgr
         if self.upscale != 1.0:
             image = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        min_width, min_height = self._hog.winSize
+        if image.shape[1] < min_width or image.shape[0] < min_height:
+            # OpenCV's detectMultiScale reads out of bounds on a frame smaller than its window (a crash, not an error).
+            raise UserError(f"a {width}x{height} px frame is smaller than the HOG detector's {min_width}x{min_height} "
+                            "px window; use frames at their full size (re-extract them) or another --detector")
         stride = (self.win_stride, self.win_stride)
         rects, margins = self._hog.detectMultiScale(image, winStride=stride, padding=stride, scale=self.scale)
         if len(rects) == 0:

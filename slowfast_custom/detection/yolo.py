@@ -25,7 +25,8 @@ def import_ultralytics():
         import ultralytics
     except ImportError:
         raise UserError("the yolo detector needs Ultralytics, an optional AGPL-3.0 extra: "
-                        "pip install 'slowfast-custom[yolo]' (or choose --detector hog / torchvision_frcnn)") from None
+                        "pip install 'slowfast-custom[yolo]' from a wheel or git URL, pip install -e '.[yolo]' in a "
+                        "clone (docs/install.md); or choose --detector hog / torchvision_frcnn") from None
     return ultralytics
 
 

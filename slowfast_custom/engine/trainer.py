@@ -15,6 +15,7 @@ of the earlier runs it continues.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -46,7 +47,7 @@ from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.engine.seeding import derived_seed, seed_all
 from slowfast_custom.errors import CheckpointError, UserError
-from slowfast_custom.fileio import atomic_write_text
+from slowfast_custom.fileio import atomic_write_text, hold_folder
 from slowfast_custom.zoo import resolve_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -212,12 +213,18 @@ def _restored_history(cfg, resumed: Dict, start_epoch: int) -> List[Dict]:
 
 def train(cfg) -> Dict:
     """Train (and periodically evaluate) as configured; return the summary rank 0 writes."""
+    with contextlib.ExitStack() as held:  # rank 0 holds OUTPUT_DIR from its first write to the end
+        return _train(cfg, held)
+
+
+def _train(cfg, held: contextlib.ExitStack) -> Dict:
     setup_logging()  # the console only until the data has been read: bad input leaves no output folder behind
     _seed(cfg)
     is_master = du.get_rank() == 0
     train_loader = build_loader(cfg, "train")
     val_loader = build_loader(cfg, "val") if cfg.TRAIN.EVAL_PERIOD > 0 else None
     evaluator = Evaluator(cfg, val_loader.dataset, "val") if val_loader is not None else None
+    held.enter_context(hold_folder(cfg.OUTPUT_DIR, "OUTPUT_DIR") if is_master else contextlib.nullcontext())
     setup_logging(cfg.OUTPUT_DIR)
     if is_master:
         Path(cfg.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)

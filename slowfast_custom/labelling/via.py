@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -329,6 +330,9 @@ def _box(region: ViaRegion, width: int, height: int) -> Tuple[float, float, floa
         x, y, w, h = (float(shape[k]) for k in ("x", "y", "width", "height"))
     except (KeyError, TypeError, ValueError):
         raise region.error("rectangle without numeric x, y, width, height") from None
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        raise region.error(f"rectangle ({x:g}, {y:g}, {w:g} x {h:g}) has a coordinate that is not a finite number",
+                           "Redraw it")
     if w <= 0 or h <= 0:
         raise region.error(f"rectangle of size {w:g} x {h:g}", "Redraw it")
     x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from slowfast_custom.ava.layout import DEFAULT_FPS, EXTRACT_MARKER
 from slowfast_custom.ava.naming import frame_pattern, own_frame_number
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
+from slowfast_custom.processes import die_with_parent
 
 # The fps filter rounds the first and the last frame of the window to the
 # nearest output tick; a source whose timestamps do not start at 0 or whose
@@ -241,25 +241,6 @@ def frames_complete(folder: Path, video_id: str, settings: dict, expected: int) 
     return count if abs(count - expected) <= FRAME_TOLERANCE else None
 
 
-def _die_with_parent_fn() -> Optional[Callable[[], None]]:
-    """A ``preexec_fn`` by which the kernel kills a child process when the thread that started it dies (Linux).
-
-    Without it an ffmpeg whose tool was killed (kill -9, OOM) keeps writing
-    frames into a folder nobody will rename or remove. ``prctl`` is looked up
-    here, in the parent: the child, forked from a threaded process, should only
-    make the call.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-    import signal
-
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
-    return lambda: prctl(pr_set_pdeathsig, sigkill)
-
-
-die_with_parent = _die_with_parent_fn()
 
 
 def _run_ffmpeg(video: Path, args: Sequence[str]) -> None:

@@ -18,7 +18,7 @@ import yaml
 from conftest import REPO, TINY_CFG, TINY_OVERRIDES, run_tool
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
+from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.ava_subset.ids import join_dash_ids
 from slowfast_custom.errors import run_cli
 from slowfast_custom.video.frames import render_test_pattern
@@ -56,9 +56,9 @@ def rows_of(path: Path, videos) -> List[str]:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ava_inputs")
-    spec = FakeAvaSpec(train_ids=TRAIN, val_ids=VAL, first_sec=2, last_sec=5)
-    write_fake_ava(root / "annotations", spec)
-    write_fake_ava(root / "with_lists" / "annotations", replace(spec, frames_per_video=240))
+    spec = ExampleSpec(train_ids=TRAIN, val_ids=VAL, first_sec=2, last_sec=5)
+    write_example_files(root / "annotations", spec)
+    write_example_files(root / "with_lists" / "annotations", replace(spec, frames_per_video=240))
     with tarfile.open(root / "ava_annotations.tar", "w") as tar:  # the archive keeps its files in a folder
         tar.add(root / "annotations", arcname="ava_annotations")
     render_test_pattern(root / "videos" / f"{TRAIN[0]}.mp4", 8, fps=25)

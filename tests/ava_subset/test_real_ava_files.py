@@ -2,7 +2,7 @@
 checker, one training epoch with upstream's recipe lists (ground truth + the include_negative detections) and
 evaluation on the 60-class map.
 
-The annotation set comes from ``write_fake_ava``, which reproduces the real files' quirks: 4-digit seconds
+The annotation set comes from ``write_example_files``, which reproduces the real files' quirks: 4-digit seconds
 902-1798, one row per action with person ids, all 80 ids in the ground truth beside the 60-id ``item`` map and the
 80-id ``label`` map, ``-1`` negatives in ``*_include_negative_v2.2.csv`` and empty actions in the val detections,
 excluded timestamps, ids starting with ``-``.
@@ -21,7 +21,7 @@ import yaml
 from conftest import SHARED, TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.benchmarks.subset import ACTION_NAMES, EVAL_IDS, FakeAvaSpec, write_fake_ava
+from slowfast_custom.ava_subset.example_files import ACTION_NAMES, EVAL_IDS, ExampleSpec, write_example_files
 from slowfast_custom.ava import formats as af
 from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg
 from slowfast_custom.video.frames import render_test_pattern
@@ -35,7 +35,7 @@ WINDOW = ["--start-sec", "900", "--end-sec", "908"]  # AVA's cut starts at 900; 
 def ava(tmp_path_factory):
     root = tmp_path_factory.mktemp("ava")
     folder = root / "ava_annotations"
-    write_fake_ava(folder, FakeAvaSpec(train_ids=TRAIN, val_ids=VAL))  # every second 902-1798
+    write_example_files(folder, ExampleSpec(train_ids=TRAIN, val_ids=VAL))  # every second 902-1798
     with tarfile.open(root / "ava_annotations.tar", "w") as tar:
         tar.add(folder, arcname="ava_annotations")
     # Long enough for the 900-908 cut; 2 fps keeps it small (extraction resamples to 30 fps).

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from slowfast_custom.ava_subset import source as names
+from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.ava_subset.filtering import (
     GT_BOXES,
     PREDICTED_BOXES,
@@ -17,7 +18,6 @@ from slowfast_custom.ava_subset.filtering import (
     filter_exclusions,
     filter_frame_list,
 )
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
 from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 
@@ -72,7 +72,7 @@ def test_exclusions_and_frame_lists():
 @pytest.fixture(scope="module")
 def ava_folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ava") / "ava"
-    write_fake_ava(root / "annotations", FakeAvaSpec(train_videos=2, val_videos=1, first_sec=902, last_sec=903))
+    write_example_files(root / "annotations", ExampleSpec(train_videos=2, val_videos=1, first_sec=902, last_sec=903))
     return root
 
 

@@ -5,7 +5,6 @@ import json
 
 import pytest
 import torch
-
 from conftest import run_tool
 
 
@@ -48,8 +47,8 @@ def test_quick_benchmark_runs_every_part_and_writes_json(tmp_path):
 def test_on_cuda_training_compares_the_r101_recipe_in_fp32_with_the_defaults(monkeypatch, tmp_path, bf16):
     # What (b) runs on a GPU, checked here without one: the recipe the target names, and modes that resolve on
     # CUDA to fp32 (the baseline), the defaults (mixed precision + channels-last 3D) and mixed precision alone.
-    from slowfast_custom.benchmarks.configs import R101_CFG, bench_config, variant
-    from slowfast_custom.benchmarks.runner import training_plan
+    from benchmarks.configs import R101_CFG, bench_config, variant
+    from benchmarks.runner import training_plan
     from slowfast_custom.engine.precision import StepPrecision
 
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)

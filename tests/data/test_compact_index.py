@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
+from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.data import compact_index as ci
 from slowfast_custom.data.keyframes import KeyframeSpec, load_keyframe_index
 from slowfast_custom.errors import DataError
@@ -17,7 +17,8 @@ from slowfast_custom.errors import DataError
 
 def fake_ava(root: Path, **spec_values) -> KeyframeSpec:
     """Three train videos of 9 annotated seconds (AVA's formats: predicted negatives with empty actions)."""
-    write_fake_ava(root, FakeAvaSpec(train_videos=3, val_videos=1, first_sec=902, last_sec=910, frames_per_video=400))
+    write_example_files(root, ExampleSpec(train_videos=3, val_videos=1, first_sec=902, last_sec=910,
+                                          frames_per_video=400))
     values = dict(frame_dir=root / "frames", frame_lists=[root / names.TRAIN_FRAME_LIST],
                   gt_box_files=[root / names.TRAIN_GT], predicted_box_files=[root / names.TRAIN_DETECTIONS],
                   start_sec=900, max_action_id=80)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.configs import variant
+from benchmarks.data import FramesSpec, make_frames_dataset
+from benchmarks.loading import FAST_PATH_OFF, NO_CACHE, clip_difference, seeded_item
 from slowfast_custom.ava.images import frame_file_problem, jpeg_size
-from slowfast_custom.benchmarks.configs import variant
-from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
-from slowfast_custom.benchmarks.loading import FAST_PATH_OFF, NO_CACHE, clip_difference, seeded_item
 from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, choose_reduction, frame_decoder_from_cfg, read_frame
 from slowfast_custom.errors import DataError, UserError

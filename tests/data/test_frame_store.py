@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import TINY_CFG, run_tool, tiny_cfg
 
-from slowfast_custom.benchmarks.loading import clip_difference
+from benchmarks.loading import clip_difference
 from slowfast_custom.data.custom_ava import Customava
 from slowfast_custom.data.frame_store import (
     MANIFEST_NAME,

@@ -44,7 +44,7 @@ def test_writes_every_file_the_base_config_reads(frames):
     data = frames.parent
     summary = write_ava_dataset_annotations(data, boxes(), ACTIONS, split=SplitSpec(val_videos=["vb"]), fps=10)
     cfg = get_cfg()
-    cfg.merge_from_file(str(REPO / "configs" / "Base-Customava.yaml"))
+    cfg.merge_from_file(str(REPO / "slowfast_custom" / "configs" / "Base-Customava.yaml"))
     ann = data / "annotations"
     assert [aw.TRAIN_LIST] == list(cfg.AVA.TRAIN_LISTS) and [aw.VAL_LIST] == list(cfg.AVA.TEST_LISTS)
     assert [aw.TRAIN_GT] == list(cfg.AVA.TRAIN_GT_BOX_LISTS) and aw.VAL_GT == cfg.AVA.GROUNDTRUTH_FILE

@@ -22,7 +22,8 @@ import logging
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import LabelMapEntry, PathLike, read_action_names, read_tracks_csv
+from slowfast_custom.ava.formats import LabelMapEntry, read_action_names, read_tracks_csv
+from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_MARGIN_SEC, TRACKS, TRACKS_DIR
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
@@ -92,10 +93,14 @@ def open_project(dataset: PathLike, *, actions_file: Optional[PathLike] = None, 
     if path.exists():
         given = [f"--{name}" for name, value in (("actions", actions_file), ("tracks", tracks_file),
                                                  ("import-via", via_file)) if value is not None]
-        if given:
+        project = Project.load(path)
+        if not given:
+            return project
+        if project.revision or project.undo_stack or project.redo_stack:
             raise UserError(f"{path} exists and keeps its own boxes and actions, so {' and '.join(given)} would be "
                             "ignored; to start over from other files, move the project file away first")
-        return Project.load(path)
+        # Never edited: a start that failed after making it (e.g. the port was taken) must not block the retry.
+        logger.info("%s holds no labelling yet: made again from the files given", path)
     if actions_file is None:
         raise UserError(f"{dataset} has no labelling project yet: give the action list with --actions FILE "
                         "(a label map .pbtxt or a text file with one action name per line)")

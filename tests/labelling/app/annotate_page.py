@@ -1,8 +1,8 @@
-"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``slowfast_custom.benchmarks.browser``."""
+"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``benchmarks.browser`` (beside tools/)."""
 
 import pytest
 
-from slowfast_custom.benchmarks.browser import launch_browser
+from benchmarks.browser import launch_browser
 
 from conftest import require_browser
 

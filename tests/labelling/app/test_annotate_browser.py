@@ -6,7 +6,7 @@ import json
 import pytest
 
 from slowfast_custom.ava.naming import frame_relpath
-from slowfast_custom.benchmarks.browser import (
+from benchmarks.browser import (
     AppServer,
     Labeller,
     box_by_box_count,

@@ -36,7 +36,7 @@ from typing import Dict, Optional, Sequence, Tuple
 from slowfast_custom.ava.formats import BoxRow, read_box_csv, write_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import video_dirs
-from slowfast_custom.benchmarks.browser import (
+from benchmarks.browser import (
     REPO,
     AppServer,
     Labeller,
@@ -53,7 +53,8 @@ from slowfast_custom.benchmarks.browser import (
     track_span_count,
     tracks_of,
 )
-from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
+from benchmarks.record import host_line, plain_table, run_header
+from slowfast_custom.resources import config_dir
 from slowfast_custom.checkpoint import last_checkpoint
 from slowfast_custom.data.synthetic import ACTIONS as SYNTHETIC_ACTIONS
 from slowfast_custom.errors import UserError
@@ -70,7 +71,7 @@ BOX_BY_BOX = "box by box"
 SESSIONS = {"by track span": (False, False), "by track span, auto-advance": (True, False),
             "+ action lanes": (True, True)}
 SUGGESTED = "+ model suggestions"
-MODEL_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+MODEL_CFG = config_dir() / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 
 @dataclass(frozen=True)

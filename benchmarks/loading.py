@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from slowfast.datasets.ava_dataset import Ava
 
+from benchmarks.configs import variant
+from benchmarks.timing import interleaved_rates
 from slowfast_custom.ava.timing import clip_frame_indices
-from slowfast_custom.benchmarks.configs import variant
-from slowfast_custom.benchmarks.timing import interleaved_rates
 from slowfast_custom.data.custom_ava import Customava, load_frames
 from slowfast_custom.data.frame_decode import FrameDecoder, min_short_side
 

@@ -18,8 +18,8 @@ from slowfast.models import losses
 from slowfast.models import optimizer as optim
 from slowfast.models.model_builder import build_model
 
-from slowfast_custom.benchmarks.configs import variant
-from slowfast_custom.benchmarks.timing import Rates
+from benchmarks.configs import variant
+from benchmarks.timing import Rates
 from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.trainer import device_of, training_step

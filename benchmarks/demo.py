@@ -27,10 +27,10 @@ import cv2
 from slowfast.models import optimizer as optim
 from slowfast.models.model_builder import build_model
 
+from benchmarks.configs import variant
+from benchmarks.data import FramesSpec
+from benchmarks.timing import Rates
 from slowfast_custom import checkpoint as cu
-from slowfast_custom.benchmarks.configs import variant
-from slowfast_custom.benchmarks.data import FramesSpec
-from slowfast_custom.benchmarks.timing import Rates
 from slowfast_custom.fileio import atomic_path
 
 logger = logging.getLogger(__name__)

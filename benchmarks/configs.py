@@ -10,10 +10,10 @@ import torch
 from fvcore.common.config import CfgNode
 
 from slowfast_custom.config import load_config
+from slowfast_custom.resources import config_dir
 
-REPO = Path(__file__).resolve().parents[2]
-R101_CFG = REPO / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
-TINY_CFG = REPO / "configs" / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
+R101_CFG = config_dir() / "SLOWFAST_32x2_R101_custom.yaml"
+TINY_CFG = config_dir() / "SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"
 
 
 def bench_config(cfg_file: Path, data_dir: Path, output_dir: Path, *overrides: object) -> CfgNode:

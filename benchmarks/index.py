@@ -1,6 +1,6 @@
 """The train split's index at AVA v2.2's size: upstream 1.0's ``Ava`` against ``Customava``.
 
-The annotation set is generated in AVA's formats (``ava_subset.benchmark``):
+The annotation set is generated in AVA's formats (``slowfast_custom.ava_subset.example_files``):
 235 videos of 27,030 frame-list rows (6.35 M rows) and ground truth for
 seconds 902-1798 (210,795 keyframes). Each build runs in a fresh spawned
 interpreter, so nothing one build left behind counts against the next:
@@ -32,11 +32,11 @@ from typing import Dict, List
 
 import numpy as np
 
+from benchmarks.configs import R101_CFG, bench_config
+from benchmarks.data import complete_summary
+from benchmarks.timing import PeakRss
 from slowfast_custom.ava_subset import source as names
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
-from slowfast_custom.benchmarks.configs import R101_CFG, bench_config
-from slowfast_custom.benchmarks.data import complete_summary
-from slowfast_custom.benchmarks.timing import PeakRss
+from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.data.compact_index import CACHE_DIR_NAME
 from slowfast_custom.fileio import atomic_write_text
 
@@ -62,9 +62,9 @@ def make_index_dataset(root: Path, spec: IndexSpec) -> Dict[str, object]:
     if summary is not None:
         return summary
     start = time.perf_counter()
-    rows, _ = write_fake_ava(root, FakeAvaSpec(train_videos=spec.videos, val_videos=0, first_sec=spec.first_sec,
-                                               last_sec=spec.last_sec, frames_per_video=spec.frames_per_video,
-                                               seed=spec.seed))
+    rows, _ = write_example_files(root, ExampleSpec(train_videos=spec.videos, val_videos=0, first_sec=spec.first_sec,
+                                                    last_sec=spec.last_sec, frames_per_video=spec.frames_per_video,
+                                                    seed=spec.seed))
     summary = {"spec": asdict(spec), "frame_list_rows": rows[names.TRAIN_FRAME_LIST],
                "ground_truth_rows": rows[names.TRAIN_GT], "generated_in_s": round(time.perf_counter() - start, 1)}
     atomic_write_text(summary_path, json.dumps(summary, indent=1) + "\n")  # last: marks the set complete
@@ -79,9 +79,9 @@ def index_config(root: Path, work_dir: Path):
 
 
 def _dataset_classes():
-    import slowfast_custom  # noqa: F401  (registration in the spawned interpreter)
     from slowfast.datasets.ava_dataset import Ava
 
+    import slowfast_custom  # noqa: F401  (registration in the spawned interpreter)
     from slowfast_custom.data.custom_ava import Customava
 
     return Ava, Customava

@@ -17,15 +17,15 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from slowfast_custom.benchmarks.configs import R101_CFG, TINY_CFG, bench_config
-from slowfast_custom.benchmarks.data import FramesSpec, make_frames_dataset
-from slowfast_custom.benchmarks.demo import measure_demo
-from slowfast_custom.benchmarks.index import OURS_BUILD, OURS_REOPEN, IndexSpec, measure_index
-from slowfast_custom.benchmarks.index import UPSTREAM as INDEX_UPSTREAM
-from slowfast_custom.benchmarks.loading import OURS, OURS_GPU, OURS_STORE, UPSTREAM, measure_loading
+from benchmarks.configs import R101_CFG, TINY_CFG, bench_config
+from benchmarks.data import FramesSpec, make_frames_dataset
+from benchmarks.demo import measure_demo
+from benchmarks.index import OURS_BUILD, OURS_REOPEN, IndexSpec, measure_index
+from benchmarks.index import UPSTREAM as INDEX_UPSTREAM
+from benchmarks.loading import OURS, OURS_GPU, OURS_STORE, UPSTREAM, measure_loading
+from benchmarks.record import host_line, plain_table, run_header
+from benchmarks.training import AUTOCAST_ONLY, DEFAULTS, FORCED_FAST, FP32, measure_training
 from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
-from slowfast_custom.benchmarks.record import host_line, plain_table, run_header
-from slowfast_custom.benchmarks.training import AUTOCAST_ONLY, DEFAULTS, FORCED_FAST, FP32, measure_training
 
 logger = logging.getLogger(__name__)
 

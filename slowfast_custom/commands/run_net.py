@@ -1,0 +1,35 @@
+"""Train, test or demo a PySlowFast model with the slowfast-custom plugin.
+
+    python tools/run_net.py --cfg configs/SLOWFAST_32x2_R101_custom.yaml [KEY VALUE ...]
+
+TRAIN.ENABLE trains (and evaluates every TRAIN.EVAL_PERIOD epochs), TEST.ENABLE
+evaluates, DEMO.ENABLE renders a video with boxes and actions. Several
+processes: `torchrun --nproc_per_node N tools/run_net.py ...` or NUM_GPUS > 1.
+"""
+
+import sys
+
+import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any worker starts)
+from slowfast_custom.config import default_argument_parser, load_config
+from slowfast_custom.engine.launch import launch_job
+from slowfast_custom.engine.trainer import test, train
+from slowfast_custom.errors import run_cli
+
+
+def main(argv=None) -> int:
+    args = default_argument_parser(__doc__.strip().splitlines()[0]).parse_args(argv)
+    cfg = load_config(args)
+    if cfg.DEMO.ENABLE:
+        from slowfast_custom.demo.runner import run_demo
+
+        run_demo(cfg)  # one process: the demo writes one video, whatever NUM_GPUS says
+        return 0
+    if cfg.TRAIN.ENABLE:
+        launch_job(cfg, args.init_method, train)
+    if cfg.TEST.ENABLE:
+        launch_job(cfg, args.init_method, test)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
