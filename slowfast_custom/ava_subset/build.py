@@ -189,6 +189,7 @@ def make_subset(spec: SubsetSpec) -> SubsetResult:
     detections = _detection_source(source)
     train_file, _ = names.DETECTION_SOURCES[detections]
     other = [n for src, pair in names.DETECTION_SOURCES.items() if src != detections for n in pair if source.has(n)]
+    kept = sorted(kept + other)
     atomic_write_text(config, subset_config_text(spec, out, num_classes, detections, source.has(train_file),
                                                  ", ".join(other)))
     return SubsetResult(out, splits, {e.id: e.name for e in full_map}, frame_lists_from, config,
@@ -271,11 +272,11 @@ def _filter_other_files(source: AnnotationSource, staged: "_Staging", splits: Di
     (AVA's 7-8 columns) and timestamp lists (video,second). Return (kept, unrecognised) names."""
     kept, unrecognised = [], []
     for name in source.other_files():
+        source.add(name)
         fmt = _sniff_rows(source, name) if name.lower().endswith(".csv") else None
         if fmt is None:
             unrecognised.append(name)
             continue
-        source.add(name)
         keep = {v for split in _split_of(name) for v in splits[split].videos}
         where = Path(source.display(name))
         with source.open_text(name) as lines, staged.open(name) as f:
