@@ -48,6 +48,21 @@ CLASS_NAMES = "ava.json"
 TRAIN_DETECTIONS = "person_box_67091280_iou90/ava_detection_train_boxes_and_labels_include_negative_v2.2.csv"
 VAL_DETECTIONS = "person_box_67091280_iou90/ava_detection_val_boxes_and_labels.csv"
 
+# Every name a file of each role has in AVA's releases (v2.1, v2.2, the LFB release) and upstream's recipes, for the
+# checker's search for a file the config names but that is there under another name.
+ROLE_NAMES = {
+    "label map": (LABEL_MAP, FULL_LABEL_MAP, "ava_action_list_v2.1_for_activitynet_2018.pbtxt",
+                  "ava_action_list_v2.1.pbtxt", "ava_action_list_v2.0.pbtxt"),
+    "exclusion file": (VAL_EXCLUSIONS, "ava_val_excluded_timestamps_v2.1.csv", TRAIN_EXCLUSIONS,
+                       "ava_train_excluded_timestamps_v2.1.csv"),
+    "train ground-truth box file": (TRAIN_GT, "ava_train_v2.1.csv"),
+    "val ground-truth box file": (VAL_GT, "ava_val_v2.1.csv"),
+    "train predicted box file": (TRAIN_PREDICTED, TRAIN_DETECTIONS, TRAIN_GT),
+    "val predicted box file": (VAL_PREDICTED, VAL_DETECTIONS),
+    "train frame list": (TRAIN_LIST,),
+    "val frame list": (VAL_LIST,),
+}
+
 # Outputs of the detection step (in TRACKS_DIR).
 TRACKS = "tracks.csv"
 PREDICTED = "predicted_boxes.csv"
