@@ -59,7 +59,7 @@ from slowfast_custom.ava.formats import (
     write_frame_list,
 )
 from slowfast_custom.ava.images import frame_file_problem
-from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.layout import DEFAULT_FPS, ROLE_NAMES
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava.timing import clip_frame_indices, clip_runs_past_ends, second_to_frame
 from slowfast_custom.dataset_stats import class_count_findings
@@ -68,6 +68,10 @@ from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 from slowfast_custom.video.frames import count_frames
 
 Severity = Literal["error", "warning", "info"]
+# The config keys naming each split's files (values relative to AVA.FRAME_LIST_DIR / AVA.ANNOTATION_DIR).
+LIST_KEYS = {"train": "AVA.TRAIN_LISTS", "val": "AVA.TEST_LISTS"}
+BOX_KEYS = {("train", "gt"): "AVA.TRAIN_GT_BOX_LISTS", ("train", "predicted"): "AVA.TRAIN_PREDICT_BOX_LISTS",
+            ("val", "gt"): "AVA.GROUNDTRUTH_FILE", ("val", "predicted"): "AVA.TEST_PREDICT_BOX_LISTS"}
 MAX_PER_KIND = 20  # problems of one kind reported per file before summarising the rest
 FIX_SUFFIX = ".fixed.csv"
 FIX_HINT = "Run tools/check_dataset.py DIR --fix"
@@ -110,6 +114,8 @@ class CheckSpec:
     clip_step: float = 2.0  # frames between sampled frames: SAMPLING_RATE * AVA.FPS / DATA.TARGET_FPS
     num_classes: Optional[int] = None  # MODEL.NUM_CLASSES
     valid_seconds: Optional[Tuple[int, int]] = None  # AVA.VALID_SECONDS: rows outside are not trained on
+    annotation_dir: Optional[Path] = None  # AVA.ANNOTATION_DIR: searched (sub-folders too) for misnamed files
+    frame_list_dir: Optional[Path] = None  # AVA.FRAME_LIST_DIR
 
 
 def check_spec_from_cfg(cfg) -> CheckSpec:
@@ -136,6 +142,8 @@ def check_spec_from_cfg(cfg) -> CheckSpec:
         clip_step=cfg.DATA.SAMPLING_RATE * float(ava.FPS) / cfg.DATA.TARGET_FPS,
         num_classes=int(ava.MAX_ACTION_ID or cfg.MODEL.NUM_CLASSES),
         valid_seconds=tuple(ava.VALID_SECONDS) if ava.VALID_SECONDS else None,
+        annotation_dir=ann,
+        frame_list_dir=lists,
     )
 
 
@@ -254,28 +262,44 @@ def _name_key(name: str) -> str:
     return _SEPARATORS.sub("", _EXTENSION.sub("", name.strip()).lower())
 
 
-def near_misses(path: Path) -> List[Path]:
-    """Files beside a missing ``path`` whose names differ from its name only by spaces, case, separators
-    or the extension (``ava_val_predicted_boxes .csv``, ``AVA_VAL_V2.2.CSV``)."""
-    folder = path.parent
-    if not folder.is_dir():
-        return []
-    key = _name_key(path.name)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name != path.name and _name_key(p.name) == key)
+def near_misses(path: Path, roots: Sequence[Path] = (), names: Sequence[str] = ()) -> List[Path]:
+    """Files whose names differ from ``path``'s, or from one of ``names`` (what AVA's releases and upstream's recipes
+    call a file of the same role), only by spaces, case, separators or the extension: beside ``path`` first, then
+    anywhere under ``roots`` (sub-folders included); the configured name's matches before other names', nearer
+    folders first."""
+    keys = [_name_key(path.name)] + [_name_key(Path(n).name) for n in names]
+    found: Dict[Path, Tuple[int, int, str]] = {}
+    for depth, root in enumerate([path.parent, *roots]):
+        if not root.is_dir():
+            continue
+        for candidate in (root.iterdir() if depth == 0 else root.rglob("*")):
+            if candidate.is_file() and candidate != path and _name_key(candidate.name) in keys:
+                rank = (keys.index(_name_key(candidate.name)), 0 if depth == 0 else 1 + len(candidate.parts),
+                        str(candidate))
+                found[candidate] = min(found.get(candidate, rank), rank)
+    return sorted(found, key=found.__getitem__)
 
 
-def resolve_configured(path: Path, what: str, report: CheckReport) -> Path:
-    """``path``, or when it is missing the file probably meant, reported as an error and checked in its place."""
+def resolve_configured(path: Path, what: str, report: CheckReport, key: str = "", root: Optional[Path] = None
+                       ) -> Path:
+    """``path``, or when it is missing the file probably meant, reported as an error and checked in its place.
+
+    ``key``: the config key naming the file (its value is relative to ``root``, the annotations folder), for the
+    hint; ``what``: the file's role (``ROLE_NAMES``), whose other names are looked for under ``root`` too."""
     if path.exists():
         return path
-    candidates = near_misses(path)
+    candidates = near_misses(path, [root] if root is not None else [], ROLE_NAMES.get(what, ()))
     if not candidates:
         return path
-    names = ", ".join(repr(p.name) for p in candidates)
-    report.add(path, None, f"{what} not found; {names} in the same folder is probably meant and is checked in its "
-               f"place below", f"Rename it to {path.name!r}, or set the file name in the config",
-               kind="configured file under another name")
-    return candidates[0]
+    best = candidates[0]
+    shown = best.name if best.parent == path.parent else (
+        str(best.relative_to(root)) if root is not None and root in best.parents else str(best))
+    others = f" (also: {', '.join(repr(p.name) for p in candidates[1:4])})" if len(candidates) > 1 else ""
+    value = str(best.relative_to(root)) if root is not None and root in best.parents else str(best)
+    fix = f"set {key} {value!r} in the config" if key else "set the file name in the config"
+    report.add(path, None, f"{what} not found; {shown!r} is probably meant and is checked in its place below"
+               f"{others}", f"Rename it to {path.name!r}, or {fix}", kind="configured file under another name")
+    return best
 
 
 # ---------------------------------------------------------------------------
@@ -398,7 +422,8 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     """Every problem of the dataset ``spec`` describes (see the module doc)."""
     report = CheckReport()
     label_ids: Optional[Set[int]] = None
-    label_map = resolve_configured(spec.label_map, "label map", report)
+    ann = spec.annotation_dir
+    label_map = resolve_configured(spec.label_map, "label map", report, "AVA.LABEL_MAP_FILE", ann)
     try:
         label_ids = {e.id for e in read_label_map(label_map)}
         if spec.num_classes is not None and max(label_ids) > spec.num_classes:
@@ -407,7 +432,7 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     except DataError as err:
         report.add_error(err, 'Label maps hold blocks like item { name: "walk" id: 1 }')
     for path in spec.exclusions:
-        path = resolve_configured(path, "exclusion file", report)
+        path = resolve_configured(path, "exclusion file", report, "AVA.EXCLUSION_FILE", ann)
         if not path.is_file():
             report.add(path, None, "exclusion file not found",
                        "Check the path in the config (DATA.PATH_TO_DATA_DIR / AVA.*)")
@@ -422,7 +447,7 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     for split, files in spec.splits.items():
         videos: Dict[str, Tuple[List[FrameListRow], Path]] = {}
         for path in files.frame_lists:
-            path = resolve_configured(path, "frame list", report)
+            path = resolve_configured(path, f"{split} frame list", report, LIST_KEYS[split], spec.frame_list_dir)
             listed = check_frame_list(path, report)
             for video, entries in listed.items():
                 if video in split_of_video and split_of_video[video][0] != split:
@@ -435,7 +460,8 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
         boxed: Dict[str, List[Tuple[Path, BoxRow]]] = defaultdict(list)
         for kind, paths in (("gt", files.gt_boxes), ("predicted", files.predicted_boxes)):
             for path in paths:
-                path = resolve_configured(path, "box file", report)
+                role = f"{split} {'ground-truth' if kind == 'gt' else 'predicted'} box file"
+                path = resolve_configured(path, role, report, BOX_KEYS[split, kind], ann)
                 for row in check_box_file(path, kind, label_ids, spec.num_classes, report):  # type: ignore[arg-type]
                     boxed[row.video_id].append((path, row))
         for video in sorted(set(boxed) - set(videos)):

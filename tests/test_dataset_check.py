@@ -233,3 +233,29 @@ def test_ids_outside_the_evaluation_map_are_one_information_line(data):
     assert len(train_info) == 1 and train_info[0].message.startswith(f"{len(gt_rows)} rows with 2 action ids")
     assert "(ids 3, 4): trained (MODEL.NUM_CLASSES 4), not evaluated" in train_info[0].message
     assert report.text().endswith("0 errors, 0 warnings")
+
+
+def test_misnamed_files_are_found_anywhere_under_annotations_with_the_key_to_set(data):
+    """As a real dataset had them: its predicted boxes in upstream's person_box folder under the recipe's name with
+    stray spaces, its label map under AVA's 80-class name instead of the configured 60-class one."""
+    ann = data / "annotations"
+    recipe_dir = ann / "person_box_67091280_iou90"
+    recipe_dir.mkdir()
+    (data / VAL_PRED).rename(recipe_dir / "ava_detection_val_boxes_and _labels.csv")
+    label_map = ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt"
+    label_map.rename(ann / "ava_action_list_v2.2.pbtxt")
+    report = check_dataset(spec_for(data))
+    named = {p.path: p for p in report.errors if "probably meant" in p.message}
+    boxes = named[str(data / VAL_PRED)]
+    assert "val predicted box file not found; 'person_box_67091280_iou90/ava_detection_val_boxes_and _labels.csv' " \
+           "is probably meant" in boxes.message
+    assert "set AVA.TEST_PREDICT_BOX_LISTS 'person_box_67091280_iou90/ava_detection_val_boxes_and _labels.csv'" \
+           in boxes.hint
+    labels = named[str(label_map)]
+    assert "label map not found; 'ava_action_list_v2.2.pbtxt' is probably meant" in labels.message
+    assert "set AVA.LABEL_MAP_FILE 'ava_action_list_v2.2.pbtxt'" in labels.hint
+    # the files found were checked in their places: no "not found" beyond the two named ones
+    assert not [p for p in report.errors if "not found" in p.message and "probably meant" not in p.message]
+    # and the tool prints it in one line each, exit non-zero
+    result = run_tool("check_dataset.py", data)
+    assert result.returncode != 0 and "AVA.TEST_PREDICT_BOX_LISTS" in result.stdout + result.stderr

@@ -35,6 +35,9 @@ ALL_FRAMES_LIST = "all.csv"  # every extracted video, written by tools/extract_f
 # Annotation files (in ANNOTATIONS_DIR), AVA v2.2's names.
 TRAIN_GT = "ava_train_v2.2.csv"
 VAL_GT = "ava_val_v2.2.csv"
+# Predicted person boxes of the Long-Term Feature Bank release (PySlowFast's DATASET.md layout); upstream's default
+# AVA.TEST_PREDICT_BOX_LISTS names the val one.
+TRAIN_PREDICTED = "ava_train_predicted_boxes.csv"
 VAL_PREDICTED = "ava_val_predicted_boxes.csv"
 TRAIN_EXCLUSIONS = "ava_train_excluded_timestamps_v2.2.csv"
 VAL_EXCLUSIONS = "ava_val_excluded_timestamps_v2.2.csv"
@@ -44,6 +47,21 @@ CLASS_NAMES = "ava.json"
 # AVA's person detections, as its annotation archive ships them.
 TRAIN_DETECTIONS = "person_box_67091280_iou90/ava_detection_train_boxes_and_labels_include_negative_v2.2.csv"
 VAL_DETECTIONS = "person_box_67091280_iou90/ava_detection_val_boxes_and_labels.csv"
+
+# Every name a file of each role has in AVA's releases (v2.1, v2.2, the LFB release) and upstream's recipes, for the
+# checker's search for a file the config names but that is there under another name.
+ROLE_NAMES = {
+    "label map": (LABEL_MAP, FULL_LABEL_MAP, "ava_action_list_v2.1_for_activitynet_2018.pbtxt",
+                  "ava_action_list_v2.1.pbtxt", "ava_action_list_v2.0.pbtxt"),
+    "exclusion file": (VAL_EXCLUSIONS, "ava_val_excluded_timestamps_v2.1.csv", TRAIN_EXCLUSIONS,
+                       "ava_train_excluded_timestamps_v2.1.csv"),
+    "train ground-truth box file": (TRAIN_GT, "ava_train_v2.1.csv"),
+    "val ground-truth box file": (VAL_GT, "ava_val_v2.1.csv"),
+    "train predicted box file": (TRAIN_PREDICTED, TRAIN_DETECTIONS, TRAIN_GT),
+    "val predicted box file": (VAL_PREDICTED, VAL_DETECTIONS),
+    "train frame list": (TRAIN_LIST,),
+    "val frame list": (VAL_LIST,),
+}
 
 # Outputs of the detection step (in TRACKS_DIR).
 TRACKS = "tracks.csv"

@@ -22,6 +22,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,11 @@ from slowfast_custom.ava.layout import AVA_END_SEC, AVA_START_SEC, DEFAULT_FPS
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.filtering import (
+    EXCLUSIONS,
     GT_BOXES,
     PREDICTED_BOXES,
     BoxStats,
+    RowFormat,
     filter_box_file,
     filter_exclusions,
     filter_frame_list,
@@ -61,7 +64,6 @@ VALID_MARGINS = (2, 3)
 
 SPLITS = ("train", "val")
 GT_FILE = {"train": names.TRAIN_GT, "val": names.VAL_GT}
-DETECTION_FILE = {"train": names.TRAIN_DETECTIONS, "val": names.VAL_DETECTIONS}
 EXCLUSION_FILE = {"train": names.TRAIN_EXCLUSIONS, "val": names.VAL_EXCLUSIONS}
 FRAME_LIST_FILE = {"train": names.TRAIN_FRAME_LIST, "val": names.VAL_FRAME_LIST}
 
@@ -108,6 +110,9 @@ class SubsetResult:
     command: str
     extracted: int = 0  # videos whose frames were extracted by this run
     reused: int = 0  # videos whose complete frames were kept
+    other_files: List[str] = field(default_factory=list)  # other per-video CSVs of the source, filtered and kept
+    unrecognised: List[str] = field(default_factory=list)  # files of the source that were not copied
+    detections: str = "recipe"  # the person boxes the config names: "recipe" (AVA's detections) or "lfb"
 
 
 class _Staging:
@@ -161,12 +166,15 @@ def make_subset(spec: SubsetSpec) -> SubsetResult:
             videos = _plan_videos(spec, splits) if spec.videos else {}
             for split, summary in splits.items():
                 keep = set(summary.videos)
-                with source.open_text(DETECTION_FILE[split]) as lines, staged.open(DETECTION_FILE[split]) as f:
-                    detections, _ = filter_box_file(lines, Path(source.display(DETECTION_FILE[split])),
-                                                    PREDICTED_BOXES, keep, f)
-                _check_detections(source, split, summary, detections)
+                for name in (pair[SPLITS.index(split)] for pair in names.DETECTION_SOURCES.values()):
+                    if source.has(name):
+                        with source.open_text(name) as lines, staged.open(name) as f:
+                            detections, _ = filter_box_file(lines, Path(source.display(name)), PREDICTED_BOXES,
+                                                            keep, f)
+                        _check_detections(source, name, split, summary, detections)
                 with source.open_text(EXCLUSION_FILE[split]) as lines, staged.open(EXCLUSION_FILE[split]) as f:
                     filter_exclusions(lines, Path(source.display(EXCLUSION_FILE[split])), keep, f)
+            kept, unrecognised = _filter_other_files(source, staged, splits)
 
             extracted = reused = 0
             if videos:
@@ -178,9 +186,15 @@ def make_subset(spec: SubsetSpec) -> SubsetResult:
         # Leaving the ExitStack without an error renamed every staged file into place.
 
     config = out / CONFIG_NAME
-    atomic_write_text(config, subset_config_text(spec, out, num_classes))
+    detections = _detection_source(source)
+    train_file, _ = names.DETECTION_SOURCES[detections]
+    other = [n for src, pair in names.DETECTION_SOURCES.items() if src != detections for n in pair if source.has(n)]
+    kept = sorted(kept + other)
+    atomic_write_text(config, subset_config_text(spec, out, num_classes, detections, source.has(train_file),
+                                                 ", ".join(other)))
     return SubsetResult(out, splits, {e.id: e.name for e in full_map}, frame_lists_from, config,
-                        f"python tools/run_net.py --cfg {shlex.quote(str(config))}", extracted, reused)
+                        f"python tools/run_net.py --cfg {shlex.quote(str(config))}", extracted, reused,
+                        kept, unrecognised, _detection_source(source))
 
 
 def _refuse_overwriting_inputs(source: AnnotationSource, spec: SubsetSpec, out: Path) -> None:
@@ -231,12 +245,67 @@ def _check_found(spec: SubsetSpec, splits: Dict[str, SplitSummary], seen: Dict[s
             raise UserError(f"no {split} video left: none of the {split} ids has rows in {GT_FILE[split]}")
 
 
-def _check_detections(source: AnnotationSource, split: str, summary: SplitSummary, detections: BoxStats) -> None:
+def _check_detections(source: AnnotationSource, name: str, split: str, summary: SplitSummary,
+                      detections: BoxStats) -> None:
     """Detected boxes of a video without ground truth would make the dataset fail at load time."""
     extra = [v for v in detections.videos if v not in summary.stats.videos]
     if extra:
-        raise DataError(source.display(DETECTION_FILE[split]), f"videos {', '.join(extra)} have detected boxes "
+        raise DataError(source.display(name), f"videos {', '.join(extra)} have detected boxes "
                         f"but no rows in {GT_FILE[split]}")
+
+
+def _detection_source(source: AnnotationSource) -> str:
+    """The person boxes the written config trains and tests on: the recipe's (AVA's detections) when the source has
+    them, else the LFB release's predicted boxes."""
+    return "recipe" if source.has(names.VAL_DETECTIONS) else "lfb"
+
+
+def _split_of(name: str) -> Tuple[str, ...]:
+    """The splits whose videos a per-video file holds, from its name (``train``/``val``), else both."""
+    words = set(re.split(r"[^a-z]+", name.lower()))
+    return tuple(s for s in SPLITS if s in words) or SPLITS
+
+
+def _filter_other_files(source: AnnotationSource, staged: "_Staging", splits: Dict[str, SplitSummary]
+                        ) -> Tuple[List[str], List[str]]:
+    """Keep every other per-video CSV of the source, filtered to the subset's videos like AVA's own files: box rows
+    (AVA's 7-8 columns) and timestamp lists (video,second). Return (kept, unrecognised) names."""
+    kept, unrecognised = [], []
+    for name in source.other_files():
+        source.add(name)
+        fmt = _sniff_rows(source, name) if name.lower().endswith(".csv") else None
+        if fmt is None:
+            unrecognised.append(name)
+            continue
+        keep = {v for split in _split_of(name) for v in splits[split].videos}
+        where = Path(source.display(name))
+        with source.open_text(name) as lines, staged.open(name) as f:
+            if fmt is EXCLUSIONS:
+                filter_exclusions(lines, where, keep, f)
+            else:
+                filter_box_file(lines, where, fmt, keep, f)
+        kept.append(name)
+    return kept, unrecognised
+
+
+def _sniff_rows(source: AnnotationSource, name: str) -> Optional[RowFormat]:
+    """The grammar the first row of a CSV fits, or None: timestamps (video,second), ground truth (7 columns, or an
+    integer person id 8th) or predicted boxes (a score 8th)."""
+    with source.open_text(name) as lines:
+        first = next((line.strip() for line in lines if line.strip()), None)
+    if first is None:
+        return None
+    cols = [c.strip() for c in first.split(",")]
+    fmt = {2: EXCLUSIONS, 7: GT_BOXES}.get(len(cols))
+    if len(cols) == 8:
+        fmt = GT_BOXES if re.fullmatch(r"\d+", cols[7]) else PREDICTED_BOXES
+    try:
+        if fmt is not None:
+            fmt.parse(Path(name), 1, first)
+            return fmt
+    except DataError:
+        pass
+    return None
 
 
 def _plan_videos(spec: SubsetSpec, splits: Dict[str, SplitSummary]) -> Dict[str, Path]:
@@ -321,8 +390,12 @@ def _check_frames_exist(where: str, frame_dir: Path, rows) -> None:
 # ---------------------------------------------------------------------------
 
 
-def subset_config(spec: SubsetSpec, out: Path, num_classes: int) -> Dict[str, Any]:
-    """The recipe's edits to the base config, with every path of the subset filled in."""
+def subset_config(spec: SubsetSpec, out: Path, num_classes: int, detections: str = "recipe",
+                  train_detections: bool = True) -> Dict[str, Any]:
+    """The recipe's edits to the base config, with every path of the subset filled in. ``detections`` names the
+    person boxes to use (``names.DETECTION_SOURCES``); ``train_detections``: whether its train file exists."""
+    train, val = names.DETECTION_SOURCES[detections]
+    train = train if train_detections else None
     first, last = spec.start_sec + VALID_MARGINS[0], spec.end_sec - VALID_MARGINS[1]
     return {
         "_BASE_": str(Path(spec.base_config).resolve()),
@@ -339,9 +412,10 @@ def subset_config(spec: SubsetSpec, out: Path, num_classes: int) -> Dict[str, An
             "TEST_LISTS": [Path(names.VAL_FRAME_LIST).name],
             "TRAIN_GT_BOX_LISTS": [names.TRAIN_GT],
             # Upstream's AVA recipe (configs/AVA/SLOWFAST_32x2_R101_50_50.yaml): ground truth plus the detections,
-            # whose -1 negatives are trained as background.
-            "TRAIN_PREDICT_BOX_LISTS": [names.TRAIN_GT, names.TRAIN_DETECTIONS],
-            "TEST_PREDICT_BOX_LISTS": [names.VAL_DETECTIONS],
+            # whose -1 negatives are trained as background; or the LFB release's predicted boxes when those are
+            # the only person boxes the source has.
+            "TRAIN_PREDICT_BOX_LISTS": [names.TRAIN_GT] + ([train] if train else []),
+            "TEST_PREDICT_BOX_LISTS": [val],
             "GROUNDTRUTH_FILE": names.VAL_GT,
             "EXCLUSION_FILE": names.VAL_EXCLUSIONS,
             "LABEL_MAP_FILE": names.LABEL_MAP,
@@ -353,11 +427,15 @@ def subset_config(spec: SubsetSpec, out: Path, num_classes: int) -> Dict[str, An
     }
 
 
-def subset_config_text(spec: SubsetSpec, out: Path, num_classes: int) -> str:
+def subset_config_text(spec: SubsetSpec, out: Path, num_classes: int, detections: str = "recipe",
+                       train_detections: bool = True, other: str = "") -> str:
     """The YAML: block mappings, values in flow style (JSON is valid YAML: lists on one line, paths quoted)."""
     lines = ["# Written by tools/make_subset.py: AVA's recipe on a subset of its videos.",
              f"# Train: {', '.join(spec.train_ids)}. Val: {', '.join(spec.val_ids)}."]
-    for key, value in subset_config(spec, out, num_classes).items():
+    if other:
+        lines.append(f"# Person boxes: {', '.join(names.DETECTION_SOURCES[detections])}; the subset also holds "
+                     f"{other}: name it in AVA.TEST_PREDICT_BOX_LISTS (and TRAIN_PREDICT_BOX_LISTS) to use it instead.")
+    for key, value in subset_config(spec, out, num_classes, detections, train_detections).items():
         if isinstance(value, dict):
             lines.append(f"{key}:")
             lines.extend(f"  {k}: {json.dumps(v)}" for k, v in value.items())
@@ -380,6 +458,12 @@ def format_summary(result: SubsetResult) -> str:
             lines.append(f"  {count:7d} {action_id:3d} {result.action_names.get(action_id, '?')}")
         for video, closest in summary.missing:
             lines.append(f"  not found: {video}" + (f" (closest: {', '.join(closest)})" if closest else ""))
+    detections = names.DETECTION_SOURCES[result.detections]
+    lines.append(f"person boxes in the config: {', '.join(detections)}")
+    if result.other_files:
+        lines.append(f"also kept, filtered to these videos: {', '.join(result.other_files)}")
+    if result.unrecognised:
+        lines.append(f"not copied (not a per-video CSV of AVA's formats): {', '.join(result.unrecognised)}")
     lines.append("frame lists: " + ("filtered from the annotations" if result.frame_lists_from == "annotations"
                                     else "listed from the extracted frames"))
     if result.extracted or result.reused:

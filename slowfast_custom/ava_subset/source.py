@@ -23,10 +23,12 @@ from slowfast_custom.ava.layout import (
     TRAIN_EXCLUSIONS,
     TRAIN_GT,
     TRAIN_LIST,
+    TRAIN_PREDICTED,
     VAL_DETECTIONS,
     VAL_EXCLUSIONS,
     VAL_GT,
     VAL_LIST,
+    VAL_PREDICTED,
 )
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import decode_lines
@@ -35,9 +37,12 @@ from slowfast_custom.fileio import decode_lines
 TRAIN_FRAME_LIST = f"{FRAME_LISTS_DIR}/{TRAIN_LIST}"
 VAL_FRAME_LIST = f"{FRAME_LISTS_DIR}/{VAL_LIST}"
 
-REQUIRED = (TRAIN_GT, VAL_GT, TRAIN_EXCLUSIONS, VAL_EXCLUSIONS, LABEL_MAP, FULL_LABEL_MAP,
-            TRAIN_DETECTIONS, VAL_DETECTIONS)
-OPTIONAL = (TRAIN_FRAME_LIST, VAL_FRAME_LIST)
+REQUIRED = (TRAIN_GT, VAL_GT, TRAIN_EXCLUSIONS, VAL_EXCLUSIONS, LABEL_MAP, FULL_LABEL_MAP)
+# Person boxes to train and test on: AVA's own detections (the recipe's) and the LFB release's predicted boxes
+# (upstream's default AVA.TEST_PREDICT_BOX_LISTS). A subset needs the val file of at least one of them.
+DETECTION_SOURCES = {"recipe": (TRAIN_DETECTIONS, VAL_DETECTIONS), "lfb": (TRAIN_PREDICTED, VAL_PREDICTED)}
+DETECTIONS = tuple(name for pair in DETECTION_SOURCES.values() for name in pair)
+OPTIONAL = (TRAIN_FRAME_LIST, VAL_FRAME_LIST) + DETECTIONS
 
 
 class AnnotationSource:
@@ -69,6 +74,14 @@ class AnnotationSource:
         else:
             raise UserError(f"{self.path}: annotations not found (expected ava_annotations.tar or its folder)")
         prefix = next((d for d in dirs if exists(d + TRAIN_GT)), "")
+        self._prefix = prefix
+        if self._tar is not None:
+            self._others = sorted(n[len(prefix):] for n in members if n.startswith(prefix))
+        else:
+            self._others = sorted(str(p.relative_to(self.path / prefix)).replace("\\", "/")
+                                  for d in [self.path / prefix] + [p for p in (self.path / prefix).iterdir()
+                                                                   if p.is_dir()]
+                                  for p in d.iterdir() if p.is_file())
         self._files: Dict[str, str] = {rel: prefix + rel for rel in REQUIRED + OPTIONAL if exists(prefix + rel)}
         # AVA's own layout keeps the frame lists one level up: ava/annotations/ + ava/frame_lists/.
         if prefix:
@@ -80,6 +93,8 @@ class AnnotationSource:
             if rel not in self._files and parent is not None and exists(parent + rel):
                 self._files[rel] = parent + rel
         missing = [name for name in REQUIRED if name not in self._files]
+        if not any(val in self._files for _, val in DETECTION_SOURCES.values()):
+            missing.append(f"{VAL_DETECTIONS} (or {VAL_PREDICTED})")
         if missing:
             where = self._location(prefix.rstrip("/")) if prefix else str(self.path)
             self.close()
@@ -93,6 +108,18 @@ class AnnotationSource:
 
     def has(self, name: str) -> bool:
         return name in self._files
+
+    def other_files(self) -> List[str]:
+        """Files beside the annotations (and one folder down) that are not AVA's by name, relative to them.
+
+        Hidden files are left out; a file found under its AVA name is read as that file. These are kept as
+        registered with ``add``: PySlowFast's layout holds more per-video files than AVA's archive."""
+        known = {self._files[name][len(self._prefix):] for name in self._files}
+        return [rel for rel in self._others if rel not in known and not posixpath.basename(rel).startswith(".")]
+
+    def add(self, name: str) -> None:
+        """Read ``name`` (relative to the annotations, from ``other_files``) like AVA's own files."""
+        self._files[name] = self._prefix + name
 
     def display(self, name: str) -> str:
         """How errors name the file: a path, or ``archive.tar:member``."""

@@ -122,7 +122,7 @@ def test_defaults_are_make_subsets_default_ids(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--first-sec", "905", "--last-sec", "904"], "first second 905 is after last second 904"),
     ([f"--train-ids={TRAIN[0]}", f"--val-ids={TRAIN[0]}"], f"video {TRAIN[0]} is in both splits"),
-    (["--val-ids", "a/b"], "'a/b' is not a video id"),
+    (["--val-ids", "a/b"], "video id 'a/b' is empty, starts with a dot or has a space, comma, quote or path separator"),
 ])
 def test_bad_options_give_one_line_and_write_nothing(tmp_path, capsys, argv, message):
     assert run(MAKE_AVA_FILES, "--out", tmp_path / "ann", *argv) == 2
