@@ -17,6 +17,7 @@ from pathlib import Path
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
 from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.ava.formats import video_id_arg
+from slowfast_custom.config import DETECTOR_SCORE_THRESH
 from slowfast_custom.detection import BACKENDS, build_detector
 from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
 from slowfast_custom.errors import number_in, run_cli
@@ -28,7 +29,9 @@ def main(argv=None) -> int:
     parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/detections)")
     parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
-    parser.add_argument("--score-thresh", type=number_in(float, 0, 1), default=0.5, help="keep person boxes scored at least this")
+    parser.add_argument("--score-thresh", type=number_in(float, 0, 1), default=DETECTOR_SCORE_THRESH,
+                        help="keep person boxes scored at least this (default: %(default)s, as the demo's "
+                             "DEMO.DETECTRON2_THRESH)")
     parser.add_argument("--weights", default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
                         "downloaded on first use)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
