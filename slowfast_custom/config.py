@@ -129,9 +129,11 @@ def _add_demo_config(cfg: CfgNode) -> None:
     # Detector weights file (torchvision .pth, YOLO .pt); empty: the backend's default location.
     # DEMO.DETECTRON2_WEIGHTS is detectron2's format and not read.
     cfg.DEMO.DETECTOR_WEIGHTS = ""
-    # Give each person a stable id across predictions (tracker of slowfast_custom.detection.tracking).
+    # Give each person a stable id across predictions (tracker of slowfast_custom.detection.tracking), and draw
+    # each person's tracked box on every frame, with the actions of the track's latest prediction.
     cfg.DEMO.TRACK = False
-    # With DEMO.TRACK, frames per second the tracker sees (each one detected): ids stay stable as people move.
+    # With DEMO.TRACK, frames per second the tracker sees (each one detected): ids stay stable as people move,
+    # and the boxes of the frames between are interpolated.
     cfg.DEMO.TRACK_FPS = 5
     # Seconds between predictions (each on a clip centred on its moment); DEMO.PREDS_BOXES uses AVA's 1 s.
     cfg.DEMO.PREDICTION_STRIDE_SEC = 1.0

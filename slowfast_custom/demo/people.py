@@ -172,6 +172,8 @@ class PrecomputedPeople:
     action (an AVA detection output) is one person.
     """
 
+    tracks: Optional[TrackHistory] = None  # the CSV's boxes carry no person id to follow between keyframes
+
     def __init__(self, path, video_id: str, starting_second: int, duration: float, score_thresh: float) -> None:
         self.path = Path(path)
         self.starting_second = starting_second
@@ -190,8 +192,6 @@ class PrecomputedPeople:
 
     def between(self, image: np.ndarray, time: float) -> None:
         """Nothing to do between keyframes (the interface of ``DetectedPeople``)."""
-
-    tracks: Optional[TrackHistory] = None  # the CSV's boxes carry no person id to follow
 
 
 def read_ground_truth(path, video_id: str, starting_second: int, duration: float) -> Dict[int, List[Person]]:
