@@ -34,7 +34,7 @@ quickstart: setup
 	$(PY) tools/frames_to_video.py $(DATA)/frames/synth_val_004 $(OUT)/demo/synth_val_004.mp4 --fps 30
 	$(PY) tools/run_net.py --cfg $(QUICKSTART_CFG) DATA.PATH_TO_DATA_DIR $(DATA) OUTPUT_DIR $(OUT) \
 		DEMO.ENABLE True DEMO.INPUT_VIDEO $(OUT)/demo/synth_val_004.mp4 DEMO.OUTPUT_FILE $(OUT)/demo/synth_val_004_demo.mp4 \
-		DEMO.LABEL_FILE_PATH $(DATA)/annotations/ava.json DEMO.STARTING_SECOND 0 \
+		DEMO.LABEL_FILE_PATH $(DATA)/annotations/ava.json \
 		DEMO.PREDS_BOXES $(DATA)/annotations/ava_val_predicted_boxes.csv DEMO.GT_BOXES $(DATA)/annotations/ava_val_v2.2.csv \
 		DEMO.VIS_MODE top-k DEMO.TOPK 2 DEMO.DISPLAY_WIDTH 640
 	@echo "Demo video: $(OUT)/demo/synth_val_004_demo.mp4 (predictions beside it: $(OUT)/demo/synth_val_004_demo_predictions.csv/.json)"

@@ -21,6 +21,10 @@ from slowfast_custom.config_checks import OVERRIDES, Where, check_values, merge_
 from slowfast_custom.errors import UserError
 from slowfast_custom.resources import find_config
 
+# A person detector's score threshold by default, the demo's (DEMO.DETECTRON2_THRESH) and detect-and-track's
+# (--score-thresh): one value, so that the demo finds the people pre-labelling found.
+DETECTOR_SCORE_THRESH = 0.5
+
 # Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
 _MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
 
@@ -122,16 +126,18 @@ def _add_demo_config(cfg: CfgNode) -> None:
     # maps them to torchvision's Faster R-CNN; see DEMO.DETECTOR.
     cfg.DEMO.DETECTRON2_CFG = "COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml"
     cfg.DEMO.DETECTRON2_WEIGHTS = ""
-    # Person score threshold of the detector.
-    cfg.DEMO.DETECTRON2_THRESH = 0.9
+    # Person score threshold of the detector (upstream: 0.9); the default is tools/detect_and_track.py's too.
+    cfg.DEMO.DETECTRON2_THRESH = DETECTOR_SCORE_THRESH
     # Person detector (slowfast_custom.detection): "torchvision_frcnn" (upstream's detectron2 stand-in), "hog", "yolo".
     cfg.DEMO.DETECTOR = "torchvision_frcnn"
     # Detector weights file (torchvision .pth, YOLO .pt); empty: the backend's default location.
     # DEMO.DETECTRON2_WEIGHTS is detectron2's format and not read.
     cfg.DEMO.DETECTOR_WEIGHTS = ""
-    # Give each person a stable id across predictions (tracker of slowfast_custom.detection.tracking).
+    # Give each person a stable id across predictions (tracker of slowfast_custom.detection.tracking), and draw
+    # each person's tracked box on every frame, with the actions of the track's latest prediction.
     cfg.DEMO.TRACK = False
-    # With DEMO.TRACK, frames per second the tracker sees (each one detected): ids stay stable as people move.
+    # With DEMO.TRACK, frames per second the tracker sees (each one detected): ids stay stable as people move,
+    # and the boxes of the frames between are interpolated.
     cfg.DEMO.TRACK_FPS = 5
     # Seconds between predictions (each on a clip centred on its moment); DEMO.PREDS_BOXES uses AVA's 1 s.
     cfg.DEMO.PREDICTION_STRIDE_SEC = 1.0
@@ -165,8 +171,9 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.PREDS_BOXES = ""
     # Ground-truth boxes (AVA CSV) drawn as an overlay.
     cfg.DEMO.GT_BOXES = ""
-    # Video second of the input's first frame, for matching CSV seconds (AVA: 900).
-    cfg.DEMO.STARTING_SECOND = 900
+    # Video second of the input's first frame, for the predictions' seconds and the CSVs' rows; None: 0, the
+    # video's own time (upstream: 900, which only AVA's 15-minute cuts start at).
+    cfg.DEMO.STARTING_SECOND = None
     # Frame rate assumed for an input whose container states none (upstream: of an image folder).
     cfg.DEMO.FPS = 30
     # "thres": show classes above their threshold; "top-k": the k best; "calibrated": each class above its own

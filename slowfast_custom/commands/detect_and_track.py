@@ -14,6 +14,7 @@ from functools import partial
 
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
 from slowfast_custom.ava.naming import video_id_arg
+from slowfast_custom.config import DETECTOR_SCORE_THRESH
 from slowfast_custom.detection import BACKENDS, build_detector
 from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
@@ -27,7 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
     parser.add_argument("--out", type=cli_args.output_dir, default=None, help="output folder (default: DATA/detections)")
     parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
-    parser.add_argument("--score-thresh", type=cli_args.fraction, default=0.5, help="keep person boxes scored at least this")
+    parser.add_argument("--score-thresh", type=cli_args.fraction, default=DETECTOR_SCORE_THRESH,
+                        help="keep person boxes scored at least this (default: %(default)s, as the demo's "
+                             "DEMO.DETECTRON2_THRESH)")
     parser.add_argument("--weights", type=cli_args.optional(cli_args.existing_file), default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
                         "downloaded on first use)")
     parser.add_argument("--device", type=cli_args.device, default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")

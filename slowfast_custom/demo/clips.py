@@ -12,6 +12,7 @@ prediction is shown from its keyframe until the next one.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Deque, Dict, Iterator, List, Optional, Tuple
@@ -19,7 +20,7 @@ from typing import Deque, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from slowfast_custom.ava.timing import clip_frame_indices
-from slowfast_custom.demo.people import Person
+from slowfast_custom.demo.people import TIME_EPSILON, Person
 
 
 @dataclass
@@ -99,9 +100,11 @@ class ClipScheduler:
             self._pending.popleft()
             yield keyframe, [self._scaled[i] for i in self.clip_indices(keyframe)]
 
-    def writable(self) -> Iterator[Tuple[np.ndarray, float, Optional[Keyframe]]]:
-        """(image, time, keyframe shown) of frames whose prediction is made, in order; None before the first."""
-        while self._out and (self._out[0][2] is None or self._out[0][2].done):
+    def writable(self, until: float = math.inf) -> Iterator[Tuple[np.ndarray, float, Optional[Keyframe]]]:
+        """(image, time, keyframe shown) of frames whose prediction is made, in order; None before the first.
+        ``until``: only frames up to this time (what else the frame shows is known up to it)."""
+        while self._out and (self._out[0][2] is None or self._out[0][2].done) \
+                and self._out[0][1] <= until + TIME_EPSILON:
             yield self._out.popleft()
 
     @property

@@ -2,15 +2,21 @@
 
 Boxes are kept as fractions of the frame (x1, y1, x2, y2 in [0, 1]), as AVA's
 CSVs store them, so they do not depend on the frame size they are drawn at.
+
+With a tracker, every frame the tracker saw (``DEMO.TRACK_FPS``) is kept in a
+``TrackHistory``, from which each written frame gets its people's boxes,
+interpolated between the tracked frames before and after it: boxes follow the
+people between predictions without a detection on every frame.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import math
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -18,6 +24,9 @@ from slowfast_custom.ava.formats import Box, BoxKind, BoxRow, iter_box_csv
 from slowfast_custom.errors import DataError
 
 logger = logging.getLogger(__name__)
+
+# Seconds within which two frame times are the same frame (times are index / fps, computed two ways).
+TIME_EPSILON = 1e-6
 
 
 @dataclass(frozen=True)
@@ -44,16 +53,56 @@ def boxes_in_pixels(people: Sequence[Person], width: int, height: int) -> np.nda
     return np.array([p.box for p in people], dtype=np.float32).reshape(-1, 4) * scale
 
 
+class TrackHistory:
+    """The tracked people of the frames the tracker saw, in time order; ``at(time)`` gives them at any time
+    between two of those frames, each box linearly interpolated between its two tracked boxes."""
+
+    def __init__(self) -> None:
+        self._samples: Deque[Tuple[float, Dict[int, Person]]] = deque()
+
+    def add(self, time: float, people: Sequence[Person]) -> None:
+        self._samples.append((time, {p.person_id: p for p in people if p.person_id is not None}))
+
+    @property
+    def latest(self) -> float:
+        """The time of the last tracked frame (-inf before the first): frames up to it can be drawn."""
+        return self._samples[-1][0] if self._samples else -math.inf
+
+    def at(self, time: float) -> List[Person]:
+        """The people tracked at ``time``: those of the last tracked frame at or before it, moved towards their
+        box in the next tracked frame (a person missing there keeps the box). Times must not decrease between
+        calls: older tracked frames are forgotten."""
+        while len(self._samples) >= 2 and self._samples[1][0] <= time + TIME_EPSILON:
+            self._samples.popleft()
+        if not self._samples or self._samples[0][0] > time + TIME_EPSILON:
+            return []
+        start, before = self._samples[0]
+        if len(self._samples) < 2:
+            return list(before.values())
+        end, after = self._samples[1]
+        weight = (time - start) / (end - start)
+        people = []
+        for person_id, person in before.items():
+            later = after.get(person_id)
+            if later is not None:
+                box = tuple(a + weight * (b - a) for a, b in zip(person.box, later.box))
+                person = Person(box, person.score, person_id)  # type: ignore[arg-type]
+            people.append(person)
+        return people
+
+
 class DetectedPeople:
     """Person boxes from a ``slowfast_custom.detection`` detector, with track ids when a tracker is given.
 
     The tracker also sees ``track_fps`` frames per second between keyframes,
-    which keeps ids stable when people move far between two predictions.
+    which keeps ids stable when people move far between two predictions, and
+    whose boxes ``tracks`` holds for drawing every frame.
     """
 
     def __init__(self, detector, tracker=None, track_fps: float = 5.0) -> None:
         self.detector = detector
         self.tracker = tracker
+        self.tracks: Optional[TrackHistory] = TrackHistory() if tracker is not None else None
         self._track_period = 1.0 / track_fps if track_fps > 0 else float("inf")
         self._next_track = 0.0
 
@@ -61,7 +110,7 @@ class DetectedPeople:
         return self._detect(image, time)
 
     def between(self, image: np.ndarray, time: float) -> None:
-        if self.tracker is not None and time >= self._next_track:
+        if self.tracker is not None and time + TIME_EPSILON >= self._next_track:
             self._detect(image, time)
 
     def _detect(self, image: np.ndarray, time: float) -> List[Person]:
@@ -77,6 +126,8 @@ class DetectedPeople:
             box = normalise_box(box_px, width, height)
             if box is not None:
                 people.append(Person(box, float(score), None if track_id is None else int(track_id)))
+        if self.tracks is not None:
+            self.tracks.add(time, people)
         return people
 
 
@@ -120,6 +171,8 @@ class PrecomputedPeople:
     split drops them (``AVA.DETECTION_SCORE_THRESH``). A box listed once per
     action (an AVA detection output) is one person.
     """
+
+    tracks: Optional[TrackHistory] = None  # the CSV's boxes carry no person id to follow between keyframes
 
     def __init__(self, path, video_id: str, starting_second: int, duration: float, score_thresh: float) -> None:
         self.path = Path(path)

@@ -7,10 +7,11 @@ checkpoint must fill every tensor of the model (``load_for_inference``),
 the label file must name as many classes as the model's head predicts, and a
 video in which nobody was found still gives an output video and says so.
 
-A camera or stream (``DEMO.WEBCAM``, a URL in ``DEMO.INPUT_VIDEO``) is opened
-once the model is ready and read at its own pace (``demo.live``): keyframes
-that could not be shown within ``DEMO.LIVE_MAX_DELAY`` are skipped, and the
-run ends, keeping what it wrote, when the stream does.
+The input is a ``FrameSource`` (``sources.py``): a file, or a camera or
+stream (``DEMO.WEBCAM``, a URL in ``DEMO.INPUT_VIDEO``) opened once the model
+is ready and read at its own pace (keyframes that could not be shown within
+``DEMO.LIVE_MAX_DELAY`` are skipped, and the run ends, keeping what it wrote,
+when the stream does). One render loop (``render.RenderLoop``) serves both.
 
 The video, CSV and JSON are written under temporary names and renamed
 together at the end: they appear all three or not at all (a full disk is one
@@ -19,18 +20,14 @@ line, and leaves none of them).
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import itertools
+import functools
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple
 
-import cv2
 import numpy as np
 import torch
 from slowfast.datasets.utils import pack_pathway_output
@@ -38,13 +35,14 @@ from slowfast.models.model_builder import build_model
 from tqdm import tqdm
 
 from slowfast_custom.ava.formats import read_class_names_json
-from slowfast_custom.demo.clips import ClipScheduler
-from slowfast_custom.demo.draw import LabelPolicy, Painter
-from slowfast_custom.demo.live import LatencyBudget, LiveReader, LiveSource, open_live
+from slowfast_custom.demo.draw import LabelPolicy
+from slowfast_custom.demo.live import LiveSource
 from slowfast_custom.demo.people import DetectedPeople, Person, PrecomputedPeople, read_ground_truth
 from slowfast_custom.demo.predictor import ActionPredictor, OnnxActionPredictor, num_outputs
-from slowfast_custom.demo.results import PredictionLog, output_paths
-from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer, read_frames
+from slowfast_custom.demo.render import PeopleSource, RenderLoop
+from slowfast_custom.demo.results import output_paths
+from slowfast_custom.demo.sources import FileSource, FrameSource, LiveFrameSource
+from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, read_thresholds
@@ -55,7 +53,6 @@ from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)
 
-PeopleSource = Union[DetectedPeople, PrecomputedPeople]
 BACKENDS = ("pytorch", "onnxruntime")
 LATENCY_PERCENTILES = (50, 90, 99)
 
@@ -124,6 +121,13 @@ def _output_fps(cfg, info: VideoInfo) -> Fraction:
     return Fraction(cfg.DEMO.OUTPUT_FPS).limit_denominator(1001)
 
 
+def starting_second(cfg) -> int:
+    """The video second of the input's first frame (``DEMO.STARTING_SECOND``): the input's own time, 0, unless
+    set (AVA's 15-minute cuts: 900, upstream's default)."""
+    value = cfg.DEMO.STARTING_SECOND
+    return 0 if value is None else int(value)
+
+
 def _people_source(cfg, video_id: str, duration: float) -> Tuple[PeopleSource, float, str]:
     """(where the people of each keyframe come from, seconds between keyframes, description for the log)."""
     demo = cfg.DEMO
@@ -132,7 +136,7 @@ def _people_source(cfg, video_id: str, duration: float) -> Tuple[PeopleSource, f
             logger.info("DEMO.PREDS_BOXES: predicting at the CSV's whole seconds (DEMO.PREDICTION_STRIDE_SEC ignored)")
         if demo.TRACK:
             logger.info("DEMO.TRACK is for detectors; boxes from DEMO.PREDS_BOXES carry no person id")
-        boxes = PrecomputedPeople(demo.PREDS_BOXES, video_id, int(demo.STARTING_SECOND), duration,
+        boxes = PrecomputedPeople(demo.PREDS_BOXES, video_id, starting_second(cfg), duration,
                                   float(cfg.AVA.DETECTION_SCORE_THRESH))
         return boxes, 1.0, f"boxes from {demo.PREDS_BOXES}"
     if demo.DETECTOR == "none":
@@ -153,7 +157,7 @@ def _people_source(cfg, video_id: str, duration: float) -> Tuple[PeopleSource, f
         tracker = PersonTracker(gpu=cfg.NUM_GPUS > 0)
     description = f"detector {demo.DETECTOR} (score >= {demo.DETECTRON2_THRESH:g})"
     if tracker is not None:
-        description += f", tracked at {demo.TRACK_FPS:g} frames/s"
+        description += f", tracked at {demo.TRACK_FPS:g} frames/s, boxes interpolated between tracked frames"
     return DetectedPeople(detector, tracker, float(demo.TRACK_FPS)), float(demo.PREDICTION_STRIDE_SEC), description
 
 
@@ -161,20 +165,18 @@ def _people_source(cfg, video_id: str, duration: float) -> Tuple[PeopleSource, f
 class _Inputs:
     """Everything checked before the model is built."""
 
-    video: Optional[VideoInfo]  # a live source's: once it is opened (``_open_live``)
+    open_source: Callable[[], FrameSource]  # a live source is opened once the model is ready
+    video_id: str  # the predictions' video column, and the rows of DEMO.PREDS_BOXES / GT_BOXES used
     output: Path
     label_file: Path
     class_names: List[str]
     policy: LabelPolicy
-    size: Optional[Tuple[int, int]]  # output width, height
-    fps: Optional[Fraction]  # output frame rate
-    duration: float  # seconds to render
-    ground_truth: Dict[int, List[Person]]  # AVA second -> people
+    duration: float  # seconds to render (live: DEMO.MAX_SECONDS, 0 until it ends)
+    starting_second: int  # video second of the first frame
+    ground_truth: Dict[int, List[Person]]  # video second -> people
     people: PeopleSource
     stride: float  # seconds between predictions
     source: str  # where the people come from, for the log
-    live: Optional[LiveSource] = None  # a camera or stream, read by ``reader``
-    reader: Optional[LiveReader] = None
 
 
 def _check_inputs(cfg) -> _Inputs:
@@ -192,31 +194,33 @@ def _check_inputs(cfg) -> _Inputs:
     output_path = Path(_required(cfg, "OUTPUT_FILE", "the video to write, e.g. demo.mp4"))
     label_path = Path(_required(cfg, "LABEL_FILE_PATH", "the dataset's ava.json ({class name: index})"))
 
-    if not live:
-        info = probe(input_path, float(demo.FPS), "input video", "Set DEMO.INPUT_VIDEO to an existing file")
-    check_output_path(output_path)
-    if not live and output_path.resolve() == input_path.resolve():
-        raise UserError(f"{output_path}: DEMO.OUTPUT_FILE is the input video; choose another name")
-    for path in (output_path, *output_paths(output_path)):
-        check_writable(path)
-    class_names = read_class_names_json(label_path)
-    if live:  # a live source's length is unknown: MAX_SECONDS, or until it ends
-        duration = max(float(demo.MAX_SECONDS), 0.0)
-    else:
-        duration = min(info.duration, demo.MAX_SECONDS) if demo.MAX_SECONDS > 0 else info.duration
-    starting_second = int(demo.STARTING_SECOND)
-    ground_truth = read_ground_truth(demo.GT_BOXES, input_path.stem, starting_second, duration) if demo.GT_BOXES else {}
-    policy = LabelPolicy.from_cfg(cfg, _calibrated_thresholds(cfg, class_names))
-    people, stride, source = _people_source(cfg, input_path.stem, duration)
     if live:
         for key in ("LIVE_MAX_DELAY", "STREAM_TIMEOUT"):
             if demo[key] <= 0:
                 raise UserError(f"DEMO.{key} must be > 0 seconds, got {demo[key]}")
-        # Opened once the model is ready (_open_live): a live source does not wait for a model to load.
-        return _Inputs(None, output_path, label_path, class_names, policy, None, None, duration,
-                       ground_truth, people, stride, source, live)
-    return _Inputs(info, output_path, label_path, class_names, policy, _output_size(cfg, info),
-                   _output_fps(cfg, info), duration, ground_truth, people, stride, source)
+        duration = max(float(demo.MAX_SECONDS), 0.0)  # a live source's length is unknown: MAX_SECONDS, or until it ends
+        # The output's size and rate are checked once it is open: a live source does not wait for a model to load.
+        open_source: Callable[[], FrameSource] = functools.partial(
+            LiveFrameSource.open, live, timeout=float(demo.STREAM_TIMEOUT), fallback_fps=float(demo.FPS),
+            max_delay=float(demo.LIVE_MAX_DELAY), max_seconds=float(demo.MAX_SECONDS))
+    else:
+        info = probe(input_path, float(demo.FPS), "input video", "Set DEMO.INPUT_VIDEO to an existing file")
+        if output_path.resolve() == input_path.resolve():
+            raise UserError(f"{output_path}: DEMO.OUTPUT_FILE is the input video; choose another name")
+        _output_size(cfg, info), _output_fps(cfg, info)  # a bad DISPLAY_* or OUTPUT_FPS is said before the model
+        duration = min(info.duration, demo.MAX_SECONDS) if demo.MAX_SECONDS > 0 else info.duration
+        open_source = functools.partial(FileSource, info, float(demo.MAX_SECONDS), duration)
+    check_output_path(output_path)
+    for path in (output_path, *output_paths(output_path)):
+        check_writable(path)
+    class_names = read_class_names_json(label_path)
+    first_second = starting_second(cfg)
+    video_id = input_path.stem
+    ground_truth = read_ground_truth(demo.GT_BOXES, video_id, first_second, duration) if demo.GT_BOXES else {}
+    policy = LabelPolicy.from_cfg(cfg, _calibrated_thresholds(cfg, class_names))
+    people, stride, source = _people_source(cfg, video_id, duration)
+    return _Inputs(open_source, video_id, output_path, label_path, class_names, policy, duration, first_second,
+                   ground_truth, people, stride, source)
 
 
 def _calibrated_thresholds(cfg, class_names: List[str]) -> Optional[Dict[str, Optional[float]]]:
@@ -231,23 +235,6 @@ def _calibrated_thresholds(cfg, class_names: List[str]) -> Optional[Dict[str, Op
                 f"; global threshold for {', '.join(fallback)} (not calibrated: no validation examples or hits)"
                 if fallback else "")
     return {name: thresholds.get(name) for name in class_names}
-
-
-def _open_live(cfg, inputs: _Inputs) -> _Inputs:
-    """``inputs`` with the live source opened and its reader started."""
-    demo = cfg.DEMO
-    container, info = open_live(inputs.live, float(demo.STREAM_TIMEOUT), float(demo.FPS))
-    try:
-        size, fps = _output_size(cfg, info), _output_fps(cfg, info)
-        # The buffer holds twice the delay: a demo that falls behind skips predictions (frames older than the
-        # delay) and catches up on the frames waiting; only when even that is too slow are frames dropped.
-        buffer_frames = int(math.ceil(2 * demo.LIVE_MAX_DELAY * float(info.fps)))
-    except UserError:
-        container.close()
-        raise
-    reader = LiveReader(container, float(info.fps), buffer_frames, float(demo.MAX_SECONDS), float(demo.STREAM_TIMEOUT))
-    reader.start()
-    return dataclasses.replace(inputs, video=info, size=size, fps=fps, reader=reader)
 
 
 def _onnx_model(cfg):
@@ -289,13 +276,8 @@ def run_demo(cfg) -> DemoSummary:
     setup_logging()
     inputs = _check_inputs(cfg)
     predictor, checkpoint = _load_predictor(cfg, inputs.class_names, inputs.label_file)
-    if inputs.live is not None:
-        inputs = _open_live(cfg, inputs)
-    try:
-        return _render(cfg, inputs, predictor, checkpoint)
-    finally:
-        if inputs.reader is not None:
-            inputs.reader.stop()
+    with inputs.open_source() as source:
+        return _render(cfg, inputs, source, predictor, checkpoint)
 
 
 def _latency_percentiles(latencies: List[float]) -> Dict[str, float]:
@@ -306,127 +288,33 @@ def _latency_percentiles(latencies: List[float]) -> Dict[str, float]:
             "max": round(max(latencies), 3)}
 
 
-def _render(cfg, inputs: _Inputs, predictor: ActionPredictor, checkpoint: Path) -> DemoSummary:
-    info, reader = inputs.video, inputs.reader
-    where = inputs.live.url if inputs.live else str(info.path)
+def _render(cfg, inputs: _Inputs, source: FrameSource, predictor: ActionPredictor, checkpoint: Path) -> DemoSummary:
+    """Run the render loop on ``source`` into staged outputs; rename them together; log and return the summary."""
+    info = source.info
+    size, fps = _output_size(cfg, info), _output_fps(cfg, info)
     logger.info("Demo on %s (%dx%d, %.3g fps, %s) with %s; people: %s; predicting every %g s (%s)",
-                where, info.width, info.height, float(info.fps),
-                "live" if reader else f"{inputs.duration:.1f} s", checkpoint, inputs.source, inputs.stride,
+                source.where, info.width, info.height, float(info.fps),
+                "live" if source.live else f"{inputs.duration:.1f} s", checkpoint, inputs.source, inputs.stride,
                 predictor.describe())
-
-    starting_second = int(cfg.DEMO.STARTING_SECOND)
-    step = cfg.DATA.SAMPLING_RATE * float(info.fps) / cfg.DATA.TARGET_FPS
-    scheduler = ClipScheduler((k * inputs.stride for k in itertools.count()), cfg.DATA.NUM_FRAMES, step,
-                              float(info.fps))
-    painter = Painter(*inputs.size, inputs.class_names)
-    log = PredictionLog(info.path.stem, inputs.class_names, starting_second)
-    counts = {"boxes": 0, "labelled": 0, "skipped": 0}
-    max_delay = float(cfg.DEMO.LIVE_MAX_DELAY)
-    latencies: List[float] = []
-    newest = {"captured": None}  # live: when the newest frame pushed was decoded
-
-    budget = LatencyBudget(max_delay)
-
-    def skip(keyframe) -> None:
-        keyframe.skipped, keyframe.people, keyframe.shown = True, [], []
-        keyframe.scores = np.zeros((0, len(inputs.class_names)), dtype=np.float32)
-        counts["skipped"] += 1
-
-    def predict_ready() -> None:
-        for keyframe, clip in scheduler.ready():
-            if keyframe.skipped:
-                continue
-            if not budget.allows(newest["captured"], "predict"):
-                skip(keyframe)  # live and behind: a late prediction is worse than none
-                budget.skipped("predict")
-                continue
-            # Only predictions with people are timed: an empty one costs nothing and would lower the estimate.
-            with budget.timing("predict") if keyframe.people else contextlib.nullcontext():
-                keyframe.scores = predictor(clip, keyframe.people, info.width, info.height)
-            keyframe.shown = [inputs.policy.select(s, inputs.class_names) for s in keyframe.scores]
-            counts["boxes"] += len(keyframe.people)
-            counts["labelled"] += sum(1 for shown in keyframe.shown if shown)
-            log.add(keyframe)
-
-    def write_ready(writer) -> None:
-        for image, frame_time, keyframe in scheduler.writable():
-            if inputs.size != (info.width, info.height):
-                image = cv2.resize(image, inputs.size, interpolation=cv2.INTER_AREA)
-            for person in inputs.ground_truth.get(starting_second + int(math.floor(frame_time + 1e-6)), []):
-                painter.ground_truth(image, person)
-            if keyframe is not None:
-                for order, (person, shown) in enumerate(zip(keyframe.people, keyframe.shown)):
-                    painter.person(image, person, shown, order, show_id=bool(cfg.DEMO.TRACK))
-            writer.write(image)
-            if keyframe is not None and keyframe.captured is not None and not keyframe.skipped \
-                    and frame_time == keyframe.time:
-                latencies.append(time.perf_counter() - keyframe.captured)
-
-    if reader is not None:
-        # The first forward pass at a frame size sets up kernels and memory (seconds on a CPU): done before the
-        # first live prediction, at the stream's size. Not timed: the budget would then expect every prediction
-        # to take that long. (Frames that come meanwhile wait in the reader's bounded buffer.)
-        blank = predictor.scale(np.zeros((info.height, info.width, 3), np.uint8))
-        predictor([blank] * cfg.DATA.NUM_FRAMES, [Person((0.25, 0.25, 0.75, 0.75))], info.width, info.height)
+    loop = RenderLoop(cfg, source, predictor, inputs.people, inputs.policy, inputs.class_names, inputs.ground_truth,
+                      inputs.stride, inputs.starting_second, size)
     start = time.perf_counter()
-    total = None if reader else int(round(inputs.duration * float(info.fps))) or None
-    frames_in = reader.frames() if reader else read_frames(info, cfg.DEMO.MAX_SECONDS)
-    ended = ""
     finals = [inputs.output, *output_paths(inputs.output)]  # video, CSV, JSON: renamed together at the end
     staged: List[Path] = []
     try:
         with staged_paths(finals) as staged:
-            with open_writer(inputs.output, *inputs.size, inputs.fps, write_to=staged[0]) as writer, \
-                    tqdm(total=total, unit="frame", desc="demo", dynamic_ncols=True) as bar:
-                try:
-                    for frame in frames_in:
-                        captured = getattr(frame, "captured", None)
-                        newest["captured"] = captured
-                        keyframe = scheduler.push(frame.index, frame.time, frame.image, predictor.scale(frame.image))
-                        if keyframe is not None:
-                            keyframe.captured = captured
-                            if not budget.allows(captured, "people", "predict"):
-                                skip(keyframe)  # not even its people are looked for
-                                budget.skipped("people", "predict")
-                            else:
-                                with budget.timing("people"):
-                                    keyframe.people = inputs.people.keyframe(frame.image, frame.time, keyframe.moment)
-                        else:
-                            inputs.people.between(frame.image, frame.time)
-                        predict_ready()
-                        write_ready(writer)
-                        bar.update(1)
-                except KeyboardInterrupt:
-                    if reader is None:
-                        raise
-                    ended = "interrupted (Ctrl-C)"  # a live source runs until stopped: keep what was made
-                if reader is not None:
-                    reader.stop()
-                    ended = ended or reader.ended
-                    newest["captured"] = None  # the clips left are finished from what came; not late any more
-                scheduler.finish()
-                predict_ready()
-                write_ready(writer)
+            with open_writer(inputs.output, *size, fps, write_to=staged[0]) as writer, \
+                    tqdm(total=source.expected_frames, unit="frame", desc="demo", dynamic_ncols=True) as bar:
+                ended = loop.run(writer, bar)
                 encoder, frames = writer.encoder, writer.frames
                 if frames == 0:
-                    if reader is not None:
-                        raise UserError(f"{inputs.live.url}: no frame came from the live source ({ended})")
-                    raise DataError(info.path, "no frame could be decoded", hint="Check that the video plays")
-
-            header = {"video": where, "video_id": info.path.stem, "width": info.width, "height": info.height,
-                      "fps": float(info.fps), "frames": frames, "starting_second": starting_second,
-                      "checkpoint": str(checkpoint), "label_file": str(inputs.label_file), "people": inputs.source,
-                      "classes": list(inputs.class_names), "output_video": str(inputs.output)}
+                    raise source.nothing_read(ended)
             summary = DemoSummary(inputs.output, finals[1], finals[2], encoder, frames, frames / float(info.fps),
-                                  time.perf_counter() - start, scheduler.keyframes, counts["boxes"],
-                                  counts["labelled"], live=reader is not None, skipped_keyframes=counts["skipped"],
-                                  dropped_frames=reader.dropped if reader else 0,
-                                  latency_s=_latency_percentiles(latencies), ended=ended)
-            if reader is not None:
-                header.update(live={"ended": ended, "latency_s": summary.latency_s, "keyframes": scheduler.keyframes,
-                                    "skipped_keyframes": summary.skipped_keyframes,
-                                    "dropped_frames": summary.dropped_frames, "max_delay_s": max_delay})
-            log.write(staged[1], staged[2], header)
+                                  time.perf_counter() - start, loop.scheduler.keyframes, loop.person_boxes,
+                                  loop.boxes_with_labels, live=source.live, skipped_keyframes=loop.skipped_keyframes,
+                                  dropped_frames=source.dropped, latency_s=_latency_percentiles(loop.latencies),
+                                  ended=ended)
+            loop.log.write(staged[1], staged[2], _header(inputs, source, summary, checkpoint))
     except OSError as err:
         # Writing an output failed (a full disk, most likely). An error that names a file outside the output
         # folder is not ours to word.
@@ -435,16 +323,33 @@ def _render(cfg, inputs: _Inputs, predictor: ActionPredictor, checkpoint: Path) 
             raise
         raise write_error(names.get(str(err.filename), inputs.output), err, "the demo's outputs",
                           "; none of the video, CSV and JSON was written") from None
+    _log_summary(cfg, inputs, source, summary)
+    return summary
+
+
+def _header(inputs: _Inputs, source: FrameSource, summary: DemoSummary, checkpoint: Path) -> Dict:
+    """The predictions JSON's facts about the run."""
+    info = source.info
+    header = {"video": source.where, "video_id": inputs.video_id, "width": info.width, "height": info.height,
+              "fps": float(info.fps), "frames": summary.frames, "starting_second": inputs.starting_second,
+              "checkpoint": str(checkpoint), "label_file": str(inputs.label_file), "people": inputs.source,
+              "classes": list(inputs.class_names), "output_video": str(inputs.output)}
+    if source.live:
+        header.update(live={"ended": summary.ended, "latency_s": summary.latency_s, "keyframes": summary.keyframes,
+                            "skipped_keyframes": summary.skipped_keyframes,
+                            "dropped_frames": summary.dropped_frames, **source.report()})
+    return header
+
+
+def _log_summary(cfg, inputs: _Inputs, source: FrameSource, summary: DemoSummary) -> None:
     if not summary.person_boxes:
-        logger.warning("No person was found in %s (%s): the output video has no boxes. %s", where, inputs.source,
-                       "Check the CSV's video ids and seconds" if cfg.DEMO.PREDS_BOXES else
-                       "Lower DEMO.DETECTRON2_THRESH (tools/detect_and_track.py keeps >= 0.5) or try another "
-                       "DEMO.DETECTOR")
+        logger.warning("No person was found in %s (%s): the output video has no boxes. %s", source.where,
+                       inputs.source, "Check the CSV's video ids and seconds" if cfg.DEMO.PREDS_BOXES else
+                       "Lower DEMO.DETECTRON2_THRESH or try another DEMO.DETECTOR")
     elif not summary.boxes_with_labels:
         logger.warning("No action reached its threshold for any person: boxes are drawn without labels. "
                        "Set DEMO.VIS_MODE top-k, or lower DEMO.COMMON_CLASS_THRES / DEMO.UNCOMMON_CLASS_THRES")
-    if reader is not None:
-        lost = not ended.startswith(("the stream ended", "DEMO.MAX_SECONDS", "interrupted"))
+    if source.live:
+        lost = not summary.ended.startswith(("the stream ended", "DEMO.MAX_SECONDS", "interrupted"))
         (logger.warning if lost else logger.info)("%s; output kept", summary.live_line())
     logger.info(summary.line())
-    return summary

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import List, Protocol, Tuple
+from typing import List, Optional, Protocol, Tuple
 
 import numpy as np
 
@@ -41,14 +41,20 @@ BACKENDS = {
 }
 
 
-def build_detector(name: str, *, score_thresh: float = 0.5, weights: str = "", device: str = "cpu") -> PersonDetector:
-    """The person detector ``name`` (see ``BACKENDS``), keeping boxes scored at least ``score_thresh``.
+def build_detector(name: str, *, score_thresh: Optional[float] = None, weights: str = "",
+                   device: str = "cpu") -> PersonDetector:
+    """The person detector ``name`` (see ``BACKENDS``), keeping boxes scored at least ``score_thresh``
+    (None: ``slowfast_custom.config.DETECTOR_SCORE_THRESH``, the default of the demo and of detect-and-track).
 
     ``weights`` is a local weights file for the backends that need one (empty:
     the backend's default location, named in the error when it is missing).
     """
     if name not in BACKENDS:
         raise UserError(f"unknown detector {name!r}; choose one of {', '.join(BACKENDS)}")
+    if score_thresh is None:
+        from slowfast_custom.config import DETECTOR_SCORE_THRESH  # here: the config module loads torch
+
+        score_thresh = DETECTOR_SCORE_THRESH
     if not 0.0 <= score_thresh <= 1.0:
         raise UserError(f"detector score threshold must be in [0, 1], got {score_thresh}")
     module = importlib.import_module(BACKENDS[name])

@@ -19,7 +19,7 @@ from slowfast_custom.errors import UserError
 
 
 class HogPersonDetector:
-    def __init__(self, score_thresh: float = 0.5, upscale: float = 1.0, nms_iou: float = 0.5,
+    def __init__(self, score_thresh: float, upscale: float = 1.0, nms_iou: float = 0.5,
                  win_stride: int = 8, scale: float = 1.05) -> None:
         self.score_thresh = score_thresh
         self.upscale = upscale
@@ -54,6 +54,6 @@ class HogPersonDetector:
         return keep_valid(dets, width, height, self.score_thresh)
 
 
-def build(score_thresh: float = 0.5, weights: str = "", device: str = "cpu") -> HogPersonDetector:
+def build(score_thresh: float, weights: str = "", device: str = "cpu") -> HogPersonDetector:
     # HOG has no weights file and runs on the CPU whatever ``device`` says.
     return HogPersonDetector(score_thresh=score_thresh)

@@ -53,8 +53,8 @@ def download_weights() -> Dict[str, torch.Tensor]:
         reason = getattr(err, "reason", None) or str(err).splitlines()[0]
         raise UserError(f"cannot download torchvision's COCO Faster R-CNN weights ({reason}): download {url} "
                         f"and put {path.name} at {path} (torch.hub.get_dir()/checkpoints; TORCH_HOME moves it), "
-                        "or pass its path with --weights / DEMO.DETECTOR_WEIGHTS; the hog detector needs no "
-                        "download") from None
+                        "or pass its path with --weights / DEMO.DETECTOR_WEIGHTS; or use the hog detector, which needs "
+                        "no download (DEMO.DETECTOR hog, --detector hog)") from None
 
 
 def _state_dict(weights: str):
@@ -99,7 +99,7 @@ def torch_device(device: str) -> torch.device:
 class TorchvisionPersonDetector:
     """Wraps a torchvision detection model (images in, ``[{boxes, labels, scores}]`` out)."""
 
-    def __init__(self, model: torch.nn.Module, score_thresh: float = 0.5, device: str = "cpu") -> None:
+    def __init__(self, model: torch.nn.Module, score_thresh: float, device: str = "cpu") -> None:
         self.device = torch_device(device)
         self.model = model.to(self.device).eval()
         self.score_thresh = score_thresh
@@ -116,7 +116,7 @@ class TorchvisionPersonDetector:
         return keep_valid(dets, width, height, self.score_thresh)
 
 
-def build(score_thresh: float = 0.5, weights: Optional[str] = "", device: str = "cpu",
+def build(score_thresh: float, weights: Optional[str] = "", device: str = "cpu",
           **model_kwargs) -> TorchvisionPersonDetector:
     # The model's own threshold is lowered to ours so that no person box we want is dropped early.
     model = load_model(weights, box_score_thresh=min(score_thresh, 0.05), **model_kwargs)

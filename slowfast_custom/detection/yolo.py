@@ -31,7 +31,7 @@ def import_ultralytics():
 
 
 class YoloPersonDetector:
-    def __init__(self, model, score_thresh: float = 0.5, device: str = "cpu") -> None:
+    def __init__(self, model, score_thresh: float, device: str = "cpu") -> None:
         self.model = model
         self.score_thresh = score_thresh
         self.device = device
@@ -49,7 +49,7 @@ class YoloPersonDetector:
         return keep_valid(dets, width, height, self.score_thresh)
 
 
-def build(score_thresh: float = 0.5, weights: str = "", device: str = "cpu") -> YoloPersonDetector:
+def build(score_thresh: float, weights: str = "", device: str = "cpu") -> YoloPersonDetector:
     ultralytics = import_ultralytics()
     path = Path(weights or DEFAULT_WEIGHTS).expanduser()
     if not path.is_file():

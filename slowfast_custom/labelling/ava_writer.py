@@ -28,17 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import (
-    Box,
-    BoxRow,
-    LabelMapEntry,
-    PathLike,
-    write_box_csv,
-    write_class_names_json,
-    write_exclusions,
-    write_frame_list,
-    write_label_map,
-)
+from slowfast_custom.ava.formats import Box, BoxRow, LabelMapEntry, write_box_csv, write_class_names_json, write_exclusions, write_frame_list, write_label_map
+from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import (
     CLASS_NAMES,
     DEFAULT_FPS,
@@ -198,6 +189,7 @@ def write_ava_dataset_annotations(
     Returns a ``DatasetSummary`` (``.report()`` prints it). Raises DataError
     naming the box's source for an unknown action, a box with no area, a
     person id used twice on one keyframe, or a second without its frame.
+    Nothing is written until every box has been checked.
     """
     dataset_dir = Path(dataset_dir)
     frame_dir = Path(frame_dir) if frame_dir is not None else frames_dir(dataset_dir)
@@ -210,7 +202,27 @@ def write_ava_dataset_annotations(
         raise UserError("the action list is empty")
     warnings: List[str] = []
 
-    # Validate every box before writing anything.
+    labelled, unlabelled = _validate_boxes(boxes, names)
+    videos = sorted({item.video_id for item, _ in labelled})
+    if not videos:
+        raise UserError(f"none of the {len(boxes)} boxes has an action ticked; label some boxes first")
+    train, val = split_videos(videos, split)
+    if not val:
+        warnings.append("the val split is empty: train with TRAIN.EVAL_PERIOD larger than SOLVER.MAX_EPOCH "
+                        "and TEST.ENABLE False, or label more videos")
+    frames = frame_list_from_dir(frame_dir, videos)
+    _check_keyframes_exist(labelled, frames, frame_dir, fps)
+    _link_frames(dataset_dir, frame_dir, warnings)
+
+    split_of = {**{v: "train" for v in train}, **{v: "val" for v in val}}
+    rows = _ground_truth_rows(labelled, split_of)
+    _write_files(dataset_dir, rows, actions, frames, train, val, val_predicted_boxes, warnings)
+    return _summarise(dataset_dir, labelled, unlabelled, rows, train, val, split_of, names, warnings)
+
+
+def _validate_boxes(boxes: Sequence[LabelledBox],
+                    names: Dict[int, str]) -> Tuple[List[Tuple[LabelledBox, Box]], List[LabelledBox]]:
+    """``(labelled boxes with their cleaned box, boxes without action)``; DataError for the first bad box."""
     labelled: List[Tuple[LabelledBox, Box]] = []
     unlabelled: List[LabelledBox] = []
     seen: Dict[Tuple[str, int, int], LabelledBox] = {}
@@ -232,34 +244,35 @@ def write_ava_dataset_annotations(
             labelled.append((item, box))
         else:
             unlabelled.append(item)
+    return labelled, unlabelled
 
-    videos = sorted({item.video_id for item, _ in labelled})
-    if not videos:
-        raise UserError(f"none of the {len(boxes)} boxes has an action ticked; label some boxes first")
-    train, val = split_videos(videos, split)
-    if not val:
-        warnings.append("the val split is empty: train with TRAIN.EVAL_PERIOD larger than SOLVER.MAX_EPOCH "
-                        "and TEST.ENABLE False, or label more videos")
 
-    frames = frame_list_from_dir(frame_dir, videos)
+def _check_keyframes_exist(labelled: Sequence[Tuple[LabelledBox, Box]], frames: Dict[str, List[str]],
+                           frame_dir: Path, fps: float) -> None:
+    """DataError naming the first labelled second whose keyframe is not among the extracted frames."""
     for item, _ in labelled:
         index = second_to_frame(item.second, fps, 0)
         if index >= len(frames[item.video_id]):
             raise DataError(item.source or item.video_id, f"second {item.second} of video {item.video_id} is frame "
                             f"{index + 1}, but {frame_dir / item.video_id} has {len(frames[item.video_id])} frames "
                             f"at {fps:g} fps", hint="Extract all frames of the video, or check --fps")
-    _link_frames(dataset_dir, frame_dir, warnings)
 
-    ann = annotations_dir(dataset_dir)
+
+def _ground_truth_rows(labelled: Sequence[Tuple[LabelledBox, Box]],
+                       split_of: Dict[str, str]) -> Dict[str, List[BoxRow]]:
+    """Split -> ground-truth rows, one per box and action, in (video, second, person, action) order."""
     rows: Dict[str, List[BoxRow]] = {"train": [], "val": []}
-    split_of = {v: "train" for v in train}
-    split_of.update({v: "val" for v in val})
-    action_counts: Counter = Counter()
     for item, box in sorted(labelled, key=lambda ib: (ib[0].video_id, ib[0].second, ib[0].person_id)):
         for action_id in sorted(set(item.action_ids)):
             rows[split_of[item.video_id]].append(BoxRow(item.video_id, item.second, box, action_id, item.person_id))
-            action_counts[names[action_id]] += 1
+    return rows
 
+
+def _write_files(dataset_dir: Path, rows: Dict[str, List[BoxRow]], actions: Sequence[LabelMapEntry],
+                 frames: Dict[str, List[str]], train: Sequence[str], val: Sequence[str],
+                 val_predicted_boxes: Optional[Sequence[BoxRow]], warnings: List[str]) -> None:
+    """The nine files of the layout in the module docstring (``ava.json`` only for action ids 1..n)."""
+    ann = annotations_dir(dataset_dir)
     write_box_csv(ann / TRAIN_GT, rows["train"], "gt")
     write_box_csv(ann / VAL_GT, rows["val"], "gt")
     if val_predicted_boxes is None:
@@ -269,7 +282,7 @@ def write_ava_dataset_annotations(
         val_predicted = [r for r in val_predicted_boxes if r.video_id in val]
     write_box_csv(ann / VAL_PREDICTED, val_predicted, "predicted")
     write_label_map(ann / LABEL_MAP, actions)
-    ids = sorted(names)
+    ids = sorted({e.id for e in actions})
     if ids == list(range(1, len(ids) + 1)):
         write_class_names_json(ann / CLASS_NAMES, actions)
     else:
@@ -280,15 +293,21 @@ def write_ava_dataset_annotations(
     write_frame_list(frame_lists_dir(dataset_dir) / TRAIN_LIST, {v: frames[v] for v in train})
     write_frame_list(frame_lists_dir(dataset_dir) / VAL_LIST, {v: frames[v] for v in val})
 
-    per_split = defaultdict(set)
+
+def _summarise(dataset_dir: Path, labelled: Sequence[Tuple[LabelledBox, Box]], unlabelled: Sequence[LabelledBox],
+               rows: Dict[str, List[BoxRow]], train: List[str], val: List[str], split_of: Dict[str, str],
+               names: Dict[int, str], warnings: List[str]) -> DatasetSummary:
+    keyframes_per_split = defaultdict(set)
     boxes_per_split: Counter = Counter()
     for item, _ in labelled:
-        per_split[split_of[item.video_id]].add((item.video_id, item.second))
+        keyframes_per_split[split_of[item.video_id]].add((item.video_id, item.second))
         boxes_per_split[split_of[item.video_id]] += 1
-    summary = DatasetSummary(
+    action_counts = Counter(names[r.action_id] for split_rows in rows.values() for r in split_rows)
+    ids = sorted(names)
+    return DatasetSummary(
         dataset_dir=dataset_dir,
         videos={"train": train, "val": val},
-        keyframes={s: len(per_split[s]) for s in ("train", "val")},
+        keyframes={s: len(keyframes_per_split[s]) for s in ("train", "val")},
         boxes={s: boxes_per_split[s] for s in ("train", "val")},
         rows={s: len(rows[s]) for s in ("train", "val")},
         unlabelled=len(unlabelled),
@@ -297,5 +316,3 @@ def write_ava_dataset_annotations(
         action_counts={names[i]: action_counts[names[i]] for i in ids},
         warnings=warnings,
     )
-    return summary
-

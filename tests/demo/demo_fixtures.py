@@ -41,7 +41,7 @@ class DemoSetup:
         """Demo mode on the synthetic video, boxes from the dataset's CSV; ``extra`` may override any of it."""
         return ["TRAIN.ENABLE", "False", "DEMO.ENABLE", "True", "DEMO.INPUT_VIDEO", str(self.video),
                 "DEMO.OUTPUT_FILE", str(output), "DEMO.LABEL_FILE_PATH", str(self.label_file),
-                "DEMO.PREDS_BOXES", str(self.preds_boxes), "DEMO.STARTING_SECOND", "0", *extra]
+                "DEMO.PREDS_BOXES", str(self.preds_boxes), *extra]  # DEMO.STARTING_SECOND: its default, 0
 
     def cfg(self, output: Path, *extra: str):
         return tiny_cfg(self.data, self.train_dir, *self.overrides(output, *extra))

@@ -79,3 +79,16 @@ def test_memory_is_bounded_by_the_clip_span():
             keyframe.scores = np.zeros((0, 4))
         list(scheduler.writable())
         assert len(scheduler._scaled) <= 8 * step + 2 and scheduler.held_frames <= 8 * step // 2 + 2
+
+
+def test_frames_wait_for_what_else_they_show():
+    """``writable(until)``: a predicted frame is held until the time up to which its boxes are known."""
+    scheduler = ClipScheduler(iter([0.0]), 2, 1.0, 10.0)
+    for i in range(5):
+        tag = np.full((1, 1), i, np.int64)
+        scheduler.push(i, i / 10, tag, tag)
+    scheduler.finish()
+    (keyframe, _), = scheduler.ready()
+    keyframe.scores = np.zeros((0, 4))
+    assert [t for _, t, _ in scheduler.writable(until=0.2)] == [0.0, 0.1, 0.2]
+    assert [t for _, t, _ in scheduler.writable()] == [0.3, 0.4]

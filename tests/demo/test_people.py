@@ -81,3 +81,61 @@ def test_detected_people_carry_track_ids_and_the_tracker_sees_track_fps():
     assert len(tracker.seen) == 2
     untracked = DetectedPeople(Detector())
     assert [p.person_id for p in untracked.keyframe(image, 0.0, 0.0)] == [None]
+
+
+def test_track_history_interpolates_each_person_between_tracked_frames():
+    from slowfast_custom.demo.people import TrackHistory
+
+    history = TrackHistory()
+    assert history.latest == float("-inf") and history.at(0.0) == []
+    history.add(0.0, [Person((0.0, 0.0, 0.2, 0.4), 0.9, 1), Person((0.5, 0.5, 0.6, 0.9), 0.8, 2)])
+    history.add(0.2, [Person((0.2, 0.0, 0.4, 0.4), 0.7, 1)])  # person 2 missed here
+    history.add(0.4, [])
+    assert history.latest == 0.4
+    halfway = {p.person_id: p.box for p in history.at(0.1)}
+    assert halfway[1] == pytest.approx((0.1, 0.0, 0.3, 0.4)) and halfway[2] == (0.5, 0.5, 0.6, 0.9)
+    assert [p.box for p in history.at(0.2)] == [(0.2, 0.0, 0.4, 0.4)]  # on a tracked frame: its boxes
+    assert history.at(0.3) == [Person((0.2, 0.0, 0.4, 0.4), 0.7, 1)]  # gone in the next tracked frame: held
+    assert history.at(0.5) == []
+
+
+def test_detected_people_with_a_tracker_keep_every_tracked_frame():
+    from slowfast_custom.detection.tracking import Track
+
+    class Walker:
+        """One person moving 10 px right per call."""
+
+        def __init__(self):
+            self.x = 0
+
+        def __call__(self, frame):
+            self.x += 10
+            return [Detection((self.x, 0, self.x + 40, 100), 0.9)]
+
+    class Tracker:
+        def update(self, frame, detections):
+            return [Track(3, d.box, d.score) for d in detections]
+
+    image = np.zeros((100, 200, 3), np.uint8)
+    people = DetectedPeople(Walker(), Tracker(), track_fps=5)
+    people.keyframe(image, 0.0, 0.0)
+    for i in range(1, 10):
+        people.between(image, i / 10)  # 10 fps: the tracker sees every other frame
+    assert people.tracks.latest == pytest.approx(0.8)
+    boxes = [people.tracks.at(i / 10)[0].box[0] for i in range(8)]
+    assert boxes == pytest.approx([0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225])  # moves every frame
+    assert PrecomputedPeople.tracks is None
+
+
+@pytest.mark.slow
+def test_the_tracker_loads_without_the_pkg_resources_warning():
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = "from slowfast_custom.detection.tracking import mobilenet_embedder; mobilenet_embedder(False)"
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "pkg_resources" not in proc.stderr

@@ -201,3 +201,104 @@ def test_vtest_with_the_hog_detector(demo_setup, tmp_path):
     assert summary.person_boxes == len(records) > 0
     assert {r["second"] for r in records} <= {0, 1}
     assert_boxes_drawn(by_keyframe(records), inputs, outputs, 768, 576)
+
+
+def test_predictions_are_in_the_videos_own_seconds_and_read_back_as_boxes(demo_setup, synthetic_run, tmp_path):
+    """DEMO.STARTING_SECOND left at its default: a video of one's own starts at its second 0 (not AVA's 900), so
+    the predictions CSV names the video's own seconds and is a DEMO.PREDS_BOXES file for the same video."""
+    from slowfast_custom.config import get_cfg
+
+    assert get_cfg().DEMO.STARTING_SECOND is None
+    doc = json.loads(synthetic_run.json.read_text())
+    rows = read_box_csv(synthetic_run.csv, "predicted")
+    assert doc["starting_second"] == 0 and {r.second for r in rows} == {1, 2}  # the people are at 1 s and 2 s
+    again = run_demo(demo_setup.cfg(tmp_path / "again.mp4", "DEMO.PREDS_BOXES", str(synthetic_run.csv),
+                                    "AVA.DETECTION_SCORE_THRESH", "0.0"))
+    records = json.loads(again.json.read_text())["predictions"]
+    assert sorted({(r["second"], tuple(r["box"])) for r in records}) == sorted({(r.second, r.box) for r in rows})
+
+
+def test_detector_score_threshold_is_one_default_for_the_demo_and_detect_and_track(tmp_path, monkeypatch):
+    import importlib.util
+
+    from conftest import REPO
+    from slowfast_custom.config import DETECTOR_SCORE_THRESH, get_cfg
+    from slowfast_custom.detection import build_detector
+
+    spec = importlib.util.spec_from_file_location("detect_and_track_tool", REPO / "tools" / "detect_and_track.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    asked = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_build(name, **kwargs):
+        asked.update(kwargs, name=name)
+        raise Stop
+
+    monkeypatch.setattr(tool, "build_detector", fake_build)
+    with pytest.raises(Stop):
+        tool.main(["--data", str(tmp_path)])
+    assert asked["name"] == "hog"
+    assert asked["score_thresh"] == get_cfg().DEMO.DETECTRON2_THRESH == DETECTOR_SCORE_THRESH
+    assert build_detector("hog").score_thresh == DETECTOR_SCORE_THRESH
+
+
+def test_offline_default_detector_names_the_key_that_selects_hog(demo_setup, tmp_path, monkeypatch):
+    import socket
+
+    from slowfast_custom.detection import torchvision_frcnn
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    with socket.socket() as sock:  # a port nothing listens on: the download fails at once, as offline
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    name = torchvision_frcnn.weights_url().rsplit("/", 1)[1]
+    monkeypatch.setattr(torchvision_frcnn, "weights_url", lambda: f"http://127.0.0.1:{port}/{name}")
+    with pytest.raises(UserError, match="cannot download torchvision's COCO Faster R-CNN weights") as err:
+        run_demo(demo_setup.cfg(tmp_path / "out.mp4", "DEMO.PREDS_BOXES", ""))
+    assert "\n" not in str(err.value) and "DEMO.DETECTOR hog" in str(err.value)
+
+
+@pytest.mark.slow
+def test_vtest_tracked_boxes_follow_the_walkers_between_keyframes(demo_setup, tmp_path, monkeypatch):
+    """With DEMO.TRACK, each frame shows each person's tracked box (interpolated between the frames the tracker
+    saw), not the keyframe's box for a whole second."""
+    from slowfast_custom.demo.draw import Painter, person_color
+    from slowfast_custom.demo.video_io import VideoWriter
+
+    video = shared_file("data", "vtest.avi")
+    drawn, written = [], []
+    person, write = Painter.person, VideoWriter.write
+
+    def record_person(self, image, who, labels, order, show_id):
+        drawn.append((len(written), who.person_id, self.box_px(who), person_color(who, order)))
+        return person(self, image, who, labels, order, show_id)
+
+    def record_write(self, image):
+        written.append(image.copy())
+        return write(self, image)
+
+    monkeypatch.setattr(Painter, "person", record_person)
+    monkeypatch.setattr(VideoWriter, "write", record_write)
+    output = tmp_path / "tracked.mp4"
+    summary = run_demo(demo_setup.cfg(output, "DEMO.INPUT_VIDEO", str(video), "DEMO.PREDS_BOXES", "",
+                                      "DEMO.DETECTOR", "hog", "DEMO.TRACK", "True", "DEMO.MAX_SECONDS", "2",
+                                      "DEMO.VIS_MODE", "top-k", "DEMO.TOPK", "1"))
+    assert summary.frames == len(written) == 20 and summary.person_boxes > 0
+    by_track = {}
+    for frame, track, box, color in drawn:
+        if 0 < frame < 10:  # strictly between the keyframes at 0 s and 1 s
+            by_track.setdefault(track, {})[frame] = (box, color)
+    moved = {t: boxes for t, boxes in by_track.items() if len({b for b, _ in boxes.values()}) >= 5}
+    assert moved, by_track  # someone's box changed on most frames between the keyframes
+    track, boxes = max(moved.items(), key=lambda kv: abs(min(kv[1].values())[0][0] - max(kv[1].values())[0][0]))
+    xs = [box[0] for box, _ in boxes.values()]
+    assert max(xs) - min(xs) >= 4  # pixels: the walker's box went with them
+    # What is recorded is what the video shows: each of those frames has the box's left edge in the track's colour.
+    for frame, ((x1, y1, x2, y2), color) in boxes.items():
+        edge = written[frame][y1 + (y2 - y1) // 3:y2 - (y2 - y1) // 3, x1].astype(float).mean(0)
+        assert np.abs(edge - color).max() < 40, (frame, edge, color)
+    records = json.loads(summary.json.read_text())["predictions"]
+    assert any(r["person_id"] == track for r in records)  # the box carries the actions predicted for its track

@@ -62,7 +62,7 @@ def _without_project(tmp_path, script, *args):
 
 def test_onnx_file_alone_scores_a_clip_of_a_video(trained, tmp_path):
     require_onnxruntime()
-    from slowfast_custom.data.keyframes import clip_frame_indices
+    from slowfast_custom.ava.timing import clip_frame_indices
     from slowfast_custom.demo.people import Person
     from slowfast_custom.demo.predictor import OnnxActionPredictor
 
