@@ -153,8 +153,9 @@ def _add_demo_config(cfg: CfgNode) -> None:
     cfg.DEMO.ONNX_FILE = ""
     # onnxruntime's threads (DEMO.BACKEND onnxruntime); 0: OMP_NUM_THREADS if set, else one per core.
     cfg.DEMO.NUM_THREADS = 0
-    # Live input (camera, stream): a prediction whose newest frame is older than this many seconds is skipped,
-    # and the reader keeps at most twice this many seconds of frames (dropping the oldest): latency stays bounded.
+    # Live input (camera, stream): the bound on latency, from a keyframe decoded to its prediction written (the
+    # clip's look-ahead, half its span, included): a prediction that would end later is skipped; the reader keeps
+    # at most twice this many seconds of frames (dropping the oldest, whose time the output video keeps).
     cfg.DEMO.LIVE_MAX_DELAY = 2.0
     # Live input: seconds to wait for the stream to open or for its next packet before it counts as lost.
     cfg.DEMO.STREAM_TIMEOUT = 10

@@ -22,8 +22,8 @@ def main(argv=None) -> int:
     if cfg.DEMO.ENABLE:
         from slowfast_custom.demo.runner import run_demo
 
-        run_demo(cfg)  # one process: the demo writes one video, whatever NUM_GPUS says
-        return 0
+        summary = run_demo(cfg)  # one process: the demo writes one video, whatever NUM_GPUS says
+        return 0 if summary.complete else 3  # 3: a live source ended early; the outputs hold what came
     if cfg.TRAIN.ENABLE:
         launch_job(cfg, args.init_method, train)
     if cfg.TEST.ENABLE:

@@ -38,6 +38,12 @@ WORK_SMOOTHING = 0.5
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt")
 
 
+# Why a live run ended, as DemoSummary.ended begins: a run that ends otherwise (the sender closed the stream, nothing
+# came for DEMO.STREAM_TIMEOUT, a decoding error) kept its outputs but did not run to its planned end (exit 3).
+SENDER_CLOSED = "the sender closed the stream"
+PLANNED_ENDS = ("DEMO.MAX_SECONDS", "interrupted", "stopped")
+
+
 def is_stream_url(text: str) -> bool:
     return "://" in text and text.split("://", 1)[0].lower() in STREAM_SCHEMES
 
@@ -132,7 +138,7 @@ class LiveReader:
     def _run(self) -> None:
         import av
 
-        reason = "the stream ended"
+        reason = ""
         try:
             stream = self._container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -156,6 +162,8 @@ class LiveReader:
             reason = f"the reader failed ({type(err).__name__}: {err})"
         finally:
             self._container.close()
+            # A live source has no end of its own: when the sender closes the stream, say so and how much came.
+            reason = reason or f"{SENDER_CLOSED} after {self.decoded / self._fps:.1f} s"
             with self._cond:
                 self.ended = reason
                 self._done = True

@@ -60,6 +60,10 @@ class RenderLoop:
         self.boxes_with_labels = 0
         self.skipped_keyframes = 0
         self.latencies: List[float] = []  # live: seconds from a keyframe decoded to its frame written
+        # Live: frames written so far. Frames the reader dropped are filled by repeating the next frame taken, so
+        # the output video keeps the stream's time, as the predictions' CSV and JSON do.
+        self.written = 0
+        self._fps = float(info.fps)
         self._newest_captured: Optional[float] = None  # live: when the newest frame taken was decoded
         self._track_labels: Dict[int, List[Label]] = {}  # track id -> the actions of its latest prediction
         self._labelled_from: Optional[Keyframe] = None  # the keyframe ``_track_labels`` is up to date with
@@ -120,7 +124,9 @@ class RenderLoop:
         for keyframe, clip in self.scheduler.ready():
             if keyframe.skipped:
                 continue
-            if not self.budget.allows(self._newest_captured, "predict"):
+            # The keyframe's own age (its clip's look-ahead included), not the newest frame's: what is bounded is
+            # the time from the keyframe arriving to its prediction shown.
+            if not self.budget.allows(keyframe.captured, "predict"):
                 self._skip(keyframe)  # live and behind: a late prediction is worse than none
                 self.budget.skipped("predict")
                 continue
@@ -146,7 +152,11 @@ class RenderLoop:
                 self.painter.ground_truth(image, person)
             if keyframe is not None:
                 self._draw_people(image, frame_time, keyframe)
-            writer.write(image)
+            # One frame per frame time: a frame after a gap of dropped ones also stands for them.
+            copies = max(1, int(round(frame_time * self._fps)) + 1 - self.written) if self.source.live else 1
+            for _ in range(copies):
+                writer.write(image)
+            self.written += copies
             if keyframe is not None and keyframe.captured is not None and not keyframe.skipped \
                     and frame_time == keyframe.time:
                 self.latencies.append(time.perf_counter() - keyframe.captured)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from slowfast_custom.ava.formats import read_class_names_json
 from slowfast_custom.demo.draw import LabelPolicy
-from slowfast_custom.demo.live import LiveSource
+from slowfast_custom.demo.live import PLANNED_ENDS, LiveSource
 from slowfast_custom.demo.people import DetectedPeople, Person, PrecomputedPeople, read_ground_truth
 from slowfast_custom.demo.predictor import ActionPredictor, OnnxActionPredictor, num_outputs
 from slowfast_custom.demo.render import PeopleSource, RenderLoop
@@ -74,6 +74,12 @@ class DemoSummary:
     dropped_frames: int = 0  # live input: frames the reader dropped because the demo was behind
     latency_s: Dict[str, float] = field(default_factory=dict)  # live input: "p50", "p90", "p99", "max"
     ended: str = ""  # live input: why reading stopped
+
+    @property
+    def complete(self) -> bool:
+        """False for a live run that ended before its planned end (``live.PLANNED_ENDS``): the outputs hold
+        what came, and the tool exits with 3 so that a script can tell."""
+        return not self.live or self.ended.startswith(PLANNED_ENDS)
 
     @property
     def frames_per_second(self) -> float:
@@ -198,6 +204,11 @@ def _check_inputs(cfg) -> _Inputs:
         for key in ("LIVE_MAX_DELAY", "STREAM_TIMEOUT"):
             if demo[key] <= 0:
                 raise UserError(f"DEMO.{key} must be > 0 seconds, got {demo[key]}")
+        lookahead = cfg.DATA.NUM_FRAMES * cfg.DATA.SAMPLING_RATE / cfg.DATA.TARGET_FPS / 2
+        if demo.LIVE_MAX_DELAY <= lookahead:
+            raise UserError(f"DEMO.LIVE_MAX_DELAY {demo.LIVE_MAX_DELAY:g} s is not longer than the clip's look-ahead, "
+                            f"{lookahead:.2f} s (half of DATA.NUM_FRAMES x DATA.SAMPLING_RATE / DATA.TARGET_FPS): "
+                            "no prediction could be shown in time. Set it to the look-ahead plus a prediction's time")
         duration = max(float(demo.MAX_SECONDS), 0.0)  # a live source's length is unknown: MAX_SECONDS, or until it ends
         # The output's size and rate are checked once it is open: a live source does not wait for a model to load.
         open_source: Callable[[], FrameSource] = functools.partial(
@@ -350,6 +361,5 @@ def _log_summary(cfg, inputs: _Inputs, source: FrameSource, summary: DemoSummary
         logger.warning("No action reached its threshold for any person: boxes are drawn without labels. "
                        "Set DEMO.VIS_MODE top-k, or lower DEMO.COMMON_CLASS_THRES / DEMO.UNCOMMON_CLASS_THRES")
     if source.live:
-        lost = not summary.ended.startswith(("the stream ended", "DEMO.MAX_SECONDS", "interrupted"))
-        (logger.warning if lost else logger.info)("%s; output kept", summary.live_line())
+        (logger.info if summary.complete else logger.warning)("%s; output kept", summary.live_line())
     logger.info(summary.line())
