@@ -143,13 +143,13 @@ def via_labelled(journey) -> Path:
 
 def test_via_import_keeps_every_tracked_box_with_its_id_and_second(journey, via_labelled):
     tracks = read_tracks_csv(journey.data / "detections" / "tracks.csv")
-    names = json.loads((via_labelled / "ava.json").read_text())
+    names = json.loads((via_labelled / "ava.json").read_text())  # the demo's {name: 0-based index}
     assert sorted(names, key=names.get) == list(ACTIONS)
     rows = {"train": read_box_csv(via_labelled / "ava_train_v2.2.csv", "gt"),
             "val": read_box_csv(via_labelled / "ava_val_v2.2.csv", "gt")}
     assert {r.video_id for r in rows["train"]} == set(TRAIN) and {r.video_id for r in rows["val"]} == set(VAL)
     written = {(r.video_id, r.second, r.person_id, r.box, r.action_id) for split in rows.values() for r in split}
-    expected = {(r.video_id, r.second, r.person_id, r.box, names[action_of(r.person_id)]) for r in tracks}
+    expected = {(r.video_id, r.second, r.person_id, r.box, names[action_of(r.person_id)] + 1) for r in tracks}
     assert written == expected
     # The frame lists name every extracted frame, split as the annotations are.
     extracted = frame_list_counts(journey.data / "frame_lists" / "all.csv")
@@ -195,7 +195,9 @@ def test_the_labelling_app_writes_what_the_via_route_writes(journey, via_labelle
         assert reply["unlabelled"] == 0, reply
     finally:
         server.kill()
-    for name in ("ava_train_v2.2.csv", "ava_val_v2.2.csv", "ava.json", "ava_action_list_v2.2.pbtxt"):
+    names = sorted(p.name for p in via_labelled.iterdir())
+    assert sorted(p.name for p in (data / "annotations").iterdir()) == names
+    for name in names:
         assert (data / "annotations" / name).read_text() == (via_labelled / name).read_text(), name
     for name in ("train.csv", "val.csv"):
         assert (data / "frame_lists" / name).read_text() == (journey.data / "frame_lists" / name).read_text()
@@ -221,14 +223,19 @@ def trained(journey, via_labelled) -> Path:
                           "OUTPUT_DIR", journey.train_dir, *TRAIN_OVERRIDES))
     finally:
         hidden.rename(data / "frames")
-    assert "frame store" in log.lower(), log[-3000:]
+    assert f"Reading frames from the store {stores[0]}" in log, log[-3000:]
     return journey.train_dir
 
 
-def test_training_ran_its_test_pass_on_val_frames_of_two_widths(trained):
+def test_training_ran_its_test_pass_on_val_frames_of_two_widths(journey, trained):
     assert (trained / "checkpoints" / "checkpoint_epoch_00001.pyth").is_file()
-    detections = list(trained.glob("**/detections*.csv")) + list(trained.glob("**/*test*.json"))
-    assert detections or list(trained.glob("**/report*")), sorted(p.name for p in trained.rglob("*"))
+    metrics = json.loads((trained / "eval" / "test_metrics.json").read_text())
+    assert set(metrics["videos"]) == set(VAL) and set(metrics["per_class_ap"]) == set(ACTIONS)
+    gt = read_box_csv(journey.data / "annotations" / "ava_val_v2.2.csv", "gt")
+    assert metrics["num_gt_boxes"] == len(gt)
+    # Every labelled val keyframe is scored, in the seconds the annotations use.
+    scored = {(r.video_id, r.second) for r in read_box_csv(trained / "eval" / "test_detections.csv", "predicted")}
+    assert scored == {(r.video_id, r.second) for r in gt}
 
 
 def demo_args(journey: Journey, output: Path, *extra: str) -> List[str]:
