@@ -7,6 +7,7 @@ imports none of them, so they need not import each other.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections import defaultdict
@@ -22,6 +23,8 @@ from slowfast_custom.ava.naming import PathLike, frame_list_from_dir, video_dirs
 from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, read_text
+
+logger = logging.getLogger(__name__)
 
 IMAGES = "images"  # the folder of keyframe images beside an exported project
 
@@ -64,6 +67,22 @@ class ExportedKeyframe:
     boxes: Tuple[BoxRow, ...]  # by person id
 
 
+def labelled_seconds(frame_dir: PathLike, frame_counts: Mapping[str, int], fps: float, margin_sec: int
+                     ) -> Dict[str, List[int]]:
+    """``{video: keyframe seconds}`` of the videos long enough to label (``frame_counts``: frames per video).
+    Each shorter one is named in a warning with what it needs; none long enough is an error."""
+    found = {video: keyframe_seconds(count, fps, margin_sec) for video, count in frame_counts.items()}
+    # the app calls the option --margin, export_via.py and detect_and_track.py --margin-sec
+    need = f"at least {2 * margin_sec} s ({margin_sec} s left unlabelled at each end, --margin/--margin-sec)"
+    for video in sorted(v for v, seconds in found.items() if not seconds):
+        logger.warning("video %s: %.1f s of frames is too short to label, it needs %s; it is left out",
+                       video, frame_counts[video] / fps, need)
+    if found and not any(found.values()):
+        raise DataError(frame_dir, f"no video is long enough to label: each needs {need}",
+                        hint="Label longer videos, or lower the margin")
+    return {video: seconds for video, seconds in found.items() if seconds}
+
+
 def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: PathLike,
                     image_name: Callable[[str, int, int], str], *, videos: Optional[Sequence[str]] = None,
                     fps: float = DEFAULT_FPS, margin_sec: int = DEFAULT_MARGIN_SEC
@@ -72,7 +91,8 @@ def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: Pa
 
     Keyframes are the video's labelled seconds (``keyframe_seconds``) plus any
     second that has a tracked box; ``tracks`` are rows of ``read_tracks_csv``.
-    Returns the keyframes in video and second order, and the videos.
+    Returns the keyframes in video and second order, and the videos that have any (a video too short to
+    label is left out with a warning, see ``labelled_seconds``).
     """
     frame_dir, image_dir = Path(frame_dir), Path(image_dir)
     by_second: Dict[Tuple[str, int], List[BoxRow]] = defaultdict(list)
@@ -88,10 +108,14 @@ def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: Pa
     frames = frame_list_from_dir(frame_dir, videos)
     sizes = image_sizes_from_frames(frame_dir, videos)
     image_dir.mkdir(parents=True, exist_ok=True)
+    labelled = labelled_seconds(frame_dir, {video: len(frames[video]) for video in videos}, fps, margin_sec)
     keyframes: List[ExportedKeyframe] = []
+    exported: List[str] = []
     for video in videos:
-        seconds = set(keyframe_seconds(len(frames[video]), fps, margin_sec))
-        seconds |= {s for v, s in by_second if v == video}
+        seconds = set(labelled.get(video, ())) | {s for v, s in by_second if v == video}
+        if not seconds:
+            continue
+        exported.append(video)
         width, height = sizes[video]
         for second in sorted(seconds):
             index = second_to_frame(second, fps, 0)
@@ -102,7 +126,7 @@ def place_keyframes(frame_dir: PathLike, tracks: Sequence[BoxRow], image_dir: Pa
             _place_image(frame_dir / frames[video][index], image_dir / name)
             rows = tuple(sorted(by_second.get((video, second), []), key=lambda r: r.person_id or 0))
             keyframes.append(ExportedKeyframe(video, second, name, width, height, rows))
-    return keyframes, list(videos)
+    return keyframes, exported
 
 
 @dataclass(frozen=True)

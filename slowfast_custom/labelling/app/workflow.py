@@ -26,10 +26,11 @@ from slowfast_custom.ava.formats import LabelMapEntry, read_action_names, read_t
 from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_MARGIN_SEC, TRACKS, TRACKS_DIR
 from slowfast_custom.ava.naming import frame_list_from_dir
-from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
+from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
+from slowfast_custom.labelling.exchange import labelled_seconds
 from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
 from slowfast_custom.labelling.via import read_via_labelled_boxes
 
@@ -51,17 +52,8 @@ def video_keyframes(dataset: Path, fps: float, margin_sec: int, videos: Optional
     frame_dir = dataset / "frames"
     if not frame_dir.is_dir():
         raise DataError(frame_dir, "frames folder not found", hint="Extract the frames first (tools/extract_frames.py)")
-    found = {video: (len(frames), keyframe_seconds(len(frames), fps, margin_sec))
-             for video, frames in frame_list_from_dir(frame_dir, videos).items()}
-    short = {video: count for video, (count, seconds) in found.items() if not seconds}
-    need = f"at least {2 * margin_sec} s ({margin_sec} s left unlabelled at each end, --margin)"
-    for video, count in sorted(short.items()):
-        logger.warning("video %s: %.1f s of frames is too short to label, it needs %s; it is left out",
-                       video, count / fps, need)
-    if found and len(short) == len(found):
-        raise DataError(frame_dir, f"no video is long enough to label: each needs {need}",
-                        hint="Label longer videos, or lower --margin")
-    return {video: seconds for video, (_, seconds) in found.items() if seconds}
+    counts = {video: len(frames) for video, frames in frame_list_from_dir(frame_dir, videos).items()}
+    return labelled_seconds(frame_dir, counts, fps, margin_sec)
 
 
 def project_from_tracks(dataset: PathLike, tracks_file: PathLike, actions: Sequence[LabelMapEntry], fps: float,
