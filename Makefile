@@ -54,7 +54,7 @@ benchmark: setup
 	$(PY) tools/benchmark_subset.py
 
 # User actions to label vtest.avi's tracks and synthetic videos with a model's suggestions, each way vs box by box
-# (docs/annotate.md): counts, not speed, so not part of `benchmark`. The first run also detects and tracks vtest.avi
+# (docs/labelling.md): counts, not speed, so not part of `benchmark`. The first run also detects and tracks vtest.avi
 # and trains the tiny config on synthetic videos (both reused from datasets/ later); then 3.5 minutes on 2 CPU cores.
 benchmark-labelling: setup browser-deps
 	$(PY) tools/benchmark_labelling.py --out output/benchmark_labelling/results.json

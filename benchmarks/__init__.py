@@ -1,6 +1,6 @@
 """Measurements behind tools/benchmark.py and docs/BENCHMARKS.md: the keyframe index, clip loading, training
 step, demo; behind tools/benchmark_subset.py: the AVA subset builder; and behind tools/benchmark_labelling.py:
-user actions in the labelling app (docs/annotate.md). Not installed with the plugin: the tools put this
+user actions in the labelling app (docs/labelling.md). Not installed with the plugin: the tools put this
 checkout on ``sys.path``, and pytest does (setup.cfg's ``pythonpath``).
 
 ``data`` generates AVA-layout datasets of textured full-HD frames that both

@@ -7,7 +7,7 @@ Playwright's own browser download is never used). The browser tests and
 ``launch_browser`` imports Playwright, so the package imports without it.
 
 ``label_by_track``, ``label_box_by_box`` and ``label_with_suggestions`` are
-the scripted sessions of the measure in docs/annotate.md;
+the scripted sessions of the measure in docs/labelling.md;
 ``track_span_count``, ``box_by_box_count`` and ``suggestion_fixes`` count what
 they do without a browser.
 """

@@ -1,4 +1,4 @@
-"""The measure of docs/annotate.md: user actions (clicks + keys) to label every track of a video in the labelling
+"""The measure of docs/labelling.md: user actions (clicks + keys) to label every track of a video in the labelling
 app, each way of labelling against box by box, on two sets of data.
 
 Random plans (no model can know them): the frames and tracks are those of

@@ -10,7 +10,7 @@ people first (the tools' defaults; reused from --data-dir on later runs).
 Model suggestions: makes synthetic videos and trains the tiny config on them
 (reused from --synthetic-dir on later runs). Then a scripted person labels
 every track in a headless Chromium (Playwright and Debian's chromium: make
-setup browser-deps). Prints the counts and their ratios (see docs/annotate.md).
+setup browser-deps). Prints the counts and their ratios (see docs/labelling.md).
 """
 
 import argparse

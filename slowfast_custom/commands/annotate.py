@@ -6,7 +6,7 @@ The first run makes DATASET/annotate_project.json from the tracks file
 (tools/detect_and_track.py) or a VIA project (--import-via), with the action list
 (--actions); later runs reopen it. Every change is saved at once; the page's
 Export button writes annotations/ and frame_lists/. With --model, a trained
-model's actions are shown as suggestions (Space accepts them). See docs/annotate.md.
+model's actions are shown as suggestions (Space accepts them). See docs/labelling.md.
 """
 
 import argparse
