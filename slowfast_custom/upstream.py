@@ -16,7 +16,8 @@ Command line::
     python -m slowfast_custom.upstream --apply     # patch the installed release (idempotent)
     python -m slowfast_custom.upstream --install   # pip install the pin --no-deps, then --apply
 
-This module uses the standard library only: it must work before upstream is usable.
+This module uses the standard library (and ``slowfast_custom.errors``) only: it must work before upstream
+is usable. ``slowfast_custom.plugin.setup_plugin()`` runs the check before upstream is imported.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from slowfast_custom.errors import UserError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SETUP_CFG = REPO_ROOT / "setup.cfg"
 FIX_COMMAND = "python -m slowfast_custom.upstream --install"
 SUMS_NAME = "SHA256SUMS"
 
 
-class UpstreamError(RuntimeError):
-    """The installed PySlowFast is missing, not the pinned release, or not patched."""
+class UpstreamError(UserError):
+    """The installed PySlowFast is missing, not the pinned release, or not patched (a tool prints one line)."""
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import torch
 
-import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any loader worker starts)
 from slowfast_custom.benchmarks.record import write_results
 from slowfast_custom.benchmarks.runner import Settings, format_table, run_benchmark
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.plugin import setup_plugin
 
 PARTS = ("index", "loading", "training", "demo")
 
@@ -45,6 +45,7 @@ def main(argv=None) -> int:
                              "default: beside --data-dir")
     parser.add_argument("--index-repeats", type=number_in(int, 1), help="rounds of the index builds (each in a fresh process)")
     args = parser.parse_args(argv)
+    setup_plugin()
     setup_logging()
 
     settings = Settings.for_machine(torch.cuda.is_available(), args.quick)

@@ -13,11 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import slowfast_custom  # noqa: F401  (registers the plugin's dataset)
 from slowfast_custom.config import load_config
 from slowfast_custom.deploy.export import DEFAULT_ATOL, FORMATS, export_model
-from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import run_cli
+from slowfast_custom.plugin import setup_plugin
 
 
 def main(argv=None) -> int:
@@ -29,6 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--atol", type=float, default=DEFAULT_ATOL, help="largest score difference accepted")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     args = parser.parse_args(argv)
+    setup_plugin()  # before upstream's model code is imported: an unpatched upstream is one line naming the fix
+    from slowfast_custom.engine.logs import setup_logging
+
     setup_logging()
     cfg = load_config(argparse.Namespace(cfg_file=args.cfg_file, opts=args.opts))
     report = export_model(cfg, args.checkpoint, args.format, args.out, args.atol)

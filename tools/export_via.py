@@ -15,11 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.labelling.via import export_via
-from slowfast_custom.labelling.via3 import export_via3
 from slowfast_custom.ava.formats import read_action_names, read_tracks_csv, video_id_arg
 from slowfast_custom.errors import UserError, number_in, run_cli
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 
 
 def main(argv=None) -> int:
@@ -43,6 +41,9 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="slowfast_custom", help="VIA project name")
     parser.add_argument("--overwrite", action="store_true", help="replace a project that already holds labels")
     args = parser.parse_args(argv)
+    from slowfast_custom.labelling.via import export_via
+    from slowfast_custom.labelling.via3 import export_via3
+
     actions = read_action_names(args.actions)
     tracks_path = args.tracks or args.data / "detections" / "tracks.csv"
     if args.no_tracks:

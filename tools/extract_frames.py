@@ -12,7 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
 from slowfast_custom.ava.formats import video_id_arg
 from slowfast_custom.errors import number_in, run_cli
 
@@ -28,6 +27,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quality", type=number_in(int, 1, 31), default=1, help="ffmpeg -q:v, 1 (best, AVA's) to 31")
     parser.add_argument("--workers", type=number_in(int, 1), default=2, help="videos extracted at the same time")
     args = parser.parse_args(argv)
+    from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
+
     videos = collect_videos(args.videos, args.id)
     results = extract_dataset_frames(videos, args.out, fps=args.fps, start_sec=args.start_sec, end_sec=args.end_sec,
                                      quality=args.quality, workers=args.workers)

@@ -11,7 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.demo.video_io import encode_images
 from slowfast_custom.errors import UserError, number_in, run_cli
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -24,6 +23,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0, help="frame rate of the frames (default 30)")
     parser.add_argument("--max-frames", type=number_in(int, 0), default=0, help="encode only the first N frames (0: all)")
     args = parser.parse_args(argv)
+    from slowfast_custom.demo.video_io import encode_images  # PyAV and OpenCV: after the command line is read
+
     if not args.frames.is_dir():
         raise UserError(f"{args.frames}: frames folder not found")
     paths = sorted(p for p in args.frames.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

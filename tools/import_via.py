@@ -15,11 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.labelling.ava_writer import SplitSpec
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS
-from slowfast_custom.labelling.via import import_via, via_file_actions
 from slowfast_custom.ava.formats import read_action_names, read_box_csv, video_id_list_arg
 from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS
 
 
 
@@ -42,6 +40,9 @@ def main(argv=None) -> int:
                              "default: the labelled val boxes, scored 1.0")
     parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
+    from slowfast_custom.labelling.ava_writer import SplitSpec
+    from slowfast_custom.labelling.via import import_via, via_file_actions
+
     actions = read_action_names(args.actions) if args.actions else via_file_actions(args.via_files)
     split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,
                       val_ratio=args.val_ratio, seed=args.seed)

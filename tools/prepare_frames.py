@@ -14,8 +14,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from slowfast_custom.config import load_config
-from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
 from slowfast_custom.errors import run_cli
 
 DEFAULT_CFG = Path(__file__).resolve().parents[1] / "configs" / "SLOWFAST_32x2_R101_custom.yaml"
@@ -30,6 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="videos written at the same time")
     parser.add_argument("opts", nargs="*", default=[], help="KEY VALUE config overrides")
     args = parser.parse_intermixed_args(argv)
+    from slowfast_custom.config import load_config
+    from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
+
     args.opts = ["DATA.PATH_TO_DATA_DIR", str(args.data), "NUM_GPUS", "0", *args.opts]
     cfg = load_config(args)
     size = store_short_side(cfg)

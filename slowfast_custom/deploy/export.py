@@ -93,7 +93,7 @@ def load_model(cfg, checkpoint: Path) -> torch.nn.Module:
     """The config's model with every tensor from ``checkpoint``, in eval mode on the CPU."""
     from slowfast.models.model_builder import build_model
 
-    from slowfast_custom.engine.trainer import load_for_inference
+    from slowfast_custom.inference import load_for_inference
 
     if not Path(checkpoint).is_file():
         raise UserError(f"{checkpoint}: checkpoint not found")

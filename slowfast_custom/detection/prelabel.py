@@ -30,6 +30,7 @@ from slowfast_custom.labelling.keyframes import (
     keyframe_seconds,
     tracking_frames,
 )
+from slowfast_custom.ava.layout import TRACKS
 from slowfast_custom.ava.formats import (
     Box,
     BoxRow,
@@ -49,7 +50,6 @@ from slowfast_custom.fileio import atomic_write_text, read_text
 
 logger = logging.getLogger(__name__)
 
-TRACKS = "tracks.csv"
 PREDICTED = "predicted_boxes.csv"
 SETTINGS = "settings.json"
 

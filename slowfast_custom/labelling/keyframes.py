@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import List, Mapping, Sequence, Tuple
 
 from slowfast_custom.ava.formats import PathLike, frame_list_from_dir
-from slowfast_custom.data.frame_decode import read_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 
@@ -86,6 +85,8 @@ def parse_frame_image_name(name: str, fps: float = DEFAULT_FPS) -> Tuple[str, in
 
 def image_sizes_from_frames(frame_dir: PathLike, videos: Sequence[str]) -> Mapping[str, Tuple[int, int]]:
     """``{video: (width, height)}`` from the first frame of each video (all frames of a video share a size)."""
+    from slowfast_custom.data.frame_decode import read_frame  # OpenCV: only the image exports need it
+
     frame_dir = Path(frame_dir)
     sizes = {}
     for video, frames in frame_list_from_dir(frame_dir, videos).items():

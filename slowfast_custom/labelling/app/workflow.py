@@ -25,8 +25,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
 from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
 from slowfast_custom.labelling.keyframes import DEFAULT_MARGIN_SEC, keyframe_seconds
-from slowfast_custom.detection.prelabel import TRACKS
 from slowfast_custom.labelling.via import read_via_labelled_boxes
+from slowfast_custom.ava import layout
 from slowfast_custom.ava.formats import (
     LabelMapEntry,
     PathLike,
@@ -40,7 +40,7 @@ from slowfast_custom.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-TRACKS_NAME = str(Path("detections") / TRACKS)  # where tools/detect_and_track.py writes it by default
+TRACKS_NAME = str(Path(layout.TRACKS_DIR) / layout.TRACKS)  # where tools/detect_and_track.py writes it by default
 SUGGESTIONS_NAME = "annotate_suggestions.json"
 SUGGESTIONS_FORMAT = "slowfast-custom annotate suggestions"
 SUGGEST_THRESHOLD = 0.5  # an action besides the best one is suggested from this score on
@@ -183,7 +183,7 @@ def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, c
     from slowfast_custom.demo.people import Person
     from slowfast_custom.demo.predictor import ActionPredictor, num_outputs, predict_on_frames
     from slowfast_custom.engine.precision import StepPrecision
-    from slowfast_custom.engine.trainer import device_of, load_for_inference
+    from slowfast_custom.inference import device_of, load_for_inference
 
     if not Path(checkpoint).is_file():
         raise UserError(f"{checkpoint}: checkpoint not found (--model CFG CHECKPOINT)")
