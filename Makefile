@@ -9,7 +9,7 @@ OUT ?= output/quickstart
 QUICKSTART_CFG := configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
+.PHONY: setup quickstart lint test benchmark benchmark-labelling clean browser-deps
 
 setup: $(VENV)/.setup-done
 
@@ -41,7 +41,12 @@ browser-deps:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: setup browser-deps
+# The import contracts of pyproject.toml (layers point one way, no cycles, a torch-free core) and ruff's checks.
+lint: setup
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
+
+test: setup browser-deps lint
 	$(PY) -m pytest
 
 # Speed, as ratios against baselines measured in the same run (docs/BENCHMARKS.md).

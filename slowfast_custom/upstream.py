@@ -93,12 +93,14 @@ class UpstreamStatus:
 def read_pin(setup_cfg: Path = SETUP_CFG) -> UpstreamPin:
     parser = configparser.ConfigParser()
     if not parser.read(setup_cfg):
-        raise UpstreamError(f"{setup_cfg}: not found; the plugin must be installed from its repository (pip install -e .)")
+        raise UpstreamError(
+            f"{setup_cfg}: not found; the plugin must be installed from its repository (pip install -e .)")
     section = parser["slowfast_custom:upstream"]
     requirement = section["requirement"].strip()
     match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)", requirement)
     if not match:
-        raise UpstreamError(f"{setup_cfg}: [slowfast_custom:upstream] requirement must be NAME==VERSION, got {requirement!r}")
+        raise UpstreamError(
+            f"{setup_cfg}: [slowfast_custom:upstream] requirement must be NAME==VERSION, got {requirement!r}")
     return UpstreamPin(match.group(1), match.group(2), requirement, setup_cfg.parent / section["patches"].strip())
 
 
@@ -236,9 +238,11 @@ def write_sums(site_dir: Path, patch_dir: Path) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slowfast_custom.upstream", description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--check", action="store_true", help="exit 0 only if the pinned release is installed and patched")
+    group.add_argument("--check", action="store_true",
+                       help="exit 0 only if the pinned release is installed and patched")
     group.add_argument("--apply", action="store_true", help="apply patches/ to the installed release (idempotent)")
-    group.add_argument("--install", action="store_true", help="pip install the pinned release without deps, then --apply")
+    group.add_argument("--install", action="store_true",
+                       help="pip install the pinned release without deps, then --apply")
     group.add_argument("--write-sums", action="store_true", help="(developers) record hashes of the patched files")
     args = parser.parse_args(argv)
     try:
@@ -249,7 +253,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             current = status(pin)
             if current.installed_version is None or not current.pinned:
                 raise UpstreamError(current.describe())
-            print(f"{pin.requirement}: {apply_patches(current.site_dir, pin.patch_dir, _recorded_hashes(pin.distribution))}")
+            done = apply_patches(current.site_dir, pin.patch_dir, _recorded_hashes(pin.distribution))
+            print(f"{pin.requirement}: {done}")
         elif args.write_sums:
             write_sums(_site_dir(pin.distribution), pin.patch_dir)
             print(f"wrote {pin.patch_dir / SUMS_NAME}")

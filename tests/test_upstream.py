@@ -9,6 +9,8 @@ import pytest
 
 from slowfast_custom import upstream
 
+from conftest import TINY_CFG
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -99,10 +101,10 @@ def run_unpatched(tool: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("tool, args", [
-    ("run_net.py", ["--cfg", "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml"]),
-    ("export_model.py", ["--cfg", "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "--checkpoint", "x.pyth",
+    ("run_net.py", ["--cfg", TINY_CFG]),
+    ("export_model.py", ["--cfg", TINY_CFG, "--checkpoint", "x.pyth",
                          "--format", "onnx"]),
-    ("annotate.py", ["no_dataset", "--model", "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "x.pyth"]),
+    ("annotate.py", ["no_dataset", "--model", TINY_CFG, "x.pyth"]),
 ])
 def test_model_tools_on_unpatched_upstream_say_one_line(tool, args):
     result = run_unpatched(tool, *args)
@@ -114,7 +116,7 @@ def test_model_tools_on_unpatched_upstream_say_one_line(tool, args):
 
 
 def test_model_free_tools_work_on_unpatched_upstream(tiny_dataset, tmp_path):
-    checked = run_unpatched("check_dataset.py", tiny_dataset, "--cfg", "configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml")
+    checked = run_unpatched("check_dataset.py", tiny_dataset, "--cfg", TINY_CFG)
     assert checked.returncode == 0 and "Traceback" not in checked.stderr, checked.stdout + checked.stderr
     actions = tmp_path / "actions.txt"
     actions.write_text("stand\nwalk\n")

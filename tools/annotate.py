@@ -30,7 +30,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path, help="dataset folder with frames/ (and the tracks file)")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")
-    parser.add_argument("--port", type=number_in(int, 0, 65535), default=8765, help="port (0: any free one); default %(default)s")
+    parser.add_argument("--port", type=number_in(int, 0, 65535), default=8765,
+                        help="port (0: any free one); default %(default)s")
     parser.add_argument("--model", nargs=2, type=Path, metavar=("CFG", "CHECKPOINT"),
                         help="suggest actions with this trained model (saved in DATASET/annotate_suggestions.json, "
                              "which later runs show without --model)")
@@ -38,7 +39,8 @@ def main(argv=None) -> int:
     new.add_argument("--actions", type=Path, help="action list: a label map .pbtxt or one action name per line")
     new.add_argument("--tracks", type=Path, help=f"tracks file (default DATASET/{TRACKS_NAME})")
     new.add_argument("--import-via", type=Path, help="continue from a VIA 2 project or its exported annotations")
-    new.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate of frames/ (default %(default)s)")
+    new.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS,
+                     help="frame rate of frames/ (default %(default)s)")
     new.add_argument("--margin", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,
                      help="seconds left unlabelled at each end of a video (default %(default)s)")
     args = parser.parse_args(argv)

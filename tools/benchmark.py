@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--index-dir", type=Path, default=None,
                         help="generated full-size annotation set (reused when complete; about 0.5 GB); "
                              "default: beside --data-dir")
-    parser.add_argument("--index-repeats", type=number_in(int, 1), help="rounds of the index builds (each in a fresh process)")
+    parser.add_argument("--index-repeats", type=number_in(int, 1),
+                        help="rounds of the index builds (each in a fresh process)")
     args = parser.parse_args(argv)
     setup_plugin()
     setup_logging()

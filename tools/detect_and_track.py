@@ -14,25 +14,29 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
-from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.ava.formats import video_id_arg
 from slowfast_custom.detection import BACKENDS, build_detector
+from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
 from slowfast_custom.errors import number_in, run_cli
+from slowfast_custom.labelling.keyframes import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")
-    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
+    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None,
+                        help="only these videos (default: all in frames/)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/detections)")
     parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
-    parser.add_argument("--score-thresh", type=number_in(float, 0, 1), default=0.5, help="keep person boxes scored at least this")
-    parser.add_argument("--weights", default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
+    parser.add_argument("--score-thresh", type=number_in(float, 0, 1), default=0.5,
+                        help="keep person boxes scored at least this")
+    parser.add_argument("--weights", default="",
+                        help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
                         "downloaded on first use)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     parser.add_argument("--track-fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_TRACK_FPS,
                         help="frames per second to detect and track on (the keyframes are always included)")
     parser.add_argument("--margin-sec", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,

@@ -31,8 +31,10 @@ def main(argv=None) -> int:
     parser.add_argument("--format", choices=("via2", "via3"), default="via2",
                         help="via2: via.html 2.x; via3: via_image_annotator.html 3.0.x")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: DATA/via, or DATA/via3)")
-    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None,
+                        help="only these videos (default: all in frames/)")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     parser.add_argument("--margin-sec", type=number_in(int, 0), default=DEFAULT_MARGIN_SEC,
                         help="seconds at each end of a video without keyframes")
     parser.add_argument("--image-path", default=None,

@@ -20,10 +20,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("videos", nargs="+", type=Path, help="video files and/or folders of videos")
     parser.add_argument("--out", required=True, type=Path, help="dataset folder (frames go to OUT/frames)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0, help="frame rate to extract at (AVA.FPS; default 30)")
-    parser.add_argument("--start-sec", type=number_in(float, 0), default=None, help="first second to extract (default: 0)")
-    parser.add_argument("--end-sec", type=number_in(float, 0, low_ok=False), default=None, help="second to stop at (default: the end)")
-    parser.add_argument("--id", type=video_id_arg, default=None, help="video id for a single video (default: file name stem)")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0,
+                        help="frame rate to extract at (AVA.FPS; default 30)")
+    parser.add_argument("--start-sec", type=number_in(float, 0), default=None,
+                        help="first second to extract (default: 0)")
+    parser.add_argument("--end-sec", type=number_in(float, 0, low_ok=False), default=None,
+                        help="second to stop at (default: the end)")
+    parser.add_argument("--id", type=video_id_arg, default=None,
+                        help="video id for a single video (default: file name stem)")
     parser.add_argument("--quality", type=number_in(int, 1, 31), default=1, help="ffmpeg -q:v, 1 (best, AVA's) to 31")
     parser.add_argument("--workers", type=number_in(int, 1), default=2, help="videos extracted at the same time")
     args = parser.parse_args(argv)

@@ -20,8 +20,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("frames", type=Path, help="folder of frames; sorted by name")
     parser.add_argument("out", type=Path, help="video to write (.mp4, .mkv, .avi, .webm)")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0, help="frame rate of the frames (default 30)")
-    parser.add_argument("--max-frames", type=number_in(int, 0), default=0, help="encode only the first N frames (0: all)")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=30.0,
+                        help="frame rate of the frames (default 30)")
+    parser.add_argument("--max-frames", type=number_in(int, 0), default=0,
+                        help="encode only the first N frames (0: all)")
     args = parser.parse_args(argv)
     from slowfast_custom.demo.video_io import encode_images  # PyAV and OpenCV: after the command line is read
 

@@ -20,7 +20,6 @@ from slowfast_custom.errors import number_in, run_cli
 from slowfast_custom.labelling.keyframes import DEFAULT_FPS
 
 
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("via_files", nargs="+", type=Path, metavar="via_file",
@@ -30,15 +29,19 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", type=Path, default=None,
                         help="the action list the project was exported with (VIA 2: required; VIA 3: default "
                              "the options of the project's action attributes, in order)")
-    parser.add_argument("--val-videos", type=video_id_list_arg, default=None, help="comma-separated videos for val (the rest: train)")
-    parser.add_argument("--train-videos", type=video_id_list_arg, default=None, help="comma-separated videos for train (with --val-videos)")
-    parser.add_argument("--val-ratio", type=number_in(float, 0, 1), default=0.2, help="share of videos for val without lists")
+    parser.add_argument("--val-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for val (the rest: train)")
+    parser.add_argument("--train-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for train (with --val-videos)")
+    parser.add_argument("--val-ratio", type=number_in(float, 0, 1), default=0.2,
+                        help="share of videos for val without lists")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
     parser.add_argument("--val-boxes", type=Path, default=None,
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
                              "predicted_boxes.csv; those scored below AVA.DETECTION_SCORE_THRESH are not used); "
                              "default: the labelled val boxes, scored 1.0")
-    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
     from slowfast_custom.labelling.ava_writer import SplitSpec
     from slowfast_custom.labelling.via import import_via, via_file_actions

@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file of val ids, one per line")
     parser.add_argument("--start-sec", type=number_in(int, 0), default=AVA_START_SEC,
                         help="first second of each video to keep (default: %(default)s, AVA's cut)")
-    parser.add_argument("--end-sec", type=number_in(int, 1), default=AVA_END_SEC, help="end of the cut (default: %(default)s)")
-    parser.add_argument("--fps", type=number_in(int, 1), default=30, help="frame rate of the extracted frames (default: 30)")
+    parser.add_argument("--end-sec", type=number_in(int, 1), default=AVA_END_SEC,
+                        help="end of the cut (default: %(default)s)")
+    parser.add_argument("--fps", type=number_in(int, 1), default=30,
+                        help="frame rate of the extracted frames (default: 30)")
     parser.add_argument("--workers", type=number_in(int, 1), default=2, help="videos processed at a time (default: 2)")
     parser.add_argument("--no-clips", action="store_true", help="do not cut videos_15min/ (frames only)")
     parser.add_argument("--skip-missing", action="store_true",

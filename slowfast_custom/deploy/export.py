@@ -64,8 +64,9 @@ class ExportReport:
     clip_shapes: Tuple[Tuple[int, ...], ...]
 
     def line(self) -> str:
+        shapes = " + ".join("x".join(map(str, s)) for s in self.clip_shapes)
         return (f"Exported {self.format} to {self.path}: largest difference from PyTorch {self.max_abs_diff:.2e} "
-                f"(tolerance {self.atol:g}) on a real clip {' + '.join('x'.join(map(str, s)) for s in self.clip_shapes)} "
+                f"(tolerance {self.atol:g}) on a real clip {shapes} "
                 f"with {self.boxes} person boxes")
 
 

@@ -22,15 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-
-from slowfast_custom.labelling.keyframes import (
-    DEFAULT_FPS,
-    DEFAULT_MARGIN_SEC,
-    DEFAULT_TRACK_FPS,
-    keyframe_seconds,
-    tracking_frames,
-)
-from slowfast_custom.ava.layout import TRACKS
 from slowfast_custom.ava.formats import (
     Box,
     BoxRow,
@@ -41,12 +32,20 @@ from slowfast_custom.ava.formats import (
     write_box_csv,
     write_tracks_csv,
 )
+from slowfast_custom.ava.layout import TRACKS
 from slowfast_custom.data.frame_decode import frame_file_problem, read_frame, unreadable_frame
 from slowfast_custom.data.keyframes import second_to_frame
 from slowfast_custom.detection import PersonDetector
 from slowfast_custom.detection.tracking import PersonTracker
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_write_text, read_text
+from slowfast_custom.labelling.keyframes import (
+    DEFAULT_FPS,
+    DEFAULT_MARGIN_SEC,
+    DEFAULT_TRACK_FPS,
+    keyframe_seconds,
+    tracking_frames,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +156,7 @@ def detect_and_track(
                         + (f" (and {len(empty) - 1} more: {', '.join(empty[1:])})" if len(empty) > 1 else ""),
                         hint="Extract its frames (tools/extract_frames.py), or name the videos to track with --videos")
     per_video = out_dir / "tracks"
-    for video, paths in frames.items():
+    for paths in frames.values():
         check_frames_to_track([frame_dir / p for p in paths], spec)
     settings = _settings_text(spec, detector_settings)
     settings_path = out_dir / SETTINGS

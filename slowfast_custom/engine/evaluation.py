@@ -120,7 +120,8 @@ def evaluate(
     tag: str,
     thresholds_path: Optional[Path] = None,
 ) -> EvalResult:
-    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second]).
+    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata``
+    (N x [video_idx, second]).
 
     With ``thresholds_path`` (validation only: thresholds chosen on the test split would flatter it), also write
     the per-class thresholds that maximise F1 there (``thresholds.py``).

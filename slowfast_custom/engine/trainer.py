@@ -43,8 +43,8 @@ from slowfast_custom.engine.curves import TrainingCurves
 from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.engine.seeding import derived_seed, seed_all
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.inference import device_of, load_for_inference
@@ -149,7 +149,10 @@ class _Progress:
 
 def training_step(model, optimizer, loss_fun, batch, device: torch.device, precision: StepPrecision,
                   scaler: Optional[torch.amp.GradScaler], where: str) -> float:
-    """One optimisation step on ``batch``; return the loss. ``where`` names the step in the error for a non-finite loss."""
+    """One optimisation step on ``batch``; return the loss.
+
+    ``where`` names the step in the error for a non-finite loss.
+    """
     inputs, labels, boxes, _ = _to_device(batch, device)
     with precision.autocast():
         preds = model(precision.prepare_inputs(inputs), boxes)

@@ -17,8 +17,8 @@ from slowfast_custom.ava_subset.filtering import (
     filter_exclusions,
     filter_frame_list,
 )
-from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
 from slowfast_custom.ava_subset.source import AnnotationSource
+from slowfast_custom.benchmarks.subset import FakeAvaSpec, write_fake_ava
 from slowfast_custom.errors import DataError, UserError
 
 GT = ("-a,0902,0.1,0.2,0.5,0.6,12,0\r\n"

@@ -2,9 +2,6 @@
 
 import pytest
 
-from slowfast_custom.labelling import ava_writer as aw
-from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
-from slowfast_custom.config import get_cfg
 from slowfast_custom.ava.formats import (
     LabelMapEntry,
     frame_relpath,
@@ -14,7 +11,10 @@ from slowfast_custom.ava.formats import (
     read_frame_list,
     read_label_map,
 )
+from slowfast_custom.config import get_cfg
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.labelling import ava_writer as aw
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, split_videos, write_ava_dataset_annotations
 
 from conftest import REPO
 from rendered_frames import write_video_frames

@@ -2,6 +2,7 @@
 
 import pytest
 
+from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling.keyframes import (
     image_sizes_from_frames,
     keyframe_image_name,
@@ -9,7 +10,6 @@ from slowfast_custom.labelling.keyframes import (
     parse_keyframe_image_name,
     tracking_frames,
 )
-from slowfast_custom.errors import DataError, UserError
 
 from rendered_frames import write_video_frames
 

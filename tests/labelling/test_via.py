@@ -5,11 +5,11 @@ import random
 
 import pytest
 
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_box_csv
+from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling import via
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.keyframes import image_sizes_from_frames, parse_keyframe_image_name
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_box_csv
-from slowfast_custom.errors import DataError, UserError
 
 from rendered_frames import write_video_frames
 

@@ -3,16 +3,16 @@
 import json
 
 import pytest
+from test_via import random_tracks
 
+from slowfast_custom.ava.formats import LabelMapEntry, read_box_csv, read_label_map
+from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling import via, via3
 from slowfast_custom.labelling.ava_writer import LABEL_MAP
 from slowfast_custom.labelling.keyframes import parse_frame_image_name
-from slowfast_custom.ava.formats import LabelMapEntry, read_box_csv, read_label_map
-from slowfast_custom.errors import DataError, UserError
 
 from conftest import run_tool
 from rendered_frames import write_video_frames
-from test_via import random_tracks
 
 FPS = 10
 SIZE = (200, 100)  # pixels / 200 and / 100: the expected normalised boxes can be written by hand

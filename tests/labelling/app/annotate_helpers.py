@@ -8,8 +8,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
 from slowfast_custom.ava.formats import LabelMapEntry, frame_name
+from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
 
 FPS = 2  # frames per second of the fixture (few files; the app reads any rate)
 SECONDS = 10

@@ -1,4 +1,7 @@
-"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``slowfast_custom.benchmarks.browser``."""
+"""The ``browser`` fixture of the labelling app's browser tests.
+
+The driver is ``slowfast_custom.benchmarks.browser``.
+"""
 
 import pytest
 

@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
-from slowfast_custom.labelling.app.workflow import write_suggestions
+from slowfast_custom.ava.formats import frame_relpath
 from slowfast_custom.benchmarks.browser import (
     AppServer,
     Labeller,
@@ -18,7 +17,8 @@ from slowfast_custom.benchmarks.browser import (
     track_span_count,
     tracks_of,
 )
-from slowfast_custom.ava.formats import frame_relpath
+from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
+from slowfast_custom.labelling.app.workflow import write_suggestions
 
 from annotate_helpers import FPS, SECONDS, make_dataset
 from annotate_page import browser  # noqa: F401  (a fixture)
