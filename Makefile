@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # torchvision from PyTorch's CPU wheels (no nvidia-* or triton packages; docs/install.md). Empty: PyPI's default.
 TORCH_INDEX ?=
 
-.PHONY: setup quickstart test benchmark benchmark-labelling clean browser-deps
+.PHONY: setup quickstart lint test benchmark benchmark-labelling clean browser-deps
 
 setup: $(VENV)/.setup-done
 
@@ -45,7 +45,12 @@ browser-deps:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: setup browser-deps
+# The import contracts of pyproject.toml (layers point one way, no cycles, a torch-free core) and ruff's checks.
+lint: setup
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
+
+test: setup browser-deps lint
 	$(PY) -m pytest
 
 # Speed, as ratios against baselines measured in the same run (docs/BENCHMARKS.md).

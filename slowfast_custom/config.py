@@ -12,9 +12,7 @@ import argparse
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-import torch
 from fvcore.common.config import CfgNode
-from slowfast.config.defaults import get_cfg as get_upstream_cfg
 
 from slowfast_custom import cli_args
 from slowfast_custom.config_checks import OVERRIDES, Where, check_values, merge_overrides, merge_yaml_file
@@ -24,6 +22,10 @@ from slowfast_custom.resources import find_config
 # A person detector's score threshold by default, the demo's (DEMO.DETECTRON2_THRESH) and detect-and-track's
 # (--score-thresh): one value, so that the demo finds the people pre-labelling found.
 DETECTOR_SCORE_THRESH = 0.5
+
+# Values of TRAIN.MIXED_PRECISION and TRAIN.MEMORY_FORMAT ("auto": chosen for the device, engine/precision.py).
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 # Upstream 1.0 has no MODEL.MODEL_NAME; later releases name the model class with it.
 _MODEL_NAME_TO_ARCHS = {"SlowFast": ("slowfast",), "ResNet": ("slowonly", "c2d", "i3d")}
@@ -200,6 +202,13 @@ def _add_demo_config(cfg: CfgNode) -> None:
 
 def get_cfg() -> CfgNode:
     """Upstream's defaults with the plugin's keys added."""
+    try:
+        # Upstream's defaults import no torch; tools that only read a config (check_dataset) stay torch-free.
+        from slowfast.config.defaults import get_cfg as get_upstream_cfg
+    except ImportError:
+        from slowfast_custom.upstream import UpstreamError, status
+
+        raise UpstreamError(status().describe()) from None
     cfg = get_upstream_cfg()
     add_custom_config(cfg)
     return cfg
@@ -257,11 +266,16 @@ def finalize_config(cfg: CfgNode, where: Optional[Where] = None) -> None:
     for key, sub in (("FRAME_DIR", "frames"), ("ANNOTATION_DIR", "annotations"), ("FRAME_LIST_DIR", "frame_lists")):
         if not cfg.AVA[key] and root:
             cfg.AVA[key] = str(Path(root) / sub)
-    if cfg.NUM_GPUS > torch.cuda.device_count():
-        raise UserError(
-            f"NUM_GPUS {cfg.NUM_GPUS} but {torch.cuda.device_count()} CUDA devices are visible. "
-            "Set NUM_GPUS 0 to run on the CPU"
-        )
+    if cfg.NUM_GPUS < 0:
+        raise UserError(f"NUM_GPUS must be >= 0, got {cfg.NUM_GPUS}")
+    if cfg.NUM_GPUS > 0:
+        import torch  # only a GPU config needs it: CPU configs load without torch
+
+        if cfg.NUM_GPUS > torch.cuda.device_count():
+            raise UserError(
+                f"NUM_GPUS {cfg.NUM_GPUS} but {torch.cuda.device_count()} CUDA devices are visible. "
+                "Set NUM_GPUS 0 to run on the CPU"
+            )
     for split in ("TRAIN", "TEST"):
         if cfg[split].BATCH_SIZE % max(1, cfg.NUM_GPUS):
             raise UserError(f"{split}.BATCH_SIZE {cfg[split].BATCH_SIZE} must be a multiple of NUM_GPUS {cfg.NUM_GPUS}")
@@ -273,8 +287,6 @@ def finalize_config(cfg: CfgNode, where: Optional[Where] = None) -> None:
                         f"(it builds {', '.join(archs)})")
     if cfg.DETECTION.ENABLE and cfg.MODEL.HEAD_ACT != "sigmoid":
         raise UserError(f"MODEL.HEAD_ACT {cfg.MODEL.HEAD_ACT!r}: action detection is multi-label and needs sigmoid")
-    from slowfast_custom.engine.precision import MEMORY_FORMATS, PRECISIONS
-
     if cfg.TRAIN.MIXED_PRECISION not in PRECISIONS:
         raise UserError(f"TRAIN.MIXED_PRECISION {cfg.TRAIN.MIXED_PRECISION!r} is not one of {', '.join(PRECISIONS)}")
     if cfg.TRAIN.MEMORY_FORMAT not in MEMORY_FORMATS:

@@ -16,7 +16,8 @@ Command line::
     python -m slowfast_custom.upstream --apply     # patch the installed release (idempotent)
     python -m slowfast_custom.upstream --install   # pip install the pin --no-deps, then --apply
 
-This module uses the standard library only: it must work before upstream is usable.
+This module uses the standard library (and ``slowfast_custom.errors``) only: it must work before upstream
+is usable. ``slowfast_custom.plugin.setup_plugin()`` runs the check before upstream is imported.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ from typing import Dict, List, Optional, Sequence
 
 from slowfast_custom import resources
 
+from slowfast_custom.errors import UserError
+
 FIX_COMMAND = "python -m slowfast_custom.upstream --install"
 SUMS_NAME = "SHA256SUMS"
 
 
-class UpstreamError(RuntimeError):
-    """The installed PySlowFast is missing, not the pinned release, or not patched."""
+class UpstreamError(UserError):
+    """The installed PySlowFast is missing, not the pinned release, or not patched (a tool prints one line)."""
 
 
 @dataclass(frozen=True)
@@ -235,9 +238,11 @@ def write_sums(site_dir: Path, patch_dir: Path) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slowfast_custom.upstream", description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--check", action="store_true", help="exit 0 only if the pinned release is installed and patched")
+    group.add_argument("--check", action="store_true",
+                       help="exit 0 only if the pinned release is installed and patched")
     group.add_argument("--apply", action="store_true", help="apply the packaged patches to the installed release (idempotent)")
-    group.add_argument("--install", action="store_true", help="pip install the pinned release without deps, then --apply")
+    group.add_argument("--install", action="store_true",
+                       help="pip install the pinned release without deps, then --apply")
     group.add_argument("--write-sums", action="store_true", help="(developers) record hashes of the patched files")
     args = parser.parse_args(argv)
     try:
@@ -248,7 +253,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             current = status(pin)
             if current.installed_version is None or not current.pinned:
                 raise UpstreamError(current.describe())
-            print(f"{pin.requirement}: {apply_patches(current.site_dir, pin.patch_dir, _recorded_hashes(pin.distribution))}")
+            done = apply_patches(current.site_dir, pin.patch_dir, _recorded_hashes(pin.distribution))
+            print(f"{pin.requirement}: {done}")
         elif args.write_sums:
             write_sums(_site_dir(pin.distribution), pin.patch_dir)
             print(f"wrote {pin.patch_dir / SUMS_NAME}")

@@ -26,8 +26,9 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from conftest import REPO, TINY_CFG, TINY_OVERRIDES
 from slowfast_custom.errors import run_cli
+
+from conftest import REPO, TINY_CFG, TINY_OVERRIDES
 
 TRAIN_VIDEO = "synth_train_000"
 NOT_UTF8 = "caf\xe9".encode("latin-1")  # "café" as Windows-1252 / Latin-1 writes it
@@ -71,7 +72,8 @@ class Case:
     build: Callable[[Path], List]  # makes the inputs under tmp/"in" (and may name tmp/"out"); returns argv
     message: str  # fragment of the error line
     code: int = 2
-    output_may_exist: bool = False  # a frame that fails to decode mid-training: OUTPUT_DIR (its log, checkpoints) exists by then
+    # a frame that fails to decode mid-training: OUTPUT_DIR (its log, checkpoints) exists by then
+    output_may_exist: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -264,7 +266,8 @@ CASES = [
                                check_args(d))[1])(dataset(t)),
          "train.csv:2: error: frame path '../../../../etc/passwd' leads out of the frames folder", 1),
     Case("check: absolute frame path", "check_dataset",
-         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 3, f'{TRAIN_VIDEO} 0 1 /etc/passwd ""'.encode()),
+         lambda t: (lambda d: (edit_line(d / "frame_lists" / "train.csv", 3,
+                                         f'{TRAIN_VIDEO} 0 1 /etc/passwd ""'.encode()),
                                check_args(d))[1])(dataset(t)),
          "train.csv:3: error: frame path '/etc/passwd' is absolute", 1),
     Case("train: ../ frame path", "run_net",

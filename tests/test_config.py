@@ -1,7 +1,6 @@
 """Every YAML loads, upstream's demo YAML loads, derived paths and checks behave."""
 
 import argparse
-from pathlib import Path
 
 import pytest
 

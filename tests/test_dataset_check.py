@@ -33,7 +33,7 @@ def edit(path, fn):
 
 
 def replace_line(number, fn):
-    return lambda lines: [fn(l) if i == number else l for i, l in enumerate(lines, start=1)]
+    return lambda lines: [fn(line) if i == number else line for i, line in enumerate(lines, start=1)]
 
 
 TRAIN_LIST = "frame_lists/train.csv"
@@ -50,27 +50,27 @@ def swap(i, j):
 
 
 def set_col(line_no, col, value):
-    return replace_line(line_no, lambda l: ",".join(value if k == col else c for k, c in enumerate(l.split(","))))
+    return replace_line(line_no, lambda line: ",".join(value if k == col else c for k, c in enumerate(line.split(","))))
 
 
 CASES = [
-    (TRAIN_LIST, replace_line(3, lambda l: l.replace(" ", ",")), TRAIN_LIST, 3, "separated by single spaces"),
-    (TRAIN_LIST, replace_line(5, lambda l: l.rsplit(" ", 1)[0]), TRAIN_LIST, 5, "expected 5 columns"),
+    (TRAIN_LIST, replace_line(3, lambda line: line.replace(" ", ",")), TRAIN_LIST, 3, "separated by single spaces"),
+    (TRAIN_LIST, replace_line(5, lambda line: line.rsplit(" ", 1)[0]), TRAIN_LIST, 5, "expected 5 columns"),
     (TRAIN_LIST, swap(3, 4), TRAIN_LIST, 4, "frames of video synth_train_000 are not sorted"),
-    (TRAIN_LIST, replace_line(32, lambda l: l.replace("synth_train_000_000031", "gone")), TRAIN_LIST, 32,
+    (TRAIN_LIST, replace_line(32, lambda line: line.replace("synth_train_000_000031", "gone")), TRAIN_LIST, 32,
      "gone.jpg is missing (clip around video synth_train_000 second 1)"),
-    (TRAIN_LIST, lambda lines: [l for l in lines if not l.startswith("synth_train_001")], TRAIN_GT, None,
+    (TRAIN_LIST, lambda lines: [line for line in lines if not line.startswith("synth_train_001")], TRAIN_GT, None,
      "video synth_train_001 has boxes but is not in the train frame lists"),
     (TRAIN_GT, set_col(1, 4, "1.2"), TRAIN_GT, 1, "x2=1.2 is outside [0, 1]"),
-    (TRAIN_GT, lambda lines: [",".join(c[:2] + [c[4], c[3], c[2], c[5]] + c[6:]) if i == 0 else l
-                              for i, (l, c) in enumerate((l, l.split(",")) for l in lines)], TRAIN_GT, 1,
+    (TRAIN_GT, lambda lines: [",".join(c[:2] + [c[4], c[3], c[2], c[5]] + c[6:]) if i == 0 else line
+                              for i, (line, c) in enumerate((line, line.split(",")) for line in lines)], TRAIN_GT, 1,
      "empty or inverted"),
     (TRAIN_GT, set_col(2, 6, "9"), TRAIN_GT, 2, "action_id 9 is larger than MODEL.NUM_CLASSES 4"),
     (TRAIN_GT, lambda lines: lines + [lines[0]], TRAIN_GT, None, "duplicate of line 1"),
     (TRAIN_GT, set_col(1, 1, "0009"), TRAIN_GT, 1,
      "video synth_train_000 second 9 is frame 270, but train.csv lists 120"),
     (TRAIN_GT, set_col(3, 1, "one"), TRAIN_GT, 3, "second 'one' is not an integer"),
-    (VAL_PRED, lambda lines: [l.rsplit(",", 1)[0] for l in lines], VAL_PRED, 1,
+    (VAL_PRED, lambda lines: [line.rsplit(",", 1)[0] for line in lines], VAL_PRED, 1,
      "predicted-box file without a score column"),
     ("annotations/ava_val_excluded_timestamps_v2.2.csv", lambda lines: ["synth_val_000"],
      "annotations/ava_val_excluded_timestamps_v2.2.csv", 1, "expected 2 columns"),
@@ -88,7 +88,8 @@ def test_each_problem_is_reported_with_file_and_line(data, target, change, where
 
 
 def test_video_in_both_splits_and_video_without_boxes(data):
-    val_rows = [l for l in (data / "frame_lists/val.csv").read_text().splitlines()[1:] if l.startswith("synth_val_000")]
+    val_rows = [line for line in (data / "frame_lists/val.csv").read_text().splitlines()[1:]
+                if line.startswith("synth_val_000")]
     edit(data / TRAIN_LIST, lambda lines: lines + val_rows)
     report = check_dataset(spec_for(data))
     assert any("video synth_val_000 is in the val list and in the train list" in p.message for p in report.errors)
@@ -112,7 +113,7 @@ def test_label_map_and_num_classes(data):
 
 
 def test_many_problems_of_a_kind_are_summarised(data):
-    edit(data / TRAIN_LIST, lambda lines: [lines[0]] + [l.replace(" ", ",") for l in lines[1:]])
+    edit(data / TRAIN_LIST, lambda lines: [lines[0]] + [line.replace(" ", ",") for line in lines[1:]])
     report = check_dataset(spec_for(data))
     separator = [p for p in report.errors if p.path.endswith("train.csv") and "single spaces" in p.message]
     assert len(separator) == 20 and any("more like the above, lines 22-241" in p.message for p in report.errors)
@@ -121,8 +122,9 @@ def test_many_problems_of_a_kind_are_summarised(data):
 
 def test_fix_writes_repaired_copies_and_never_touches_originals(data):
     clean_rows = (data / TRAIN_GT).read_text().splitlines()
-    edit(data / TRAIN_LIST, lambda lines: [lines[0], lines[2], lines[1]] + [l.replace(" ", ",") for l in lines[3:]])
-    edit(data / TRAIN_GT, lambda lines: [l.replace(",", " ") for l in lines[::-1]] + [lines[0]])
+    edit(data / TRAIN_LIST,
+         lambda lines: [lines[0], lines[2], lines[1]] + [line.replace(" ", ",") for line in lines[3:]])
+    edit(data / TRAIN_GT, lambda lines: [line.replace(",", " ") for line in lines[::-1]] + [lines[0]])
     originals = {p: p.read_bytes() for p in (data / TRAIN_LIST, data / TRAIN_GT)}
     spec = spec_for(data)
     report = check_dataset(spec)
@@ -165,7 +167,7 @@ def test_fix_refuses_to_rebuild_a_list_over_a_gap(data, tiny_dataset):
 def test_frame_list_with_images_out_of_time_order_is_flagged_and_rebuilt(data):
     """frame_id runs 0, 1, 2, ... but the images come from an unsorted directory listing."""
     def shuffle(lines):
-        rows = [l.split(" ") for l in lines[1:121]]  # synth_train_000's 120 frames
+        rows = [line.split(" ") for line in lines[1:121]]  # synth_train_000's 120 frames
         paths = [r[3] for r in rows]
         paths[1:] = sorted(paths[1:], key=lambda p: (hash(p) % 7, p))
         return [lines[0]] + [" ".join(r[:3] + [p] + r[4:]) for r, p in zip(rows, paths)] + lines[121:]
@@ -183,7 +185,7 @@ def test_frame_list_with_images_out_of_time_order_is_flagged_and_rebuilt(data):
 
 
 def test_frame_list_leaving_out_images_of_the_folder(data):
-    edit(data / TRAIN_LIST, lambda lines: [l for l in lines if "synth_train_000_000050.jpg" not in l])
+    edit(data / TRAIN_LIST, lambda lines: [line for line in lines if "synth_train_000_000050.jpg" not in line])
     report = check_dataset(spec_for(data))
     left_out = [p for p in report.errors if "are not in the list" in p.message]
     assert left_out and "video synth_train_000: 1 images" in left_out[0].message
@@ -194,7 +196,7 @@ def test_frame_list_leaving_out_images_of_the_folder(data):
                                       "ava-val-predicted-boxes.txt"])
 def test_misnamed_file_is_named_and_checked_in_its_place(data, misnamed):
     (data / VAL_PRED).rename(data / "annotations" / misnamed)
-    edit(data / "annotations" / misnamed, replace_line(2, lambda l: l.replace(",0.", ",1.5", 1)))
+    edit(data / "annotations" / misnamed, replace_line(2, lambda line: line.replace(",0.", ",1.5", 1)))
     report = check_dataset(spec_for(data))
     named = [p for p in report.errors if "probably meant" in p.message]
     assert len(named) == 1 and named[0].path == str(data / VAL_PRED), report.text()
@@ -228,7 +230,7 @@ def test_ids_outside_the_evaluation_map_are_one_information_line(data):
     report = check_dataset(spec_for(data))
     assert report.errors == [], report.text()
     info = [p for p in report.problems if p.severity == "info" and "not in the label map" in p.message]
-    gt_rows = [l for l in (data / TRAIN_GT).read_text().splitlines() if l.split(",")[6] in ("3", "4")]
+    gt_rows = [line for line in (data / TRAIN_GT).read_text().splitlines() if line.split(",")[6] in ("3", "4")]
     train_info = [p for p in info if p.path == str(data / TRAIN_GT)]
     assert len(train_info) == 1 and train_info[0].message.startswith(f"{len(gt_rows)} rows with 2 action ids")
     assert "(ids 3, 4): trained (MODEL.NUM_CLASSES 4), not evaluated" in train_info[0].message

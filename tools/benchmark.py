@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any loader worker starts)
 from benchmarks.record import write_results
 from benchmarks.runner import Settings, format_table, run_benchmark
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import run_cli
 from slowfast_custom import cli_args
+from slowfast_custom.plugin import setup_plugin
 
 PARTS = ("index", "loading", "training", "demo")
 
@@ -49,6 +49,7 @@ def main(argv=None) -> int:
                              "default: beside --data-dir")
     parser.add_argument("--index-repeats", type=cli_args.positive_int, help="rounds of the index builds (each in a fresh process)")
     args = parser.parse_args(argv)
+    setup_plugin()
     setup_logging()
 
     settings = Settings.for_machine(torch.cuda.is_available(), args.quick)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.errors import run_cli
-from slowfast_custom.labelling.app.server import serve
 from slowfast_custom.labelling.app.workflow import (
     TRACKS_NAME,
     export_ava,
@@ -43,6 +42,12 @@ def main(argv=None) -> int:
     new.add_argument("--margin", type=cli_args.non_negative_int, default=DEFAULT_MARGIN_SEC,
                      help="seconds left unlabelled at each end of a video (default %(default)s)")
     args = parser.parse_args(argv)
+    if args.model:
+        from slowfast_custom.plugin import setup_plugin
+
+        setup_plugin()  # the model is upstream's: an unpatched upstream is one line naming the fix
+    from slowfast_custom.labelling.app.server import serve
+
     project = open_project(args.dataset, actions_file=args.actions, tracks_file=args.tracks, via_file=args.import_via,
                            fps=args.fps, margin_sec=args.margin)
     if args.model:

@@ -54,7 +54,9 @@ def main(argv=None) -> int:
     if missing:
         parser.error(f"exporting needs {', '.join(missing)} (or use --print FILE)")
 
-    import slowfast_custom  # noqa: F401  (registers the plugin's dataset)
+    from slowfast_custom.plugin import setup_plugin
+
+    setup_plugin()  # before upstream's model code is imported: an unpatched upstream is one line naming the fix
     from slowfast_custom.config import load_config
     from slowfast_custom.deploy.export import export_model
     from slowfast_custom.engine.logs import setup_logging

@@ -9,15 +9,19 @@ processes: `torchrun --nproc_per_node N tools/run_net.py ...` or NUM_GPUS > 1.
 
 import sys
 
-import slowfast_custom  # noqa: F401  (registers the plugin's dataset before any worker starts)
 from slowfast_custom.config import default_argument_parser, load_config
-from slowfast_custom.engine.launch import launch_job
-from slowfast_custom.engine.trainer import test, train
 from slowfast_custom.errors import run_cli
+from slowfast_custom.plugin import setup_plugin
 
 
 def main(argv=None) -> int:
     args = default_argument_parser(__doc__.strip().splitlines()[0]).parse_args(argv)
+    # Before upstream's model code is imported: an unpatched upstream is one line naming the fix. It also
+    # registers the dataset; spawned processes register when they unpickle engine.trainer's job or the dataset.
+    setup_plugin()
+    from slowfast_custom.engine.launch import launch_job
+    from slowfast_custom.engine.trainer import test, train
+
     cfg = load_config(args)
     if cfg.DEMO.ENABLE:
         from slowfast_custom.demo.runner import run_demo

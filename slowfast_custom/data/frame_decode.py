@@ -35,7 +35,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
-import torch
 
 from slowfast_custom.ava.images import HEAD_BYTES, TAIL_BYTES, image_problem, jpeg_size
 from slowfast_custom.errors import DataError, UserError
@@ -111,7 +110,11 @@ class FrameDecoder:
             raise ValueError(f"max_reduction must be one of 1, 2, 4, 8, got {max_reduction}")
         self.min_short_side = int(min_short_side)
         self.max_reduction = int(max_reduction)
-        self.device = torch.device(device) if device is not None else None
+        self.device = None
+        if device is not None:
+            import torch  # only the tensor path needs it: the tools that read frames stay torch-free
+
+            self.device = torch.device(device)
         self.cache_frames = int(cache_frames)
         self._cache: "OrderedDict[Tuple[str, int], np.ndarray]" = OrderedDict()
         self.decoded = 0  # frames decoded (cache misses), for the benchmark
@@ -161,6 +164,7 @@ class FrameDecoder:
         return images
 
     def _decode_torch(self, paths: List[str], blobs: List[bytes], factor: int) -> List[np.ndarray]:
+        import torch
         from torchvision.io import ImageReadMode, decode_jpeg
 
         for path, data in zip(paths, blobs):
@@ -195,6 +199,8 @@ def frame_decoder_from_cfg(cfg, split: str) -> Optional[FrameDecoder]:
         raise UserError(f"DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, got {loader.MAX_DECODE_REDUCTION}")
     device = None
     if loader.GPU_DECODE:
+        import torch
+
         if not torch.cuda.is_available():
             raise UserError("DATA_LOADER.GPU_DECODE True needs a CUDA device; none is visible. "
                             "Set DATA_LOADER.GPU_DECODE False")

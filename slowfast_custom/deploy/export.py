@@ -89,8 +89,9 @@ class ExportReport:
     synthetic: bool = False  # checked on a synthetic clip (no dataset)
 
     def line(self) -> str:
+        shapes = " + ".join("x".join(map(str, s)) for s in self.clip_shapes)
         return (f"Exported {self.format} to {self.path}: largest difference from PyTorch {self.max_abs_diff:.2e} "
-                f"(tolerance {self.atol:g}) on a {'synthetic' if self.synthetic else 'real'} clip {' + '.join('x'.join(map(str, s)) for s in self.clip_shapes)} "
+                f"(tolerance {self.atol:g}) on a {'synthetic' if self.synthetic else 'real'} clip {shapes} "
                 f"with {self.boxes} person boxes")
 
 
@@ -138,7 +139,7 @@ def load_model(cfg, checkpoint: Path) -> torch.nn.Module:
     """The config's model with every tensor from ``checkpoint``, in eval mode on the CPU."""
     from slowfast.models.model_builder import build_model
 
-    from slowfast_custom.engine.trainer import load_for_inference
+    from slowfast_custom.inference import load_for_inference
 
     if not Path(checkpoint).is_file():
         raise UserError(f"{checkpoint}: checkpoint not found")

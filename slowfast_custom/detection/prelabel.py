@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import Box, BoxRow, PathLike, read_tracks_csv, write_box_csv, write_tracks_csv
+from slowfast_custom.ava.formats import Box, BoxRow, read_tracks_csv, write_box_csv, write_tracks_csv
+from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.images import frame_file_problem
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS, PREDICTED, TRACKS
 from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
@@ -141,7 +142,7 @@ def detect_and_track(
                         + (f" (and {len(empty) - 1} more: {', '.join(empty[1:])})" if len(empty) > 1 else ""),
                         hint="Extract its frames (tools/extract_frames.py), or name the videos to track with --videos")
     per_video = out_dir / "tracks"
-    for video, paths in frames.items():
+    for paths in frames.values():
         check_frames_to_track([frame_dir / p for p in paths], spec)
     settings = _settings_text(spec, detector_settings)
     settings_path = out_dir / SETTINGS

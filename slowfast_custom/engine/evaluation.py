@@ -138,7 +138,8 @@ def evaluate(
     threshold_floor: float = 0.0,
     model: Optional[str] = None,
 ) -> EvalResult:
-    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata`` (N x [video_idx, second]).
+    """Score ``preds`` (N x classes) for boxes ``ori_boxes`` (N x [batch, x1, y1, x2, y2]) at ``metadata``
+    (N x [video_idx, second]).
 
     With ``thresholds_path`` (validation only: thresholds chosen on the test split would flatter it), also write
     the per-class thresholds that maximise F1 there, never below ``threshold_floor`` times the class's

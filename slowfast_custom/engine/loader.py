@@ -22,6 +22,7 @@ from slowfast.datasets.loader import detection_collate
 from slowfast.utils import distributed as du
 from torch.utils.data import DataLoader, Sampler
 
+import slowfast_custom.data.custom_ava  # noqa: F401  (registers Customava: build_dataset looks it up by name)
 from slowfast_custom.engine.seeding import EpochSampler, PerSampleSeeded
 from slowfast_custom.errors import UserError
 

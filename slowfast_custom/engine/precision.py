@@ -21,10 +21,9 @@ from typing import ContextManager, List, Optional
 
 import torch
 
+from slowfast_custom.config import MEMORY_FORMATS, PRECISIONS
 from slowfast_custom.errors import UserError
 
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
 
 

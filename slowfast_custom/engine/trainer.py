@@ -44,17 +44,14 @@ from slowfast_custom.engine.curves import TrainingCurves
 from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.engine.seeding import derived_seed, seed_all
-from slowfast_custom.errors import CheckpointError, UserError
+from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import atomic_write_text, hold_folder
 from slowfast_custom.zoo import resolve_checkpoint
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
+from slowfast_custom.inference import device_of, load_for_inference
 
 logger = logging.getLogger(__name__)
-
-
-def device_of(cfg) -> torch.device:
-    return torch.device("cuda", torch.cuda.current_device()) if cfg.NUM_GPUS > 0 else torch.device("cpu")
 
 
 def _to_device(batch, device: torch.device):
@@ -156,7 +153,10 @@ class _Progress:
 
 def training_step(model, optimizer, loss_fun, batch, device: torch.device, precision: StepPrecision,
                   scaler: Optional[torch.amp.GradScaler], where: str) -> float:
-    """One optimisation step on ``batch``; return the loss. ``where`` names the step in the error for a non-finite loss."""
+    """One optimisation step on ``batch``; return the loss.
+
+    ``where`` names the step in the error for a non-finite loss.
+    """
     inputs, labels, boxes, _ = _to_device(batch, device)
     with precision.autocast():
         preds = model(precision.prepare_inputs(inputs), boxes)
@@ -314,31 +314,6 @@ def _train(cfg, held: contextlib.ExitStack) -> Dict:
         if len(set(digests)) != 1:
             logger.error("Replicas diverged: weight digests differ across ranks %s", digests)
     return summary
-
-
-def inference_checkpoint(cfg) -> Tuple[Path, str]:
-    """(path, checkpoint type) of the weights for test/demo: TEST.CHECKPOINT_FILE_PATH, else the last
-    checkpoint in OUTPUT_DIR, else TRAIN.CHECKPOINT_FILE_PATH."""
-    if cfg.TEST.CHECKPOINT_FILE_PATH:
-        return Path(cfg.TEST.CHECKPOINT_FILE_PATH), cfg.TEST.CHECKPOINT_TYPE
-    if cu.last_checkpoint(cfg.OUTPUT_DIR) is not None:
-        return cu.last_checkpoint(cfg.OUTPUT_DIR), "pytorch"
-    if cfg.TRAIN.CHECKPOINT_FILE_PATH:
-        return Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
-    raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
-
-
-def load_for_inference(cfg, model) -> Path:
-    """Load the weights of ``inference_checkpoint``. Every tensor must load: a random head is an error, not a result."""
-    path, kind = inference_checkpoint(cfg)
-    report = cu.load_pretrained(model, path, kind)
-    if not report.complete:
-        shown = ", ".join(report.not_loaded[:6]) + (" ..." if len(report.not_loaded) > 6 else "")
-        raise CheckpointError(
-            f"{path}: {len(report.not_loaded)} tensors of the model are not in the checkpoint ({shown}); "
-            "predictions would come from random weights. Fine-tuned with another MODEL.NUM_CLASSES? "
-            "Use the same config (and class count) as the run that wrote the checkpoint")
-    return path
 
 
 def test(cfg) -> Optional[evaluation.EvalResult]:

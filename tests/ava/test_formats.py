@@ -17,12 +17,14 @@ def write(path, text):
 
 
 def test_label_map_item_form(tmp_path):
-    path = write(tmp_path / "a.pbtxt", 'item {\n  name: "bend/bow (at the waist)"\n  id: 1\n}\nitem {\n  name: "crouch/kneel"\n  id: 3\n}\n')
+    path = write(tmp_path / "a.pbtxt", 'item {\n  name: "bend/bow (at the waist)"\n  id: 1\n}\n'
+                 'item {\n  name: "crouch/kneel"\n  id: 3\n}\n')
     assert af.label_names(af.read_label_map(path)) == {1: "bend/bow (at the waist)", 3: "crouch/kneel"}
 
 
 def test_label_map_label_form_with_types(tmp_path):
-    path = write(tmp_path / "b.pbtxt", 'label {\n  name: "bend/bow (at the waist)"\n  label_id: 1\n  label_type: PERSON_MOVEMENT\n}\n'
+    path = write(tmp_path / "b.pbtxt",
+                 'label {\n  name: "bend/bow (at the waist)"\n  label_id: 1\n  label_type: PERSON_MOVEMENT\n}\n'
                  'label {\n  name: "answer phone"\n  label_id: 2\n  label_type: OBJECT_MANIPULATION\n}\n')
     entries = af.read_label_map(path)
     assert [(e.id, e.name, e.label_type) for e in entries] == [
@@ -60,7 +62,8 @@ def test_box_csv_round_trip_gt_and_predicted(tmp_path):
     af.write_box_csv(tmp_path / "gt.csv", gt, "gt")
     assert (tmp_path / "gt.csv").read_text().splitlines()[0] == "-5KQ66BBWC4,0902,0.077,0.151,0.283,0.811,80,1"
     assert af.read_box_csv(tmp_path / "gt.csv", "gt") == gt
-    pred = [af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), None, score=0.93), af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), 5, score=0.5)]
+    pred = [af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), None, score=0.93), af.BoxRow("v", 3, (0.1, 0.2, 0.3, 0.4), 5,
+                      score=0.5)]
     af.write_box_csv(tmp_path / "pred.csv", pred, "predicted")
     assert af.read_box_csv(tmp_path / "pred.csv", "predicted") == pred
 
@@ -89,7 +92,8 @@ def test_box_csv_errors_name_file_and_line(tmp_path, row, kind, message):
 
 
 def test_frame_list_round_trip_and_errors(tmp_path):
-    videos = {"-5KQ66BBWC4": ["-5KQ66BBWC4/-5KQ66BBWC4_000001.jpg", "-5KQ66BBWC4/-5KQ66BBWC4_000002.jpg"], "b": ["b/b_000001.jpg"]}
+    videos = {"-5KQ66BBWC4": ["-5KQ66BBWC4/-5KQ66BBWC4_000001.jpg", "-5KQ66BBWC4/-5KQ66BBWC4_000002.jpg"],
+              "b": ["b/b_000001.jpg"]}
     af.write_frame_list(tmp_path / "train.csv", videos)
     text = (tmp_path / "train.csv").read_text().splitlines()
     assert text[0] == af.FRAME_LIST_HEADER and text[3] == 'b 1 0 b/b_000001.jpg ""'

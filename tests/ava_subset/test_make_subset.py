@@ -8,20 +8,21 @@ import hashlib
 import importlib.util
 import json
 import shutil
-from dataclasses import replace
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 import yaml
-from conftest import REPO, TINY_CFG, TINY_OVERRIDES, run_tool
 
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.example_files import ExampleSpec, write_example_files
 from slowfast_custom.ava_subset.ids import join_dash_ids
 from slowfast_custom.errors import run_cli
 from slowfast_custom.video.frames import render_test_pattern
+
+from conftest import REPO, TINY_CFG, TINY_OVERRIDES, run_tool
 
 TRAIN = ("-5KQ66BBWC4", "4ZpjKfu6Cl8", "5BDj0ow5hnA")
 VAL = ("1j20qq1JyX4", "7g37N3eoQ9s")
@@ -190,7 +191,7 @@ def test_malformed_rows_of_videos_not_selected_are_no_reason_to_fail(ann_copy, t
     path.write_text("\n".join(lines[:3] + ["4ZpjKfu6Cl8,0003,0.1,0.2,0.3", "4ZpjKfu6Cl8,0003,0.5,0.2,0.3,0.9,-1,0"]
                               + lines[3:]) + "\n")
     assert make_subset(*base_args(ann_copy, tmp_path / "AVA")) == 0, capsys.readouterr().err
-    assert not any("4ZpjKfu6Cl8" in l for l in (tmp_path / "AVA" / "annotations" / names.TRAIN_GT).open())
+    assert not any("4ZpjKfu6Cl8" in line for line in (tmp_path / "AVA" / "annotations" / names.TRAIN_GT).open())
 
 
 @pytest.mark.parametrize("row, message", [

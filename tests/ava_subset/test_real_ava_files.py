@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED, TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg
 
+from slowfast_custom.ava import formats as af
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.example_files import ACTION_NAMES, EVAL_IDS, ExampleSpec, write_example_files
 from slowfast_custom.ava import formats as af
-from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg
 from slowfast_custom.video.frames import render_test_pattern
+
+from conftest import SHARED, TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg
 
 TRAIN = ("-5KQ66BBWC4", "4ZpjKfu6Cl8")  # the second one is not selected
 VAL = ("1j20qq1JyX4", "7g37N3eoQ9s")
@@ -65,7 +66,8 @@ def test_generated_files_have_the_real_files_quirks(ava):
     assert {r.person_id for r in gt} == {0, 1}
     for name in (names.TRAIN_DETECTIONS, names.VAL_DETECTIONS):
         assert af.read_box_csv(ava.folder / name, "predicted")
-    evaluated, full = af.read_label_map(ava.folder / names.LABEL_MAP), af.read_label_map(ava.folder / names.FULL_LABEL_MAP)
+    evaluated = af.read_label_map(ava.folder / names.LABEL_MAP)
+    full = af.read_label_map(ava.folder / names.FULL_LABEL_MAP)
     assert [e.id for e in evaluated] == list(EVAL_IDS) and len(full) == 80
     assert full[63].label_type == "PERSON_INTERACTION" and full[63].name == "fight/hit (a person)"
     assert "item {" in (ava.folder / names.LABEL_MAP).read_text()
@@ -111,8 +113,8 @@ def test_checker_reports_no_errors_on_the_subset(subset):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     assert proc.stdout.rstrip().endswith("0 errors, 0 warnings")
     # AVA's 20 ids outside the evaluation map: one information line per file, not errors.
-    info = [l for l in proc.stdout.splitlines() if ": info: " in l and "not in the label map" in l]
-    assert info and all("trained (MODEL.NUM_CLASSES 80), not evaluated" in l for l in info)
+    info = [line for line in proc.stdout.splitlines() if ": info: " in line and "not in the label map" in line]
+    assert info and all("trained (MODEL.NUM_CLASSES 80), not evaluated" in line for line in info)
 
 
 def test_negatives_train_as_background(subset, tmp_path):
@@ -127,7 +129,7 @@ def test_negatives_train_as_background(subset, tmp_path):
         if [-1] in labels:
             _, label_arrs, _, _ = dataset[idx]
             assert label_arrs[labels.index([-1])].sum() == 0
-            assert all(label_arrs[i].sum() == len(set(l)) for i, l in enumerate(labels) if -1 not in l)
+            assert all(label_arrs[i].sum() == len(set(line)) for i, line in enumerate(labels) if -1 not in line)
             found += 1
     assert found
 

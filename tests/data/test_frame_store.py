@@ -5,7 +5,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import TINY_CFG, run_tool, tiny_cfg
 
 from benchmarks.loading import clip_difference
 from slowfast_custom.data.custom_ava import Customava
@@ -17,6 +16,8 @@ from slowfast_custom.data.frame_store import (
 )
 from slowfast_custom.data.synthetic import SyntheticSpec, make_synthetic_dataset
 from slowfast_custom.errors import UserError
+
+from conftest import TINY_CFG, run_tool, tiny_cfg
 
 
 @pytest.fixture(scope="module")

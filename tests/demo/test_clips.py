@@ -18,7 +18,7 @@ def stream(fps, seconds, stride=1.0, num_frames=8, sampling_rate=4, target_fps=3
         for keyframe, frames in scheduler.ready():
             clips[keyframe.index] = [int(f[0, 0]) for f in frames]  # each scaled frame carries its index
             keyframe.scores = np.zeros((0, 4))
-        for image, time, keyframe in scheduler.writable():
+        for image, _time, keyframe in scheduler.writable():
             written.append((int(image[0, 0]), keyframe.index if keyframe else None))
 
     for i in range(int(seconds * fps)):

@@ -26,8 +26,9 @@ def test_a_full_disk_between_the_outputs_leaves_none_of_them(demo_setup, tmp_pat
     assert run_cli(run_demo, demo_setup.cfg(output)) == 2
     err = capsys.readouterr().err  # tqdm's progress bar, then the error
     assert err.count("error: ") == 1 and "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith(f"error: {output}: cannot write the demo's outputs (No space left on device); none of the "
-                          "video, CSV and JSON was written; free some space")
+    assert err.strip().splitlines()[-1].startswith(
+        f"error: {output}: cannot write the demo's outputs (No space left on device); none of the "
+        "video, CSV and JSON was written; free some space")
     assert len(staged_before_failure) == 3 and all(n.endswith(".tmp") for n in staged_before_failure)
     assert [n.split(".")[1] for n in staged_before_failure] == ["demo", "demo_predictions", "demo_predictions"]
     assert list(output.parent.iterdir()) == []

@@ -9,7 +9,7 @@ from slowfast_custom.data.custom_ava import scaled_size
 from slowfast_custom.demo.people import Person
 from slowfast_custom.demo.predictor import ActionPredictor, num_outputs
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.trainer import load_for_inference
+from slowfast_custom.inference import load_for_inference
 
 from demo_fixtures import decode, demo_setup  # noqa: F401  (fixture)
 

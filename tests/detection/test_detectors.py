@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from slowfast_custom.detection import Detection, build_detector, keep_valid
+from slowfast_custom.detection import Detection, build_detector, keep_valid, yolo
 from slowfast_custom.detection import torchvision_frcnn as frcnn
-from slowfast_custom.detection import yolo
 from slowfast_custom.errors import UserError
 
 from conftest import run_tool, shared_file

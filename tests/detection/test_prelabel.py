@@ -4,8 +4,8 @@ from functools import partial
 
 import pytest
 
-from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track, normalise_box
 from slowfast_custom.ava.formats import read_box_csv, read_tracks_csv
+from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track, normalise_box
 from slowfast_custom.detection.tracking import PersonTracker
 from slowfast_custom.errors import DataError
 

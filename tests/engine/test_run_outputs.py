@@ -49,7 +49,7 @@ def matched_detections(detections_csv, groundtruth_csv):
         if (row.video_id, row.second) in seconds:
             gt[(row.video_id, row.second, row.action_id)].append(row.box)
     matches, support = defaultdict(list), defaultdict(int)
-    for (video, second, action), boxes in gt.items():
+    for (_, _, action), boxes in gt.items():
         support[action] += len(boxes)
     for (video, second, action), found in dets.items():
         boxes, used = gt.get((video, second, action), []), set()
@@ -91,9 +91,9 @@ def test_thresholds_json_holds_the_best_f1_cut_of_the_last_validation(run, tiny_
         scores = np.array([s for s, _ in matches[record["id"]]])
         hits = np.array([h for _, h in matches[record["id"]]])
 
-        def f1(cut):
+        def f1(cut, scores=scores, hits=hits, support=record["support"]):
             kept = scores >= cut - 5e-5
-            return 2 * hits[kept].sum() / (kept.sum() + record["support"])
+            return 2 * hits[kept].sum() / (kept.sum() + support)
 
         allowed = [s for s in scores if s >= record["floor"] - 5e-5]
         if not any(f1(s) for s in allowed):  # no hit at or above the floor: the floor is the threshold

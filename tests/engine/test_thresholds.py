@@ -5,8 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from slowfast_custom.engine.thresholds import (NO_EXAMPLES, NO_HITS, best_f1_threshold, class_thresholds,
-                                               read_thresholds, write_thresholds)
+from slowfast_custom.engine.thresholds import (
+    NO_EXAMPLES,
+    NO_HITS,
+    best_f1_threshold,
+    class_thresholds,
+    read_thresholds,
+    write_thresholds,
+)
 from slowfast_custom.errors import DataError
 
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-
 from conftest import REPO, TINY_CFG, TINY_OVERRIDES, run_tool
 
 

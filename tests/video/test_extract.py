@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.ava.formats import read_frame_list
 from slowfast_custom.errors import DataError, UserError
+from slowfast_custom.video.extract import collect_videos
 
 from conftest import run_tool
 

@@ -183,7 +183,7 @@ def model_suggestions(project: Project, dataset: PathLike, cfg_file: PathLike, c
     from slowfast_custom.demo.people import Person
     from slowfast_custom.demo.predictor import ActionPredictor, num_outputs, predict_on_frames
     from slowfast_custom.engine.precision import StepPrecision
-    from slowfast_custom.engine.trainer import device_of, load_for_inference
+    from slowfast_custom.inference import device_of, load_for_inference
 
     if not Path(checkpoint).is_file():
         raise UserError(f"{checkpoint}: checkpoint not found (--model CFG CHECKPOINT)")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from slowfast_custom.errors import DataError
 from slowfast_custom.labelling.app import project as project_module
 from slowfast_custom.labelling.app.project import PROJECT_NAME, ChangeError, Project
-from slowfast_custom.errors import DataError
 
 from annotate_helpers import make_dataset
 

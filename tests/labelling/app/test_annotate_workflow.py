@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
+from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import (
     SUGGESTIONS_NAME,
@@ -17,11 +19,8 @@ from slowfast_custom.labelling.app.workflow import (
 )
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.via import PROJECT_FILE, export_via, import_via
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
-from slowfast_custom.errors import DataError, UserError
 
 from annotate_helpers import FPS, write_frames
-
 from conftest import run_tool
 
 TRACKS = [BoxRow("alpha", s, (0.1, 0.2, 0.3, 0.9), None, 7, 0.9) for s in range(1, 9)] + \
