@@ -107,7 +107,8 @@ def _render(t: int, out_dir: str) -> int:
         colour = (40.0 + 90 * i, 180.0 - 60 * i, 120.0)
         cv2.rectangle(frame, p1, p2, colour, -1)
         cv2.rectangle(frame, p1, p2, (20.0, 20.0, 20.0), 6)
-        cv2.circle(frame, (int((x1 + x2) / 2), int(y1 + 0.1 * (y2 - y1))), int(0.2 * (x2 - x1)), (200.0, 170.0, 150.0), -1)
+        head = (int((x1 + x2) / 2), int(y1 + 0.1 * (y2 - y1)))
+        cv2.circle(frame, head, int(0.2 * (x2 - x1)), (200.0, 170.0, 150.0), -1)
     ok, data = cv2.imencode(".jpg", np.clip(frame, 0, 255).astype(np.uint8),
                             [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg_quality])
     path = Path(out_dir) / spec.frame_name(t)

@@ -106,7 +106,8 @@ def _measure_build(kind: str, cfg) -> Dict[str, object]:
     gc.collect()
     after = process.memory_info().rss
     return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
-            "rss_added_mib": round((after - before) / 2**20, 1), "peak_added_mib": round((peak.peak - before) / 2**20, 1),
+            "rss_added_mib": round((after - before) / 2**20, 1),
+            "peak_added_mib": round((peak.peak - before) / 2**20, 1),
             "keyframes": len(dataset), "boxes": int(dataset._num_boxes_used)}
 
 

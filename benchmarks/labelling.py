@@ -33,9 +33,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import BoxRow, read_box_csv, write_tracks_csv
-from slowfast_custom.ava.layout import DEFAULT_FPS
-from slowfast_custom.ava.naming import video_dirs
 from benchmarks.browser import (
     REPO,
     AppServer,
@@ -54,12 +51,15 @@ from benchmarks.browser import (
     tracks_of,
 )
 from benchmarks.record import host_line, plain_table, run_header
-from slowfast_custom.resources import config_dir
+from slowfast_custom.ava.formats import BoxRow, read_box_csv, write_tracks_csv
+from slowfast_custom.ava.layout import DEFAULT_FPS
+from slowfast_custom.ava.naming import video_dirs
 from slowfast_custom.checkpoint import last_checkpoint
 from slowfast_custom.data.synthetic import ACTIONS as SYNTHETIC_ACTIONS
 from slowfast_custom.errors import UserError
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import TRACKS_NAME, read_suggestions
+from slowfast_custom.resources import config_dir
 
 logger = logging.getLogger(__name__)
 

@@ -154,7 +154,8 @@ def format_table(results: Dict) -> str:
             ratio = speed.get(name)
             rows.append(("(i) index build s", name, f"{med[name]['seconds']:.3g}",
                          f"{ratio['wall']:.3g}x (cpu {ratio['cpu']:.3g}x)" if ratio else "baseline",
-                         f"memory +{med[name]['rss_added_mib']:.0f} MiB kept, peak +{med[name]['peak_added_mib']:.0f} MiB, "
+                         f"memory +{med[name]['rss_added_mib']:.0f} MiB kept, "
+                         f"peak +{med[name]['peak_added_mib']:.0f} MiB, "
                          f"{index['keyframes']} keyframes"))
         for name, run in index["worker_memory_over_an_epoch"].items():
             rows.append(("(i) worker USS growth", name, f"{run['max_growth_mib']:.3g} MiB", "-",
@@ -173,7 +174,8 @@ def format_table(results: Dict) -> str:
                 rows.append(("(a) clips/s", name, _fmt(rates[name]["median"]), _fmt(ratio, "x"), note))
         store = loading.get("frame_store")
         if store:
-            rows.append(("(a) frame store, once", f"short side {store['short_side']}", f"{store['frames_per_s']:.3g} frames/s",
+            rows.append(("(a) frame store, once", f"short side {store['short_side']}",
+                         f"{store['frames_per_s']:.3g} frames/s",
                          "-", f"{store['frames']} frames in {store['seconds']:.3g} s, {store['mib_in']:.0f} -> "
                          f"{store['mib_out']:.0f} MiB; 6.35M frames: ~{store['projected_hours_for_6_35M_frames']} h"))
         dec = loading["decode_ms_per_frame"]

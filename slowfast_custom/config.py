@@ -217,9 +217,12 @@ def get_cfg() -> CfgNode:
 def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--cfg", dest="cfg_file", required=True, help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
-    parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0, help="index of this machine (upstream convention)")
-    parser.add_argument("--num_shards", type=cli_args.positive_int, default=1, help="number of machines (upstream convention)")
+    parser.add_argument("--cfg", dest="cfg_file", required=True,
+                        help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
+    parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0,
+                        help="index of this machine (upstream convention)")
+    parser.add_argument("--num_shards", type=cli_args.positive_int, default=1,
+                        help="number of machines (upstream convention)")
     parser.add_argument("--init_method", default="tcp://localhost:9999",
                         help="process-group rendezvous when run_net.py spawns NUM_GPUS processes itself")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=None, help="KEY VALUE overrides, e.g. NUM_GPUS 0")
@@ -292,10 +295,12 @@ def finalize_config(cfg: CfgNode, where: Optional[Where] = None) -> None:
     if cfg.TRAIN.MEMORY_FORMAT not in MEMORY_FORMATS:
         raise UserError(f"TRAIN.MEMORY_FORMAT {cfg.TRAIN.MEMORY_FORMAT!r} is not one of {', '.join(MEMORY_FORMATS)}")
     if cfg.DATA_LOADER.MAX_DECODE_REDUCTION not in (1, 2, 4, 8):
-        raise UserError(f"DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, got {cfg.DATA_LOADER.MAX_DECODE_REDUCTION}")
+        raise UserError("DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, "
+                        f"got {cfg.DATA_LOADER.MAX_DECODE_REDUCTION}")
     if cfg.DATA_LOADER.GPU_DECODE and cfg.NUM_GPUS == 0:
         raise UserError("DATA_LOADER.GPU_DECODE needs a GPU (NUM_GPUS > 0)")
-    if cfg.AVA.VALID_SECONDS and (len(cfg.AVA.VALID_SECONDS) != 2 or cfg.AVA.VALID_SECONDS[0] > cfg.AVA.VALID_SECONDS[1]):
+    valid = cfg.AVA.VALID_SECONDS
+    if valid and (len(valid) != 2 or valid[0] > valid[1]):
         raise UserError(f"AVA.VALID_SECONDS must be [first, last], got {list(cfg.AVA.VALID_SECONDS)}")
 
 

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from slowfast_custom import resources
-
 from slowfast_custom.errors import UserError
 
 FIX_COMMAND = "python -m slowfast_custom.upstream --install"
@@ -95,7 +94,8 @@ def read_pin(pin_file: Optional[Path] = None) -> UpstreamPin:
     try:
         lines = [line.strip() for line in pin_file.read_text().splitlines()]
     except OSError as err:
-        raise UpstreamError(f"{pin_file}: cannot read the upstream pin ({err.strerror}). Reinstall slowfast-custom")
+        raise UpstreamError(f"{pin_file}: cannot read the upstream pin ({err.strerror}). "
+                            "Reinstall slowfast-custom") from None
     requirements = [line for line in lines if line and not line.startswith("#")]
     match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)", requirements[0]) if len(requirements) == 1 else None
     if not match:
@@ -240,7 +240,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--check", action="store_true",
                        help="exit 0 only if the pinned release is installed and patched")
-    group.add_argument("--apply", action="store_true", help="apply the packaged patches to the installed release (idempotent)")
+    group.add_argument("--apply", action="store_true",
+                       help="apply the packaged patches to the installed release (idempotent)")
     group.add_argument("--install", action="store_true",
                        help="pip install the pinned release without deps, then --apply")
     group.add_argument("--write-sums", action="store_true", help="(developers) record hashes of the patched files")

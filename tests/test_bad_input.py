@@ -528,7 +528,8 @@ CASES = [
          "TEST.BATCH_SIZE must be >= 1, got 0"),
     Case("train: DATA.SAMPLING_RATE 0", "run_net", lambda t: train_args(t, dataset(t), "DATA.SAMPLING_RATE", "0"),
          "DATA.SAMPLING_RATE must be >= 1, got 0"),
-    Case("train: AVA.FPS 0", "run_net", lambda t: train_args(t, dataset(t), "AVA.FPS", "0"), "AVA.FPS must be > 0, got 0"),
+    Case("train: AVA.FPS 0", "run_net", lambda t: train_args(t, dataset(t), "AVA.FPS", "0"),
+         "AVA.FPS must be > 0, got 0"),
     Case("train: DATA.TARGET_FPS -30", "run_net", lambda t: train_args(t, dataset(t), "DATA.TARGET_FPS", "-30"),
          "DATA.TARGET_FPS must be > 0, got -30"),
     Case("train: SOLVER.MAX_EPOCH 0", "run_net", lambda t: train_args(t, dataset(t), "SOLVER.MAX_EPOCH", "0"),
@@ -725,7 +726,8 @@ def test_prepare_frames_workers_die_with_the_tool(tmp_path):
     data = tmp_path / "data"
     for video in ("v1", "v2", "v3"):
         _frames(data / "frames" / video, 150, (960, 720))
-    proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "prepare_frames.py"), str(data), "--cfg", str(TINY_CFG),
+    proc = subprocess.Popen([sys.executable, str(REPO / "tools" / "prepare_frames.py"), str(data),
+                             "--cfg", str(TINY_CFG),
                              "--workers", "1", "--out", str(tmp_path / "store")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tool = psutil.Process(proc.pid)

@@ -41,7 +41,8 @@ def test_upstream_demo_yaml_loads_and_its_keys_take_effect():
 
 
 def test_one_root_fills_the_three_data_paths(tmp_path):
-    cfg = _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml", "DATA.PATH_TO_DATA_DIR", str(tmp_path))
+    cfg = _load(REPO / "slowfast_custom/configs/SLOWFAST_8x4_R50_tiny_synthetic_cpu.yaml",
+                "DATA.PATH_TO_DATA_DIR", str(tmp_path))
     assert cfg.AVA.FRAME_DIR == str(tmp_path / "frames")
     assert cfg.AVA.ANNOTATION_DIR == str(tmp_path / "annotations")
     assert cfg.AVA.FRAME_LIST_DIR == str(tmp_path / "frame_lists")

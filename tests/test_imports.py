@@ -48,7 +48,7 @@ def test_library_of_the_model_free_tools_is_torch_free():
     # What the model-free tools import once their command line is read, and a CPU config loaded as they load it.
     code = (
         "import argparse, sys\n"
-        "import slowfast_custom.ava_subset.build, slowfast_custom.dataset_check, slowfast_custom.labelling.via\n"
+        "import slowfast_custom.ava_subset.build, slowfast_custom.check.dataset, slowfast_custom.labelling.via\n"
         "import slowfast_custom.labelling.via3, slowfast_custom.labelling.app.workflow, slowfast_custom.video.extract\n"
         "from slowfast_custom.config import load_config\n"
         f"load_config(argparse.Namespace(cfg_file={str(TINY_CFG)!r}, opts=['NUM_GPUS', '0']))\n"

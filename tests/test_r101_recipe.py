@@ -1,6 +1,6 @@
-"""The user's recipe, slowfast_custom/configs/SLOWFAST_32x2_R101_custom.yaml, with the real R101 32x2 architecture (non-local
-blocks included) on the CPU: fine-tune from a checkpoint in the AVA model zoo's format through tools/run_net.py,
-then render the demo with the fine-tuned model.
+"""The user's recipe, slowfast_custom/configs/SLOWFAST_32x2_R101_custom.yaml, with the real R101 32x2 architecture
+(non-local blocks included) on the CPU: fine-tune from a checkpoint in the AVA model zoo's format through
+tools/run_net.py, then render the demo with the fine-tuned model.
 
 The zoo's weights cannot be downloaded here, so the stand-in is the same architecture with 80 classes, randomly
 initialised and saved as the zoo saves it. Frames are cropped to 64 px (the recipe's 224 would take minutes per

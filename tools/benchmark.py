@@ -26,9 +26,9 @@ import torch
 
 from benchmarks.record import write_results
 from benchmarks.runner import Settings, format_table, run_benchmark
+from slowfast_custom import cli_args
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 from slowfast_custom.plugin import setup_plugin
 
 PARTS = ("index", "loading", "training", "demo")
@@ -36,10 +36,12 @@ PARTS = ("index", "loading", "training", "demo")
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--out", type=cli_args.output_file, default=Path("output/benchmark/results.json"), help="JSON results file")
+    parser.add_argument("--out", type=cli_args.output_file, default=Path("output/benchmark/results.json"),
+                        help="JSON results file")
     parser.add_argument("--data-dir", type=cli_args.output_dir, default=Path("datasets/benchmark_frames"),
                         help="generated frames (reused when complete; several hundred MB)")
-    parser.add_argument("--work-dir", type=cli_args.output_dir, default=None, help="scratch files; default: beside --out")
+    parser.add_argument("--work-dir", type=cli_args.output_dir, default=None,
+                        help="scratch files; default: beside --out")
     parser.add_argument("--quick", action="store_true", help="tiny setting: checks that every part runs")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these parts")
     parser.add_argument("--loader-repeats", type=cli_args.positive_int, help="A/B repeats of the loading comparison")
@@ -47,7 +49,8 @@ def main(argv=None) -> int:
     parser.add_argument("--index-dir", type=cli_args.output_dir, default=None,
                         help="generated full-size annotation set (reused when complete; about 0.5 GB); "
                              "default: beside --data-dir")
-    parser.add_argument("--index-repeats", type=cli_args.positive_int, help="rounds of the index builds (each in a fresh process)")
+    parser.add_argument("--index-repeats", type=cli_args.positive_int,
+                        help="rounds of the index builds (each in a fresh process)")
     args = parser.parse_args(argv)
     setup_plugin()
     setup_logging()

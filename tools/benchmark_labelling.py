@@ -29,8 +29,8 @@ from benchmarks.labelling import (
     measure_labelling,
 )
 from benchmarks.record import write_results
-from slowfast_custom.errors import run_cli
 from slowfast_custom import cli_args
+from slowfast_custom.errors import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 

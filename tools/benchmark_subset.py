@@ -9,16 +9,16 @@ each size: the filter streams, so memory stays flat while the input doubles.
 
 import argparse
 import sys
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 # benchmarks/ sits beside tools/ and is not installed with the plugin: import it from this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.subset import benchmark
+from slowfast_custom import cli_args
 from slowfast_custom.ava_subset.example_files import ExampleSpec
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
@@ -30,7 +30,8 @@ def main(argv=None) -> int:
                         help="annotated seconds per video (default: AVA's %(default)s)")
     parser.add_argument("--frames-per-video", type=cli_args.positive_int, default=30,
                         help="frame-list rows per video (AVA's real lists: 27030; default: %(default)s)")
-    parser.add_argument("--work-dir", type=cli_args.output_dir, help="where to write the generated files (default: the temp dir)")
+    parser.add_argument("--work-dir", type=cli_args.output_dir,
+                        help="where to write the generated files (default: the temp dir)")
     args = parser.parse_args(argv)
     print(f"{'videos':>7} {'rows':>10} {'seconds':>8} {'rows/s':>11} {'peak RSS growth':>16}")
     for scale in args.scales:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from slowfast_custom.ava.formats import read_action_names, read_tracks_csv
+from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.errors import UserError, number_in, run_cli
 from slowfast_custom.labelling.cvat import PERSON_LABEL, export_cvat
-from slowfast_custom.ava.layout import DEFAULT_FPS
 
 
 def main(argv=None) -> int:

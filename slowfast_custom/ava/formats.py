@@ -4,7 +4,7 @@ A grammar (``scan_frame_list``, ``scan_box_csv``, ``scan_exclusions``)
 yields a file's values and its problems (``FileProblem``, with file:line and
 a hint) in file order. The strict readers (``read_frame_list``,
 ``iter_box_csv``, ``read_exclusions``; training, make_subset, import) raise
-the first blocking problem (``strict``); ``dataset_check`` runs the same
+the first blocking problem (``strict``); ``check.dataset`` runs the same
 grammars and collects every problem, so the two cannot disagree. Names and
 paths are ``ava.naming``'s rules, frame order ``ava.timing``'s.
 
@@ -453,7 +453,9 @@ class LabelMapEntry:
     label_type: Optional[str] = None  # PERSON_MOVEMENT, OBJECT_MANIPULATION, PERSON_INTERACTION
 
 
-_TOKEN = re.compile(r'\s*(?:(?P<open>\{)|(?P<close>\})|(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s{}]+)|(?P<block>[A-Za-z_]+)\s*(?=\{)|(?P<comment>#[^\n]*))')
+_TOKEN = re.compile(r'\s*(?:(?P<open>\{)|(?P<close>\})'
+                    r'|(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s{}]+)'
+                    r'|(?P<block>[A-Za-z_]+)\s*(?=\{)|(?P<comment>#[^\n]*))')
 
 
 _SPACE = re.compile(r"\s*")

@@ -45,8 +45,8 @@ from slowfast_custom.ava_subset.filtering import (
 from slowfast_custom.ava_subset.source import AnnotationSource
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, atomic_write_text
-from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.resources import config_dir
+from slowfast_custom.video.extract import collect_videos
 from slowfast_custom.video.frames import (
     ExtractJob,
     cut_clip,

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from slowfast_custom.ava.formats import write_frame_list
+from slowfast_custom.ava.naming import frame_relpath
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.errors import UserError
-from slowfast_custom.ava.naming import frame_relpath
 from slowfast_custom.fileio import atomic_open
 
 # The 60 classes of AVA's ActivityNet evaluation (ava_action_list_v2.2_for_activitynet_2019.pbtxt).

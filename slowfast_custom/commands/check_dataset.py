@@ -10,10 +10,10 @@ never changes the originals.
 import argparse
 import sys
 
-from slowfast_custom.config import load_config
-from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg, fix_dataset
-from slowfast_custom.errors import run_cli
 from slowfast_custom import cli_args
+from slowfast_custom.check.dataset import check_dataset, check_spec_from_cfg, fix_dataset
+from slowfast_custom.config import load_config
+from slowfast_custom.errors import run_cli
 
 DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/configs/)
 

@@ -12,6 +12,7 @@ import logging
 import sys
 from functools import partial
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS
 from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.config import DETECTOR_SCORE_THRESH
@@ -19,27 +20,32 @@ from slowfast_custom.detection import BACKENDS, build_detector
 from slowfast_custom.detection.prelabel import TrackingSpec, detect_and_track
 from slowfast_custom.detection.tracking import EMBEDDERS, PersonTracker
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--data", required=True, type=cli_args.existing_dir, help="dataset folder with frames/")
-    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--out", type=cli_args.output_dir, default=None, help="output folder (default: DATA/detections)")
+    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None,
+                        help="only these videos (default: all in frames/)")
+    parser.add_argument("--out", type=cli_args.output_dir, default=None,
+                        help="output folder (default: DATA/detections)")
     parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
     parser.add_argument("--score-thresh", type=cli_args.fraction, default=DETECTOR_SCORE_THRESH,
                         help="keep person boxes scored at least this (default: %(default)s, as the demo's "
                              "DEMO.DETECTRON2_THRESH)")
-    parser.add_argument("--weights", type=cli_args.optional(cli_args.existing_file), default="", help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
+    parser.add_argument("--weights", type=cli_args.optional(cli_args.existing_file), default="",
+                        help="local weights file (yolo; torchvision_frcnn: default torch's cache, "
                         "downloaded on first use)")
-    parser.add_argument("--device", type=cli_args.device, default="cpu", help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
-    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--device", type=cli_args.device, default="cpu",
+                        help="cpu or cuda[:N] (torchvision_frcnn, yolo, tracker)")
+    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     parser.add_argument("--track-fps", type=cli_args.positive_float, default=DEFAULT_TRACK_FPS,
                         help="frames per second to detect and track on (the keyframes are always included)")
     parser.add_argument("--margin-sec", type=cli_args.non_negative_int, default=DEFAULT_MARGIN_SEC,
                         help="seconds at each end of a video without keyframes")
-    parser.add_argument("--max-age", type=cli_args.positive_int, default=15, help="tracked frames a person may be missed")
+    parser.add_argument("--max-age", type=cli_args.positive_int, default=15,
+                        help="tracked frames a person may be missed")
     parser.add_argument("--n-init", type=cli_args.positive_int, default=2, help="detections before an id is confirmed")
     parser.add_argument("--embedder", choices=EMBEDDERS, default="mobilenet",
                         help="appearance features of the tracker (histogram: faster on a CPU, weaker)")

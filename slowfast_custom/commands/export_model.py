@@ -16,9 +16,9 @@ before torch.jit.load (the model runs torchvision's RoIAlign).
 import argparse
 from pathlib import Path
 
+from slowfast_custom import cli_args
 from slowfast_custom.deploy.metadata import DEFAULT_ATOL, EXAMPLE_SCRIPT, FORMATS, describe, read_metadata
 from slowfast_custom.errors import UserError
-from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
@@ -29,7 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", type=cli_args.existing_file, help="checkpoint (.pyth) to export")
     parser.add_argument("--format", choices=sorted(FORMATS))
     parser.add_argument("--out", type=cli_args.output_file, help="output file; default: beside the checkpoint")
-    parser.add_argument("--atol", type=cli_args.non_negative_float, default=DEFAULT_ATOL, help="largest score difference accepted")
+    parser.add_argument("--atol", type=cli_args.non_negative_float, default=DEFAULT_ATOL,
+                        help="largest score difference accepted")
     parser.add_argument("--print", dest="print_file", type=Path, metavar="FILE",
                         help="show what an exported file takes and gives (its metadata), and a script using it alone")
     parser.add_argument("--config", action="store_true", help="with --print: also the config the model came from")

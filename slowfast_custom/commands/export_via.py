@@ -13,13 +13,13 @@ project (folder icon), tick each person's actions, save it (disk icon).
 import argparse
 import sys
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.formats import read_action_names, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.errors import UserError, run_cli
 from slowfast_custom.labelling.via import export_via
 from slowfast_custom.labelling.via3 import export_via3
-from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:
@@ -32,9 +32,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-tracks", action="store_true", help="export keyframes without boxes (draw them all)")
     parser.add_argument("--format", choices=("via2", "via3"), default="via2",
                         help="via2: via.html 2.x; via3: via_image_annotator.html 3.0.x")
-    parser.add_argument("--out", type=cli_args.output_dir, default=None, help="output folder (default: DATA/via, or DATA/via3)")
-    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None, help="only these videos (default: all in frames/)")
-    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--out", type=cli_args.output_dir, default=None,
+                        help="output folder (default: DATA/via, or DATA/via3)")
+    parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None,
+                        help="only these videos (default: all in frames/)")
+    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     parser.add_argument("--margin-sec", type=cli_args.non_negative_int, default=DEFAULT_MARGIN_SEC,
                         help="seconds at each end of a video without keyframes")
     parser.add_argument("--image-path", default=None,

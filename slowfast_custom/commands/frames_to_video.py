@@ -9,9 +9,9 @@ Name the video after the folder when its boxes come from the dataset's CSVs
 import argparse
 import sys
 
+from slowfast_custom import cli_args
 from slowfast_custom.demo.video_io import encode_images
 from slowfast_custom.errors import UserError, run_cli
-from slowfast_custom import cli_args
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -20,8 +20,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("frames", type=cli_args.existing_dir, help="folder of frames; sorted by name")
     parser.add_argument("out", type=cli_args.output_file, help="video to write (.mp4, .mkv, .avi, .webm)")
-    parser.add_argument("--fps", type=cli_args.positive_float, default=30.0, help="frame rate of the frames (default 30)")
-    parser.add_argument("--max-frames", type=cli_args.non_negative_int, default=0, help="encode only the first N frames (0: all)")
+    parser.add_argument("--fps", type=cli_args.positive_float, default=30.0,
+                        help="frame rate of the frames (default 30)")
+    parser.add_argument("--max-frames", type=cli_args.non_negative_int, default=0,
+                        help="encode only the first N frames (0: all)")
     args = parser.parse_args(argv)
     if not args.frames.is_dir():
         raise UserError(f"{args.frames}: frames folder not found")

@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.formats import read_action_names, read_box_csv, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import video_id_list_arg
@@ -21,8 +22,6 @@ from slowfast_custom.errors import UserError, run_cli
 from slowfast_custom.labelling.ava_writer import SplitSpec
 from slowfast_custom.labelling.exchange import TRACK_MATCH_IOU
 from slowfast_custom.labelling.via import import_via, via_file_actions
-from slowfast_custom import cli_args
-
 
 
 def main(argv=None) -> int:
@@ -34,9 +33,12 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", type=cli_args.existing_file, default=None,
                         help="the action list the project was exported with (VIA 2: required; VIA 3: default "
                              "the options of the project's action attributes, in order)")
-    parser.add_argument("--val-videos", type=video_id_list_arg, default=None, help="comma-separated videos for val (the rest: train)")
-    parser.add_argument("--train-videos", type=video_id_list_arg, default=None, help="comma-separated videos for train (with --val-videos)")
-    parser.add_argument("--val-ratio", type=cli_args.fraction, default=0.2, help="share of videos for val without lists")
+    parser.add_argument("--val-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for val (the rest: train)")
+    parser.add_argument("--train-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for train (with --val-videos)")
+    parser.add_argument("--val-ratio", type=cli_args.fraction, default=0.2,
+                        help="share of videos for val without lists")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
     parser.add_argument("--val-boxes", type=cli_args.existing_file, default=None,
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
@@ -48,7 +50,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-tracks", action="store_true", help="give every box without a person id a new id")
     parser.add_argument("--match-iou", type=cli_args.positive_fraction, default=TRACK_MATCH_IOU,
                         help="least IoU between a box and a tracked box of its keyframe to take the track's id")
-    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS, help="frame rate the frames were extracted at")
+    parser.add_argument("--fps", type=cli_args.positive_float, default=DEFAULT_FPS,
+                        help="frame rate the frames were extracted at")
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions) if args.actions else via_file_actions(args.via_files)
     split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,

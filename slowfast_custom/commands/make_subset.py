@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.layout import AVA_END_SEC, AVA_START_SEC
 from slowfast_custom.ava_subset.build import REPO_CONFIG, SubsetSpec, format_summary, make_subset
 from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_for_split, join_dash_ids, split_ids
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,9 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--annotations", type=Path, default=Path("ava_annotations.tar"),
                         help="ava_annotations.tar or the folder it extracts to (default: %(default)s)")
-    parser.add_argument("--videos", type=cli_args.existing_dir, help="folder of the original videos, <id>.mp4/.mkv/.webm; "
+    parser.add_argument("--videos", type=cli_args.existing_dir,
+                        help="folder of the original videos, <id>.mp4/.mkv/.webm; "
                         "without it no frames are extracted (the annotations must then hold frame_lists/)")
-    parser.add_argument("--out", type=cli_args.output_dir, default=Path("AVA"), help="dataset folder to write (default: %(default)s)")
+    parser.add_argument("--out", type=cli_args.output_dir, default=Path("AVA"),
+                        help="dataset folder to write (default: %(default)s)")
     parser.add_argument("--train-ids", action="append", default=[], metavar="IDS",
                         help=f"train video ids, comma separated (default: {','.join(DEFAULT_TRAIN_IDS)}); "
                         "write --train-ids=-5KQ66BBWC4 for an id starting with '-'")
@@ -46,13 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file of val ids, one per line")
     parser.add_argument("--start-sec", type=cli_args.non_negative_int, default=AVA_START_SEC,
                         help="first second of each video to keep (default: %(default)s, AVA's cut)")
-    parser.add_argument("--end-sec", type=cli_args.positive_int, default=AVA_END_SEC, help="end of the cut (default: %(default)s)")
-    parser.add_argument("--fps", type=cli_args.positive_int, default=30, help="frame rate of the extracted frames (default: 30)")
-    parser.add_argument("--workers", type=cli_args.positive_int, default=2, help="videos processed at a time (default: 2)")
+    parser.add_argument("--end-sec", type=cli_args.positive_int, default=AVA_END_SEC,
+                        help="end of the cut (default: %(default)s)")
+    parser.add_argument("--fps", type=cli_args.positive_int, default=30,
+                        help="frame rate of the extracted frames (default: 30)")
+    parser.add_argument("--workers", type=cli_args.positive_int, default=2,
+                        help="videos processed at a time (default: 2)")
     parser.add_argument("--no-clips", action="store_true", help="do not cut videos_15min/ (frames only)")
     parser.add_argument("--skip-missing", action="store_true",
                         help="build without requested ids that have no annotation rows instead of failing")
-    parser.add_argument("--base-config", type=cli_args.existing_file, default=REPO_CONFIG, help="config the written YAML inherits")
+    parser.add_argument("--base-config", type=cli_args.existing_file, default=REPO_CONFIG,
+                        help="config the written YAML inherits")
     parser.add_argument("--output-dir", type=Path, default=Path("output/ava_subset"),
                         help="OUTPUT_DIR of the written config (default: %(default)s)")
     return parser

@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 
+from slowfast_custom import cli_args
 from slowfast_custom.data.synthetic import SyntheticSpec, existing_summary, make_synthetic_dataset
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 
 
 def main(argv=None) -> int:

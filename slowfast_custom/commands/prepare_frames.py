@@ -15,10 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from slowfast_custom import cli_args
 from slowfast_custom.config import load_config
 from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
 from slowfast_custom.errors import run_cli
-from slowfast_custom import cli_args
 
 DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/configs/)
 
@@ -27,8 +27,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("data", type=Path, help="dataset folder (DATA.PATH_TO_DATA_DIR)")
     parser.add_argument("--cfg", dest="cfg_file", default=str(DEFAULT_CFG), help="training config (sizes, folders)")
-    parser.add_argument("--out", type=cli_args.output_dir, default=None, help="store folder (default: <AVA.FRAME_DIR>_<size>)")
-    parser.add_argument("--quality", type=cli_args.jpeg_quality, default=95, help="JPEG quality of the stored frames (default 95)")
+    parser.add_argument("--out", type=cli_args.output_dir, default=None,
+                        help="store folder (default: <AVA.FRAME_DIR>_<size>)")
+    parser.add_argument("--quality", type=cli_args.jpeg_quality, default=95,
+                        help="JPEG quality of the stored frames (default 95)")
     parser.add_argument("--workers", type=cli_args.positive_int, default=None, help="videos written at the same time")
     parser.add_argument("opts", nargs="*", default=[], help="KEY VALUE config overrides")
     args = parser.parse_intermixed_args(argv)

@@ -540,7 +540,8 @@ def _read_boxes(path: Path, kind: str, video_ids: Dict[str, int]):
         if kind == "predicted":  # NO_ACTION: a detected person with no action
             no_action = np.frombuffer(NO_ACTION.encode(), np.uint8)
             width = len(no_action)
-            has &= ~((end - start == width) & (_chars(buf, start, np.minimum(end, start + width), width) == no_action).all(1))
+            text = _chars(buf, start, np.minimum(end, start + width), width)
+            has &= ~((end - start == width) & (text == no_action).all(1))
         action[has] = _integers(buf, start[has], end[has], str(path))
         if (action[has] < 1).any():
             raise _Unusual(f"{path}: action ids below 1")

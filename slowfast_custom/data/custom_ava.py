@@ -30,10 +30,10 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
+from slowfast_custom.ava.images import jpeg_size
 from slowfast_custom.ava.timing import clip_frame_indices
 from slowfast_custom.data.compact_index import load_compact_index
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
-from slowfast_custom.ava.images import jpeg_size
 from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
 from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap
 
@@ -49,7 +49,8 @@ def keyframe_spec_from_cfg(cfg, split: str) -> KeyframeSpec:
         frame_dir=Path(ava.FRAME_DIR),
         frame_lists=[Path(ava.FRAME_LIST_DIR) / f for f in (ava.TRAIN_LISTS if is_train else ava.TEST_LISTS)],
         gt_box_files=[ann / f for f in ava.TRAIN_GT_BOX_LISTS] if is_train else [],
-        predicted_box_files=[ann / f for f in (ava.TRAIN_PREDICT_BOX_LISTS if is_train else ava.TEST_PREDICT_BOX_LISTS)],
+        predicted_box_files=[ann / f for f in (ava.TRAIN_PREDICT_BOX_LISTS if is_train
+                                               else ava.TEST_PREDICT_BOX_LISTS)],
         fps=float(ava.FPS),
         start_sec=int(ava.START_SEC),
         valid_seconds=tuple(ava.VALID_SECONDS) if ava.VALID_SECONDS else None,
@@ -188,7 +189,8 @@ class Customava(Ava):
         return clip, cv2_transform.clip_boxes_to_image(boxes[0], clip.shape[2], clip.shape[3])
 
     def _clip_inputs(self, idx: int):
-        """What clip ``idx`` reads, before any pixel: frame indices, boxes (normalised), per-box labels, video, second."""
+        """What clip ``idx`` reads, before any pixel: frame indices, boxes (normalised), per-box labels, video,
+        second."""
         video_idx, _, sec, center_idx = (int(v) for v in self._keyframe_indices[idx])
         seq = clip_frame_indices(center_idx, self._video_length, self._frame_step, len(self._image_paths[video_idx]))
         return seq, self._index.keyframe_boxes(idx).astype(np.float32), self._index.keyframe_labels(idx), video_idx, sec

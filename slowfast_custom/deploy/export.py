@@ -255,6 +255,7 @@ def export_model(cfg, checkpoint, fmt: str, out: Optional[Path] = None, atol: fl
         diff = max(diffs)
         if not diff <= atol:  # also catches NaN
             raise UserError(f"{out}: the exported {fmt} model differs from PyTorch by up to {diff:.3g} (tolerance "
-                            f"{atol:g}) on a {'synthetic' if synthetic else 'real'} clip; not written. Report it with the config and the versions of "
+                            f"{atol:g}) on a {'synthetic' if synthetic else 'real'} clip; not written. "
+                            "Report it with the config and the versions of "
                             "torch and onnxruntime")
     return ExportReport(out, fmt, diff, atol, len(boxes), tuple(tuple(x.shape) for x in inputs), synthetic)

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from slowfast_custom.ava.formats import Box, BoxRow, read_tracks_csv, write_box_csv, write_tracks_csv
-from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.images import frame_file_problem
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC, DEFAULT_TRACK_FPS, PREDICTED, TRACKS
-from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
+from slowfast_custom.ava.naming import PathLike, check_video_id, frame_list_from_dir
 from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame, tracking_frames
 from slowfast_custom.data.frame_decode import read_frame, unreadable_frame
 from slowfast_custom.detection import PersonDetector

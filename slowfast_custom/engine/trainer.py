@@ -45,11 +45,11 @@ from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.seeding import derived_seed, seed_all
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import atomic_write_text, hold_folder
-from slowfast_custom.zoo import resolve_checkpoint
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.inference import device_of, load_for_inference
+from slowfast_custom.zoo import resolve_checkpoint
 
 logger = logging.getLogger(__name__)
 

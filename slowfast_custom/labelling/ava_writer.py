@@ -28,8 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.formats import Box, BoxRow, LabelMapEntry, write_box_csv, write_class_names_json, write_exclusions, write_frame_list, write_label_map
-from slowfast_custom.ava.naming import PathLike
+from slowfast_custom.ava.formats import (
+    Box,
+    BoxRow,
+    LabelMapEntry,
+    write_box_csv,
+    write_class_names_json,
+    write_exclusions,
+    write_frame_list,
+    write_label_map,
+)
 from slowfast_custom.ava.layout import (
     CLASS_NAMES,
     DEFAULT_FPS,
@@ -45,7 +53,7 @@ from slowfast_custom.ava.layout import (
 )
 from slowfast_custom.ava.layout import TRAIN_EXCLUSIONS as TRAIN_EXCLUDED
 from slowfast_custom.ava.layout import VAL_EXCLUSIONS as VAL_EXCLUDED
-from slowfast_custom.ava.naming import check_video_id, frame_list_from_dir
+from slowfast_custom.ava.naming import PathLike, check_video_id, frame_list_from_dir
 from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 

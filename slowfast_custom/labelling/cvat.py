@@ -55,15 +55,19 @@ import defusedxml
 import defusedxml.ElementTree
 
 from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
-from slowfast_custom.ava.naming import PathLike, frame_list_from_dir, video_dirs
-from slowfast_custom.ava.timing import second_to_frame
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
+from slowfast_custom.ava.naming import (
+    PathLike,
+    frame_list_from_dir,
+    parse_frame_image_name,
+    parse_keyframe_image_name,
+    video_dirs,
+)
+from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.ava_writer import DatasetSummary, LabelledBox, SplitSpec, write_ava_dataset_annotations
-from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.labelling.images import image_sizes_from_frames
-from slowfast_custom.ava.timing import keyframe_seconds
-from slowfast_custom.ava.naming import parse_frame_image_name, parse_keyframe_image_name
 
 XML_VERSION = "1.1"
 PERSON_LABEL = "person"
@@ -573,7 +577,8 @@ def build_cvat_video_xml(video: str, tracks: Sequence[BoxRow], actions: Sequence
         boxes = []
         for frame, box, outside in shapes:
             xtl, ytl, xbr, ybr = _pixels(box, width, height)
-            values = [(PERSON_ATTRIBUTE, str(person))] + [(e.name, "false") for e in sorted(actions, key=lambda e: e.id)]
+            values = [(PERSON_ATTRIBUTE, str(person))]
+            values += [(e.name, "false") for e in sorted(actions, key=lambda e: e.id)]
             attrs = "".join(f"      <attribute name={quoteattr(n)}>{escape(v)}</attribute>\n" for n, v in values)
             boxes.append(_element("box", {"frame": str(frame), "keyframe": "1", "outside": str(int(outside)),
                                           "occluded": "0", "xtl": f"{xtl:.2f}", "ytl": f"{ytl:.2f}",

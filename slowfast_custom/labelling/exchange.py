@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.labelling.images import image_sizes_from_frames
-from slowfast_custom.ava.timing import keyframe_seconds
 from slowfast_custom.ava.formats import BoxRow
+from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
 from slowfast_custom.ava.naming import PathLike, frame_list_from_dir, video_dirs
-from slowfast_custom.ava.timing import second_to_frame
+from slowfast_custom.ava.timing import keyframe_seconds, second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_path, read_text
+from slowfast_custom.labelling.images import image_sizes_from_frames
 
 logger = logging.getLogger(__name__)
 

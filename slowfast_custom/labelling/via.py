@@ -42,9 +42,8 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
-from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.ava.naming import keyframe_image_name, parse_keyframe_image_name
+from slowfast_custom.ava.naming import PathLike, keyframe_image_name, parse_keyframe_image_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text, read_text
 from slowfast_custom.labelling import via3

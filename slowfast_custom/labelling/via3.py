@@ -66,9 +66,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from slowfast_custom.ava.formats import BoxRow, LabelMapEntry
-from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.ava.naming import frame_name, parse_frame_image_name
+from slowfast_custom.ava.naming import PathLike, frame_name, parse_frame_image_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.exchange import (

@@ -248,7 +248,7 @@ def _run_ffmpeg(video: Path, args: Sequence[str]) -> None:
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           preexec_fn=die_with_parent)
     if proc.returncode != 0:
-        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
         raise DataError(video, f"ffmpeg failed ({lines[-1] if lines else f'exit code {proc.returncode}'})",
                         hint="Check that the video plays; re-download it if it is truncated")
 
@@ -281,7 +281,8 @@ def _extract(job: ExtractJob) -> Tuple[int, bool]:
             raise DataError(video, f"ffmpeg wrote {count or 0} frames for video {job.video_id}, expected "
                             f"{expected} ({end - start:g} s at {job.fps:g} fps)",
                             hint="The video may be truncated or have broken timestamps")
-        atomic_write_text(tmp / EXTRACT_MARKER, json.dumps({"frames": count, "settings": settings}, sort_keys=True) + "\n")
+        marker = json.dumps({"frames": count, "settings": settings}, sort_keys=True)
+        atomic_write_text(tmp / EXTRACT_MARKER, marker + "\n")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

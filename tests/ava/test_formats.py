@@ -197,7 +197,7 @@ FRAME_LIST_BAD_ROWS = [
 @pytest.mark.parametrize("bad", FRAME_LIST_BAD_ROWS)
 def test_checker_and_loader_name_the_same_line_for_a_bad_frame_list_row(tmp_path, bad):
     from slowfast_custom.ava_subset.filtering import filter_frame_list
-    from slowfast_custom.dataset_check import CheckReport, check_frame_list
+    from slowfast_custom.check.dataset import CheckReport, check_frame_list
 
     path = write(tmp_path / "train.csv", f'{af.FRAME_LIST_HEADER}\nv 0 0 v/v_000001.jpg ""\n{bad}\n')
     with pytest.raises(DataError) as loader:
@@ -219,7 +219,7 @@ def test_checker_and_loader_name_the_same_line_for_a_bad_frame_list_row(tmp_path
 def test_checker_and_loader_agree_on_a_box_row(tmp_path, row, kind):
     """A row the loader reads is one the checker passes; a row it refuses, the checker reports at the same line
     with the same message."""
-    from slowfast_custom.dataset_check import CheckReport, check_box_file
+    from slowfast_custom.check.dataset import CheckReport, check_box_file
 
     path = write(tmp_path / "boxes.csv", "v,0902,0.1,0.1,0.2,0.2,1,1\n" + row + "\n")
     report = CheckReport()
@@ -233,7 +233,7 @@ def test_checker_and_loader_agree_on_a_box_row(tmp_path, row, kind):
 
 
 def test_duplicate_rows_are_reported_by_the_checker_and_read_by_the_loader(tmp_path):
-    from slowfast_custom.dataset_check import CheckReport, check_box_file
+    from slowfast_custom.check.dataset import CheckReport, check_box_file
 
     path = write(tmp_path / "boxes.csv", "v,0902,0.1,0.1,0.2,0.2,1,1\nv,0902,0.1,0.1,0.2,0.2,1,1\n")
     assert [r.line for r in af.read_box_csv(path, "gt")] == [1, 2]

@@ -53,7 +53,8 @@ def test_one_video_id_rule_for_every_caller(video_id):
             ids_from_args([video_id], "--train-ids")
             assert ok
         except UserError as err:
-            assert not ok and str(err) == f"--train-ids: {naming.video_id_problem(video_id)}; ids are file names without extension, like -5KQ66BBWC4"
+            assert not ok and str(err) == (f"--train-ids: {naming.video_id_problem(video_id)}; ids are file names "
+                                           "without extension, like -5KQ66BBWC4")
 
 
 def test_frame_names_numbered_from_one():

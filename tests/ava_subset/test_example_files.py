@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 import pytest
-from conftest import REPO
 
 from slowfast_custom.ava import formats as af
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.example_files import EVAL_IDS, ExampleSpec, file_names, write_example_files
 from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS
 from slowfast_custom.errors import run_cli
+
+from conftest import REPO
 
 TINY = ExampleSpec(train_videos=4, val_videos=2, first_sec=902, last_sec=911, frames_per_video=30)
 TRAIN = ("-5KQ66BBWC4", "4ZpjKfu6Cl8", "5BDj0ow5hnA")

@@ -22,7 +22,6 @@ import yaml
 from slowfast_custom.ava import formats as af
 from slowfast_custom.ava_subset import source as names
 from slowfast_custom.ava_subset.example_files import ACTION_NAMES, EVAL_IDS, ExampleSpec, write_example_files
-from slowfast_custom.ava import formats as af
 from slowfast_custom.video.frames import render_test_pattern
 
 from conftest import SHARED, TINY_CFG, TINY_OVERRIDES, run_tool, tiny_cfg

@@ -5,6 +5,7 @@ consistent, not equal to the full run's)."""
 import json
 
 import pytest
+
 from conftest import require_browser, run_tool, shared_file
 
 SECONDS = 6  # keyframes 2-4: a few short tracks

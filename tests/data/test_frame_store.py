@@ -98,9 +98,9 @@ def test_prepare_frames_tool(wide_dataset, tmp_path):
 def extracted_dataset(root, seconds=6, fps=10):
     """A dataset as the README's workflow makes it: vtest.avi's first seconds extracted by tools/extract_frames.py
     (with its .extract.json marker), one person box per second 1..seconds-2 in both splits."""
-    from conftest import shared_file
-
     from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, write_box_csv, write_exclusions, write_label_map
+
+    from conftest import shared_file
 
     video = shared_file("data", "vtest.avi")
     result = run_tool("extract_frames.py", video, "--out", root, "--fps", str(fps), "--end-sec", str(seconds),

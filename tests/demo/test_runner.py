@@ -221,9 +221,10 @@ def test_predictions_are_in_the_videos_own_seconds_and_read_back_as_boxes(demo_s
 def test_detector_score_threshold_is_one_default_for_the_demo_and_detect_and_track(tmp_path, monkeypatch):
     import importlib.util
 
-    from conftest import REPO
     from slowfast_custom.config import DETECTOR_SCORE_THRESH, get_cfg
     from slowfast_custom.detection import build_detector
+
+    from conftest import REPO
 
     spec = importlib.util.spec_from_file_location("detect_and_track_tool", REPO / "tools" / "detect_and_track.py")
     tool = importlib.util.module_from_spec(spec)
@@ -297,7 +298,7 @@ def test_vtest_tracked_boxes_follow_the_walkers_between_keyframes(demo_setup, tm
     xs = [box[0] for box, _ in boxes.values()]
     assert max(xs) - min(xs) >= 4  # pixels: the walker's box went with them
     # What is recorded is what the video shows: each of those frames has the box's left edge in the track's colour.
-    for frame, ((x1, y1, x2, y2), color) in boxes.items():
+    for frame, ((x1, y1, _x2, y2), color) in boxes.items():
         edge = written[frame][y1 + (y2 - y1) // 3:y2 - (y2 - y1) // 3, x1].astype(float).mean(0)
         assert np.abs(edge - color).max() < 40, (frame, edge, color)
     records = json.loads(summary.json.read_text())["predictions"]

@@ -33,7 +33,7 @@ def test_clip_sizes_are_the_sizes_the_dataset_makes(mixed_size_dataset, tmp_path
     for i in range(len(dataset)):
         assert tuple(dataset[i][0][1].shape[-2:]) == tuple(sizes[i])
     seen = []
-    for inputs, _, indices, meta in loader:
+    for _inputs, _, indices, meta in loader:
         assert len({tuple(sizes[i]) for i in indices.tolist()}) == 1 and len(indices) <= 8
         seen.extend(indices.tolist())
         assert torch.equal(meta["metadata"][:, 0].unique(), torch.tensor([dataset._keyframe_indices[indices[0], 0]]))

@@ -79,7 +79,8 @@ def test_test_pass_batches_videos_of_different_aspect_ratios(mixed_size_dataset,
     """The README's training with its test pass (TEST.BATCH_SIZE 8) on val videos of two aspect ratios: full
     frames of different widths are never stacked in one batch, and both videos are evaluated."""
     out = tmp_path / "run"
-    result = run_tool("run_net.py", *run_net_args(mixed_size_dataset, out, "TEST.ENABLE", "True", "TEST.BATCH_SIZE", "8"))
+    args = run_net_args(mixed_size_dataset, out, "TEST.ENABLE", "True", "TEST.BATCH_SIZE", "8")
+    result = run_tool("run_net.py", *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = (out / "eval" / "test_detections.csv").read_text().splitlines()
     assert {r.split(",")[0] for r in rows} == {"synth_val_000", "synth_val_001"}

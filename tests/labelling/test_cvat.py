@@ -14,11 +14,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_box_csv, read_label_map
+from slowfast_custom.ava.layout import LABEL_MAP
 from slowfast_custom.errors import DataError
 from slowfast_custom.labelling import cvat
-from slowfast_custom.ava.layout import LABEL_MAP
 
-from conftest import run_tool, SHARED
+from conftest import SHARED, run_tool
 from rendered_frames import write_video_frames
 
 W, H = 768, 576  # vtest.avi's frame size

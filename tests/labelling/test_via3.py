@@ -6,10 +6,10 @@ import pytest
 from test_via import random_tracks
 
 from slowfast_custom.ava.formats import LabelMapEntry, read_box_csv, read_label_map
+from slowfast_custom.ava.layout import LABEL_MAP
 from slowfast_custom.ava.naming import parse_frame_image_name
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling import via, via3
-from slowfast_custom.ava.layout import LABEL_MAP
 
 from conftest import run_tool
 from rendered_frames import write_video_frames

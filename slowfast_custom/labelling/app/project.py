@@ -120,7 +120,8 @@ def check_box(value: object) -> Box:
 class Project:
     """The state of a labelling project and the changes a person can make to it (see the module doc)."""
 
-    def __init__(self, path: PathLike, fps: float, actions: Sequence[LabelMapEntry], videos: Mapping[str, Sequence[int]],
+    def __init__(self, path: PathLike, fps: float, actions: Sequence[LabelMapEntry],
+                 videos: Mapping[str, Sequence[int]],
                  boxes: Iterable[PersonBox], undo: Sequence[Change] = (), redo: Sequence[Change] = (),
                  revision: int = 0) -> None:
         self.path = Path(path)
@@ -168,7 +169,8 @@ class Project:
             raise DataError(path, "project file not found") from None
         except json.JSONDecodeError as err:
             raise DataError(path, f"not valid JSON ({err.msg})", err.lineno,
-                            "The file is written atomically, so this is a hand edit: restore it from a backup") from None
+                            "The file is written atomically, so this is a hand edit: restore it from a "
+                            "backup") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise DataError(path, f"not a labelling project (expected \"format\": \"{FORMAT}\")")
         if data.get("version") != VERSION:
@@ -189,7 +191,8 @@ class Project:
         except (KeyError, TypeError, AttributeError, ValueError, ChangeError) as err:
             what = f"missing field {err}" if isinstance(err, KeyError) else str(err)
             raise DataError(path, f"malformed project file: {what}",
-                            hint="The file is written atomically, so this is a hand edit: restore it from a backup") from None
+                            hint="The file is written atomically, so this is a hand edit: restore it from a "
+                                 "backup") from None
 
     def save(self) -> None:
         """Write the project atomically (temp file, fsync, rename), one box per line so that it diffs well."""

@@ -23,15 +23,14 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from slowfast_custom.ava.formats import LabelMapEntry, read_action_names, read_tracks_csv
-from slowfast_custom.ava.naming import PathLike
 from slowfast_custom.ava.layout import DEFAULT_MARGIN_SEC, TRACKS, TRACKS_DIR
-from slowfast_custom.ava.naming import frame_list_from_dir
+from slowfast_custom.ava.naming import PathLike, frame_list_from_dir
 from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.labelling.exchange import labelled_seconds
 from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.exchange import labelled_seconds
 from slowfast_custom.labelling.via import read_via_labelled_boxes
 
 logger = logging.getLogger(__name__)
@@ -130,7 +129,8 @@ def export_ava(project: Project, dataset: PathLike, options: Mapping[str, object
                                             fps=project.fps)
     boxes = summary.boxes["train"] + summary.boxes["val"]
     message = (f"Exported {boxes} labelled boxes to {Path(dataset).name}/annotations "
-               f"(train: {', '.join(summary.videos['train']) or 'none'}; val: {', '.join(summary.videos['val']) or 'none'})")
+               f"(train: {', '.join(summary.videos['train']) or 'none'}; "
+               f"val: {', '.join(summary.videos['val']) or 'none'})")
     if summary.unlabelled:
         message += f"; {summary.unlabelled} boxes without actions left out"
     return {"message": message, "report": summary.report(), "videos": summary.videos, "rows": summary.rows,

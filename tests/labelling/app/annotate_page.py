@@ -1,4 +1,5 @@
-"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``benchmarks.browser`` (beside tools/)."""
+"""The ``browser`` fixture of the labelling app's browser tests; the driver is ``benchmarks.browser``
+(beside tools/)."""
 
 import pytest
 

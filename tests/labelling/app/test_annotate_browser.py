@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from slowfast_custom.ava.naming import frame_relpath
 from benchmarks.browser import (
     AppServer,
     Labeller,
@@ -17,6 +16,7 @@ from benchmarks.browser import (
     track_span_count,
     tracks_of,
 )
+from slowfast_custom.ava.naming import frame_relpath
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import write_suggestions
 

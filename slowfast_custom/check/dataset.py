@@ -62,7 +62,7 @@ from slowfast_custom.ava.images import frame_file_problem
 from slowfast_custom.ava.layout import DEFAULT_FPS, ROLE_NAMES
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava.timing import clip_frame_indices, clip_runs_past_ends, second_to_frame
-from slowfast_custom.dataset_stats import class_count_findings
+from slowfast_custom.check.class_counts import class_count_findings
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
 from slowfast_custom.video.frames import count_frames
@@ -478,7 +478,7 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
         for video in sorted(set(boxed) & set(videos)):
             entries, path = videos[video]
             _check_windows(video, boxed[video], entries, path, spec, report, checked)
-    gt_files = {split: files.gt_boxes for split, files in spec.splits.items()}  # boxes per class: dataset_stats.py
+    gt_files = {split: files.gt_boxes for split, files in spec.splits.items()}  # boxes per class: check/class_counts.py
     for finding in class_count_findings(label_map, gt_files, spec.num_classes):
         report.add(**finding._asdict())
     report.finish()

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from slowfast_custom.check.dataset import check_dataset, check_spec_from_cfg, fix_dataset, fixed_path
 from slowfast_custom.config import load_config
-from slowfast_custom.dataset_check import check_dataset, check_spec_from_cfg, fix_dataset, fixed_path
 from slowfast_custom.errors import DataError
 
 from conftest import TINY_CFG, run_tool

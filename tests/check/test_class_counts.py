@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from slowfast_custom.ava.formats import read_box_csv
-from slowfast_custom.dataset_stats import class_box_counts, class_count_findings
+from slowfast_custom.check.class_counts import class_box_counts, class_count_findings
 
 from conftest import TINY_CFG, run_tool
 

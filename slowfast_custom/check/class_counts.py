@@ -2,7 +2,7 @@
 
 ``class_box_counts`` counts the ground-truth boxes of each action id in each
 split's box files; ``class_count_findings`` turns the counts into the
-checker's findings (``dataset_check.check_dataset`` adds them to its report):
+checker's findings (``check.dataset.check_dataset`` adds them to its report):
 
 * one information line with the table of boxes per class and split;
 * a warning for each class of the label map with no training box (nothing
