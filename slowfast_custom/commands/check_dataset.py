@@ -11,8 +11,6 @@ import argparse
 import sys
 
 from slowfast_custom import cli_args
-from slowfast_custom.check.dataset import check_dataset, check_spec_from_cfg, fix_dataset
-from slowfast_custom.config import load_config
 from slowfast_custom.errors import run_cli
 
 DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/configs/)
@@ -26,6 +24,10 @@ def main(argv=None) -> int:
     parser.add_argument("--fix", action="store_true", help="write repaired copies (<name>.fixed.csv)")
     parser.add_argument("opts", nargs="*", default=[], help="KEY VALUE config overrides, e.g. MODEL.NUM_CLASSES 5")
     args = parser.parse_intermixed_args(argv)
+    # Imported once the command line is read: --help answers without the config machinery.
+    from slowfast_custom.check.dataset import check_dataset, check_spec_from_cfg, fix_dataset
+    from slowfast_custom.config import load_config
+
     # The check reads files only; NUM_GPUS 0 keeps a GPU config loadable on a machine without one.
     args.opts = ["DATA.PATH_TO_DATA_DIR", str(args.data), "NUM_GPUS", "0", *args.opts]
     cfg = load_config(args)

@@ -10,7 +10,6 @@ import argparse
 import sys
 
 from slowfast_custom import cli_args
-from slowfast_custom.demo.video_io import encode_images
 from slowfast_custom.errors import UserError, run_cli
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -25,6 +24,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-frames", type=cli_args.non_negative_int, default=0,
                         help="encode only the first N frames (0: all)")
     args = parser.parse_args(argv)
+    from slowfast_custom.demo.video_io import encode_images  # OpenCV and PyAV, once the command line is read
+
     if not args.frames.is_dir():
         raise UserError(f"{args.frames}: frames folder not found")
     paths = sorted(p for p in args.frames.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 
 from slowfast_custom import cli_args
-from slowfast_custom.config import load_config
-from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
 from slowfast_custom.errors import run_cli
 
 DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/configs/)
@@ -34,6 +32,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=cli_args.positive_int, default=None, help="videos written at the same time")
     parser.add_argument("opts", nargs="*", default=[], help="KEY VALUE config overrides")
     args = parser.parse_intermixed_args(argv)
+    # Imported once the command line is read: --help answers without OpenCV or the config machinery.
+    from slowfast_custom.config import load_config
+    from slowfast_custom.data.frame_store import default_store_dir, prepare_frame_store, store_short_side
+
     args.opts = ["DATA.PATH_TO_DATA_DIR", str(args.data), "NUM_GPUS", "0", *args.opts]
     cfg = load_config(args)
     size = store_short_side(cfg)
