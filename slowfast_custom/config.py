@@ -105,6 +105,9 @@ def _add_performance_config(cfg: CfgNode) -> None:
     # Calibrated thresholds (thresholds.json) are at least this times the class's prevalence (its share of the
     # validation person boxes); 0: no floor (engine/thresholds.py).
     cfg.TRAIN.THRESHOLD_FLOOR = 1.0
+    # Which checkpoint of OUTPUT_DIR the test pass, the demo and the export load when TEST.CHECKPOINT_FILE_PATH is
+    # empty: "best" (the saved epoch with the highest validation frame-mAP, train_summary.json) or "last".
+    cfg.TEST.CHECKPOINT_CHOICE = "best"
 
 
 def _add_demo_config(cfg: CfgNode) -> None:
@@ -294,6 +297,8 @@ def finalize_config(cfg: CfgNode, where: Optional[Where] = None) -> None:
         raise UserError(f"TRAIN.MIXED_PRECISION {cfg.TRAIN.MIXED_PRECISION!r} is not one of {', '.join(PRECISIONS)}")
     if cfg.TRAIN.MEMORY_FORMAT not in MEMORY_FORMATS:
         raise UserError(f"TRAIN.MEMORY_FORMAT {cfg.TRAIN.MEMORY_FORMAT!r} is not one of {', '.join(MEMORY_FORMATS)}")
+    if cfg.TEST.CHECKPOINT_CHOICE not in ("best", "last"):
+        raise UserError(f"TEST.CHECKPOINT_CHOICE {cfg.TEST.CHECKPOINT_CHOICE!r} is not one of best, last")
     if cfg.DATA_LOADER.MAX_DECODE_REDUCTION not in (1, 2, 4, 8):
         raise UserError("DATA_LOADER.MAX_DECODE_REDUCTION must be 1, 2, 4 or 8, "
                         f"got {cfg.DATA_LOADER.MAX_DECODE_REDUCTION}")

@@ -8,13 +8,20 @@ tensor of the model at its random initial value.
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
 from slowfast_custom import checkpoint as cu
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, epoch_thresholds_name
 from slowfast_custom.errors import CheckpointError, UserError
+
+logger = logging.getLogger(__name__)
+SUMMARY_NAME = "train_summary.json"  # the training's evaluation history (engine/trainer.py writes it)
 
 
 def device_of(cfg) -> torch.device:
@@ -22,16 +29,51 @@ def device_of(cfg) -> torch.device:
     return torch.device("cuda", torch.cuda.current_device()) if cfg.NUM_GPUS > 0 else torch.device("cpu")
 
 
+def best_checkpoint(output_dir: str) -> Optional[Tuple[Path, int, float]]:
+    """(path, epoch, validation frame-mAP) of the saved checkpoint whose epoch validated best (the later one on a
+    tie), from the run's evaluation history; None when the run has no evaluated checkpoint."""
+    try:
+        history = json.loads((Path(output_dir) / SUMMARY_NAME).read_text())["history"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    best: Optional[Tuple[Path, int, float]] = None
+    for entry in history if isinstance(history, list) else []:
+        epoch, score = (entry.get("epoch"), entry.get("val_frame_map")) if isinstance(entry, dict) else (None, None)
+        if not isinstance(epoch, int) or not isinstance(score, (int, float)):
+            continue
+        path = cu.checkpoint_path(output_dir, epoch)
+        if path.is_file() and (best is None or score >= best[2]):
+            best = (path, epoch, float(score))
+    return best
+
+
 def inference_checkpoint(cfg) -> Tuple[Path, str]:
-    """(path, checkpoint type) of the weights for test/demo: TEST.CHECKPOINT_FILE_PATH, else the last
-    checkpoint in OUTPUT_DIR, else TRAIN.CHECKPOINT_FILE_PATH."""
+    """(path, checkpoint type) of the weights for test/demo/export: TEST.CHECKPOINT_FILE_PATH, else OUTPUT_DIR's
+    best checkpoint (TEST.CHECKPOINT_CHOICE best) or last one, else TRAIN.CHECKPOINT_FILE_PATH."""
     if cfg.TEST.CHECKPOINT_FILE_PATH:
         return Path(cfg.TEST.CHECKPOINT_FILE_PATH), cfg.TEST.CHECKPOINT_TYPE
-    if cu.last_checkpoint(cfg.OUTPUT_DIR) is not None:
-        return cu.last_checkpoint(cfg.OUTPUT_DIR), "pytorch"
+    last = cu.last_checkpoint(cfg.OUTPUT_DIR)
+    if last is not None:
+        best = best_checkpoint(cfg.OUTPUT_DIR) if cfg.TEST.CHECKPOINT_CHOICE == "best" else None
+        if best is not None and best[0] != last:
+            logger.info("Using %s: epoch %d validated best (frame-mAP@0.5 %.4f; TEST.CHECKPOINT_CHOICE best, "
+                        "last: %s)", best[0], best[1], best[2], last.name)
+            return best[0], "pytorch"
+        return last, "pytorch"
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
         return Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
     raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
+
+
+def thresholds_for(checkpoint: Path) -> Path:
+    """The calibrated thresholds of ``checkpoint``'s epoch (``thresholds_epoch_NNNNN.json`` beside it), else the
+    folder's newest ones (``thresholds.json``)."""
+    match = re.fullmatch(r"checkpoint_epoch_(\d{5})\.pyth", checkpoint.name)
+    if match:
+        own = checkpoint.parent / epoch_thresholds_name(int(match.group(1)))
+        if own.is_file():
+            return own
+    return checkpoint.parent / THRESHOLDS_NAME
 
 
 def load_for_inference(cfg, model) -> Path:

@@ -45,10 +45,10 @@ from slowfast_custom.demo.sources import FileSource, FrameSource, LiveFrameSourc
 from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, read_thresholds
+from slowfast_custom.engine.thresholds import read_thresholds
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import staged_paths, write_error
-from slowfast_custom.inference import device_of, inference_checkpoint, load_for_inference
+from slowfast_custom.inference import device_of, inference_checkpoint, load_for_inference, thresholds_for
 from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def _calibrated_thresholds(cfg, class_names: List[str]) -> Optional[Dict[str, Op
     if cfg.DEMO.VIS_MODE != "calibrated":
         return None
     path = Path(cfg.DEMO.THRESHOLDS_FILE) if cfg.DEMO.THRESHOLDS_FILE else \
-        inference_checkpoint(cfg)[0].parent / THRESHOLDS_NAME
+        thresholds_for(inference_checkpoint(cfg)[0])
     thresholds = read_thresholds(path)
     fallback = [name for name in class_names if thresholds.get(name) is None]
     logger.info("DEMO.VIS_MODE calibrated: per-class thresholds from %s%s", path,

@@ -115,14 +115,27 @@ def _trained_epochs(curves: List[Dict], val: List[Tuple[int, Dict]], output_dir:
     return max(epochs, default=0)
 
 
-def stale_test_reason(test: Dict, test_path: Path, output_dir: Path, last_epoch: int) -> Optional[str]:
-    """Why the test evaluation is not of the last trained model (older weights of this run), or None."""
+def best_saved_epoch(val: List, output_dir: Path) -> Optional[int]:
+    """The validated epoch with the highest frame-mAP that has a checkpoint (the later one on a tie): the model
+    TEST.CHECKPOINT_CHOICE best tests (the same rule as inference.best_checkpoint)."""
+    saved = {int(CHECKPOINT_NAME.match(c.name).group(1)) for c in checkpoints(str(output_dir))}
+    best = None
+    for epoch, metrics in val:
+        if epoch in saved and (best is None or metrics["frame_map"] >= best[1]):
+            best = (epoch, metrics["frame_map"])
+    return best[0] if best else None
+
+
+def stale_test_reason(test: Dict, test_path: Path, output_dir: Path, last_epoch: int,
+                      best_epoch: Optional[int] = None) -> Optional[str]:
+    """Why the test evaluation is neither of the last trained model nor of the best validated checkpoint (older
+    weights of this run), or None."""
     model = test.get("model")
     if model:
         path = Path(model)
         match = CHECKPOINT_NAME.match(path.name)
         own = path.parent.resolve() == checkpoint_dir(str(output_dir)).resolve()
-        if match and own and int(match.group(1)) < last_epoch:
+        if match and own and int(match.group(1)) < last_epoch and int(match.group(1)) != best_epoch:
             return f"the weights of epoch {int(match.group(1))}, older than the last trained epoch {last_epoch}"
         return None
     newest = checkpoints(str(output_dir))
@@ -158,7 +171,8 @@ def write_report(output_dir) -> Path:
         best_epoch, best = max(val, key=lambda item: item[1]["frame_map"])
         facts.append(f"validation frame-mAP@0.5: {_number(val[-1][1]['frame_map'])} at epoch {val[-1][0]} "
                      f"(best {_number(best['frame_map'])} at epoch {best_epoch})")
-    stale = stale_test_reason(test, test_path, output_dir, _trained_epochs(curves, val, output_dir)) \
+    best_saved = best_saved_epoch(val, output_dir)
+    stale = stale_test_reason(test, test_path, output_dir, _trained_epochs(curves, val, output_dir), best_saved) \
         if test is not None else None
     if stale:
         facts.append(f"the last test evaluation (frame-mAP@0.5 {_number(test['frame_map'])}) scored {stale}; it is "
@@ -169,6 +183,11 @@ def write_report(output_dir) -> Path:
         split = (f", on the validation split's {len(test['videos'])} videos: the test split is the validation "
                  "split (AVA.TEST_LISTS), not held-out data" if same else "")
         facts.append(f"test frame-mAP@0.5: {_number(test['frame_map'])} ({test['num_gt_frames']} frames{split})")
+        tested = CHECKPOINT_NAME.match(Path(test.get("model") or "").name)
+        if tested and best_saved is not None and int(tested.group(1)) == best_saved:
+            chosen = (": chosen on the same split it is tested on, so this figure is optimistic" if same else "")
+            facts.append(f"tested: the checkpoint of epoch {best_saved}, the best validated one "
+                         f"(TEST.CHECKPOINT_CHOICE best){chosen}")
     lines += [f"- {fact}" for fact in facts] or ["No training curves or evaluations in this folder yet."]
     lines.append("")
 

@@ -56,7 +56,12 @@ from slowfast_custom.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-THRESHOLDS_NAME = "thresholds.json"
+THRESHOLDS_NAME = "thresholds.json"  # the newest evaluation's; each epoch's also in thresholds_epoch_NNNNN.json
+
+
+def epoch_thresholds_name(epoch: int) -> str:
+    """The thresholds calibrated on the validation after ``epoch`` completed epochs (beside its checkpoint)."""
+    return f"thresholds_epoch_{epoch:05d}.json"
 CRITERION = "max F1 at IoU 0.5"
 # Notes of classes whose threshold is null (the demo uses the global one).
 NO_EXAMPLES = "no validation examples"

@@ -45,7 +45,7 @@ from slowfast_custom.engine.loader import build_loader
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
 from slowfast_custom.engine.seeding import derived_seed, seed_all
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
+from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, epoch_thresholds_name
 from slowfast_custom.errors import UserError
 from slowfast_custom.fileio import atomic_write_text, hold_folder
 from slowfast_custom.inference import device_of, load_for_inference
@@ -260,6 +260,9 @@ def _train(cfg, held: contextlib.ExitStack) -> Dict:
             logger.info("epoch %d val frame-mAP@0.5 %.4f (%d GT frames)", epoch + 1, result.frame_map,
                         result.num_gt_frames)
             curves.evaluation(epoch, result)
+            calibrated = cu.checkpoint_dir(cfg.OUTPUT_DIR) / THRESHOLDS_NAME
+            if calibrated.is_file():  # kept per epoch: the demo of a checkpoint uses the thresholds of its epoch
+                atomic_write_text(calibrated.with_name(epoch_thresholds_name(epoch + 1)), calibrated.read_text())
         history.append({"epoch": epoch + 1, "val_frame_map": result.frame_map if result is not None else None})
         write_summary({"epochs": cfg.SOLVER.MAX_EPOCH, "completed_epochs": epoch + 1, "start_epoch": start_epoch,
                        "history": history, "world_size": du.get_world_size()})
