@@ -141,8 +141,8 @@ def check_split_overlap(index: KeyframeIndex, split_files: Sequence[Path], other
             problems.append((min(seconds[s] for s in other_seconds), message))
     if problems:
         (file_idx, line_no), message = min(problems)
-        raise DataError(other_box_files[file_idx], f"{message} (val: {', '.join(str(p) for p in split_files)})", line_no,
-                        f"{SPLIT_OVERLAP_HINT}, or set AVA.ALLOW_SPLIT_OVERLAP True if this is intended")
+        raise DataError(other_box_files[file_idx], f"{message} (val: {', '.join(str(p) for p in split_files)})",
+                        line_no, f"{SPLIT_OVERLAP_HINT}, or set AVA.ALLOW_SPLIT_OVERLAP True if this is intended")
 
 
 def _keep(row: BoxRow, spec: KeyframeSpec, skipped: Counter) -> bool:

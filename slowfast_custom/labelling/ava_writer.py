@@ -30,7 +30,7 @@ import logging
 import os
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -83,7 +83,7 @@ class SplitSpec:
     ``val_ranges`` splits a video by time: ``{video: [(first, last), ...]}``
     (inclusive seconds) go to val, seconds less than ``split_distance_sec``
     from a range are left out, the rest of the video goes to train. Such a
-    video is in no list.
+    video may not be in ``val_videos`` or ``train_videos`` too.
     """
 
     val_videos: Optional[Sequence[str]] = None
@@ -290,8 +290,20 @@ def write_ava_dataset_annotations(
     _link_frames(dataset_dir, frame_dir, warnings)
 
     rows = _ground_truth_rows(labelled, seconds)
+    seconds = _drop_empty_time_splits(seconds, rows)
     _write_files(dataset_dir, rows, actions, frames, seconds, val_predicted_boxes, warnings)
     return _summarise(dataset_dir, labelled, unlabelled, rows, seconds, names, warnings)
+
+
+def _drop_empty_time_splits(seconds: SecondSplit, rows: Dict[str, List[BoxRow]]) -> SecondSplit:
+    """``seconds`` without a video split by time in a split it gives no row to (all its seconds in val ranges and
+    gaps, say): a frame-list entry without boxes is only a checker's warning."""
+    used = {split: {r.video_id for r in split_rows} for split, split_rows in rows.items()}
+
+    def kept(videos: List[str], split: str) -> List[str]:
+        return [v for v in videos if v not in seconds.val_ranges or v in used[split]]
+
+    return replace(seconds, train=kept(seconds.train, "train"), val=kept(seconds.val, "val"))
 
 
 def _check_ranges_hold_seconds(labelled: Sequence[Tuple[LabelledBox, Box]], seconds: SecondSplit,

@@ -367,3 +367,12 @@ def test_val_range_option_form(one_long_video, text, capsys):
     with pytest.raises(SystemExit):
         import_via.main([*args, "--val-range", text])
     assert "--val-range" in capsys.readouterr().err
+
+
+def test_a_video_all_in_val_ranges_is_not_listed_for_train(one_long_video):
+    from slowfast_custom.commands import import_via
+
+    data, _, args = one_long_video
+    assert import_via.main([*args, "--val-range", "long:2-18"]) == 0
+    assert (data / "frame_lists" / "train.csv").read_text().splitlines()[1:] == []
+    assert len((data / "frame_lists" / "val.csv").read_text().splitlines()[1:]) == 200
