@@ -16,6 +16,8 @@ import socket
 from pathlib import Path
 from typing import Callable
 
+from slowfast_custom.ava.naming import video_id_list_arg, video_range_arg
+from slowfast_custom.ava.timing import DEFAULT_SPLIT_DISTANCE_SEC
 from slowfast_custom.errors import number_in
 
 positive_int = number_in(int, 1)
@@ -125,3 +127,23 @@ def device(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text}: only {count} CUDA GPU(s) are visible (cuda:0 to cuda:{count - 1})")
     return text
 
+
+
+def add_split_options(parser: argparse.ArgumentParser) -> None:
+    """The importers' options saying which videos, or seconds of a video, go to train and val
+    (``labelling.ava_writer.SplitSpec``)."""
+    parser.add_argument("--val-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for val (the rest: train)")
+    parser.add_argument("--train-videos", type=video_id_list_arg, default=None,
+                        help="comma-separated videos for train (with --val-videos)")
+    parser.add_argument("--val-ratio", type=fraction, default=0.2,
+                        help="share of videos for val without lists or ranges (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
+    parser.add_argument("--val-range", type=video_range_arg, action="append", default=[], metavar="VIDEO:FIRST-LAST",
+                        help="seconds FIRST..LAST of VIDEO go to val, the rest of it to train but for the seconds "
+                             "less than --split-distance from the range (repeatable; the other videos: train unless "
+                             "--val-videos)")
+    parser.add_argument("--split-distance", type=positive_int, default=DEFAULT_SPLIT_DISTANCE_SEC, metavar="SEC",
+                        help="least seconds between a train and a val second of one video: the model's clip span "
+                             "rounded up, ceil(DATA.NUM_FRAMES * DATA.SAMPLING_RATE / DATA.TARGET_FPS) "
+                             "(default %(default)s: SlowFast 32x2)")

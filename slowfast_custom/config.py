@@ -70,8 +70,8 @@ def add_custom_config(cfg: CfgNode) -> None:
     cfg.AVA.VAL_SECOND_STRIDE = 4
     # Largest action id the data may use; 0: MODEL.NUM_CLASSES.
     cfg.AVA.MAX_ACTION_ID = 0
-    # A video labelled in both the train and the val split stops training (validation would score frames it
-    # trained on); True allows it, e.g. for a deliberate overfitting test.
+    # Train and val seconds of one video closer than the clip's span stop training (validation would score frames
+    # it trained on; disjoint time ranges are fine); True allows it, e.g. for a deliberate overfitting test.
     cfg.AVA.ALLOW_SPLIT_OVERLAP = False
 
     _add_performance_config(cfg)

@@ -64,6 +64,29 @@ def video_id_list_arg(text: str) -> List[str]:
     return [video_id_arg(v) for v in text.split(",") if v]
 
 
+def parse_video_range(text: str) -> Tuple[str, Tuple[int, int]]:
+    """``VIDEO:FIRST-LAST`` (or ``VIDEO:SECOND``) as a video and an inclusive range of its seconds; ValueError
+    saying the form otherwise."""
+    video, sep, span = text.rpartition(":")
+    first, _, last = span.partition("-")
+    if not sep or not first.isdigit() or not (last or first).isdigit() or int(last or first) < int(first):
+        raise ValueError(f"{text!r} is not VIDEO:FIRST-LAST (whole seconds, FIRST <= LAST), e.g. cam1:14-18")
+    problem = video_id_problem(video)
+    if problem:
+        raise ValueError(problem)
+    return video, (int(first), int(last or first))
+
+
+def video_range_arg(text: str) -> Tuple[str, Tuple[int, int]]:
+    """argparse ``type`` for ``VIDEO:FIRST-LAST`` (``parse_video_range``)."""
+    import argparse
+
+    try:
+        return parse_video_range(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 # ---------------------------------------------------------------------------
 # Frame file names
 # ---------------------------------------------------------------------------

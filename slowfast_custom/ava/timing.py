@@ -6,12 +6,16 @@ A keyframe is the first frame of a whole second: frame index
 A label covers the clip around its keyframe (about +-1 s for SlowFast 32x2),
 so the first and last ``margin_sec`` seconds are not labelled, as AVA labels
 902-1798 of 900-1800.
+
+One video may give seconds to both the train and the val split when the clips
+around them share no frame: ``split_distance_sec`` is that rule, used by the
+writer that splits by time ranges, the dataset checker and training.
 """
 
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -71,6 +75,73 @@ def tracking_frames(num_frames: int, seconds: Sequence[int], fps: float = DEFAUL
     step = max(fps / track_fps, 1.0)
     sampled = {int(round(k * step)) for k in range(int(last / step) + 1)}
     return sorted(i for i in sampled | keyframes if 0 <= i <= last and i < num_frames)
+
+
+# ---------------------------------------------------------------------------
+# One video in two splits
+# ---------------------------------------------------------------------------
+
+
+def split_distance_sec(clip_frames: int, clip_step: float, fps: float) -> int:
+    """Least whole seconds between a train and a val keyframe of one video so that their clips share no frame.
+
+    A clip of ``clip_frames`` frames ``clip_step`` apart at ``fps`` (``DATA.NUM_FRAMES`` and
+    ``DATA.SAMPLING_RATE * AVA.FPS / DATA.TARGET_FPS``) spans ``clip_frames * clip_step / fps`` seconds, half
+    before its keyframe and half after; keyframes at least one span apart leave each clip's half-span clear of the
+    other's, with the rounding of frame indices to spare. SlowFast 32x2 at 30 fps: 2.13 s, so 3 s.
+    """
+    if clip_frames < 1 or clip_step <= 0 or fps <= 0:
+        raise UserError(f"need clip frames >= 1, step > 0 and fps > 0, got {clip_frames}, {clip_step}, {fps}")
+    return max(1, math.ceil(clip_frames * clip_step / fps - 1e-9))
+
+
+# The clip of configs/SLOWFAST_32x2_R101_custom.yaml (32 frames, 2 apart at 30 fps), the model the importers train.
+DEFAULT_SPLIT_DISTANCE_SEC = split_distance_sec(32, 2.0, DEFAULT_FPS)
+
+
+def too_close(train_seconds: Iterable[int], val_seconds: Iterable[int], min_distance: int
+              ) -> Tuple[List[int], List[int]]:
+    """``(train seconds, val seconds)`` of one video that lie less than ``min_distance`` seconds from a second of
+    the other split (the same second in both included); two empty lists when the splits keep apart."""
+    train = np.unique(np.fromiter(train_seconds, dtype=np.int64))
+    val = np.unique(np.fromiter(val_seconds, dtype=np.int64))
+    if not len(train) or not len(val):
+        return [], []
+
+    def near(seconds: np.ndarray, others: np.ndarray) -> List[int]:
+        at = np.searchsorted(others, seconds)
+        after = np.abs(others[np.minimum(at, len(others) - 1)] - seconds)
+        before = np.abs(others[np.maximum(at - 1, 0)] - seconds)
+        return [int(s) for s in seconds[np.minimum(after, before) < min_distance]]
+
+    return near(train, val), near(val, train)
+
+
+def format_seconds(seconds: Iterable[int]) -> str:
+    """Seconds as runs, e.g. ``12-13, 19``."""
+    runs: List[List[int]] = []
+    for s in sorted(set(seconds)):
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def split_overlap_problem(video: str, train_seconds: Iterable[int], val_seconds: Iterable[int],
+                          min_distance: int) -> Optional[Tuple[str, List[int]]]:
+    """Why ``video``'s train and val seconds break the split rule (``split_distance_sec``) and its train seconds
+    that do, or None: validation would score frames the model trained on."""
+    train, val = too_close(train_seconds, val_seconds, min_distance)
+    if not train:
+        return None
+    return (f"video {video} is labelled in the train split at seconds {format_seconds(train)} and in the val split "
+            f"at seconds {format_seconds(val)}, less than {min_distance} s apart, so their clips share frames"), train
+
+
+SPLIT_OVERLAP_HINT = ("Keep a video's val seconds at least the clip's span from its train seconds "
+                      "(tools/import_via.py --val-range VIDEO:FIRST-LAST leaves that gap out), or put the video "
+                      "in one split")
 
 
 # ---------------------------------------------------------------------------

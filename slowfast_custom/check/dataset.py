@@ -6,7 +6,10 @@ problem found (not only the first), each with its file, line and a hint:
 * frame lists: not space-separated, not 5 columns, non-integer or unsorted
   frame ids, images out of time order (``cam1_000412.jpg`` listed before
   ``cam1_000007.jpg``), images of the video's folder the list leaves out, no
-  header, a video in both the train and val lists;
+  header;
+* splits: train and val seconds of one video closer than the clip's span
+  (``timing.split_distance_sec``; disjoint time ranges of a video may be in
+  both splits);
 * frames: a labelled second whose keyframe is past the video's end, frame
   files missing from the clip window around a labelled second (warning when
   the window runs past the video's ends, where frames are repeated);
@@ -61,7 +64,14 @@ from slowfast_custom.ava.formats import (
 from slowfast_custom.ava.images import frame_file_problem
 from slowfast_custom.ava.layout import DEFAULT_FPS, ROLE_NAMES
 from slowfast_custom.ava.naming import frame_list_from_dir
-from slowfast_custom.ava.timing import clip_frame_indices, clip_runs_past_ends, second_to_frame
+from slowfast_custom.ava.timing import (
+    SPLIT_OVERLAP_HINT,
+    clip_frame_indices,
+    clip_runs_past_ends,
+    second_to_frame,
+    split_distance_sec,
+    split_overlap_problem,
+)
 from slowfast_custom.check.class_counts import class_count_findings
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_open, iter_text_lines, read_text
@@ -116,6 +126,7 @@ class CheckSpec:
     valid_seconds: Optional[Tuple[int, int]] = None  # AVA.VALID_SECONDS: rows outside are not trained on
     annotation_dir: Optional[Path] = None  # AVA.ANNOTATION_DIR: searched (sub-folders too) for misnamed files
     frame_list_dir: Optional[Path] = None  # AVA.FRAME_LIST_DIR
+    allow_split_overlap: bool = False  # AVA.ALLOW_SPLIT_OVERLAP: train and val clips of a video may share frames
 
 
 def check_spec_from_cfg(cfg) -> CheckSpec:
@@ -144,6 +155,7 @@ def check_spec_from_cfg(cfg) -> CheckSpec:
         valid_seconds=tuple(ava.VALID_SECONDS) if ava.VALID_SECONDS else None,
         annotation_dir=ann,
         frame_list_dir=lists,
+        allow_split_overlap=bool(ava.ALLOW_SPLIT_OVERLAP),
     )
 
 
@@ -418,6 +430,21 @@ def _check_frame_content(frame: Path, frame_list: Path, line: int, video: str, r
                    kind="bad frame")
 
 
+def _check_splits_apart(boxed_in: Dict[str, Dict[str, List[Tuple[Path, BoxRow]]]], spec: CheckSpec,
+                        report: CheckReport) -> None:
+    """An error at the first train row of each video whose train and val seconds are closer than the clip's span
+    (the rule training applies, ``timing.split_overlap_problem``)."""
+    train, val = boxed_in.get("train", {}), boxed_in.get("val", {})
+    distance = split_distance_sec(spec.clip_frames, spec.clip_step, spec.fps)
+    for video in sorted(set(train) & set(val)):
+        found = split_overlap_problem(video, (r.second for _, r in train[video]), (r.second for _, r in val[video]),
+                                      distance)
+        if found:
+            message, seconds = found
+            path, row = next((p, r) for p, r in train[video] if r.second in seconds)
+            report.add(path, row.line, message, SPLIT_OVERLAP_HINT, kind="split overlap")
+
+
 def check_dataset(spec: CheckSpec) -> CheckReport:
     """Every problem of the dataset ``spec`` describes (see the module doc)."""
     report = CheckReport()
@@ -443,18 +470,13 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
     if not spec.frame_dir.is_dir():
         report.add(spec.frame_dir, None, "frames folder not found", "Extract the frames (tools/extract_frames.py)")
 
-    split_of_video: Dict[str, Tuple[str, Path]] = {}
+    boxed_in: Dict[str, Dict[str, List[Tuple[Path, BoxRow]]]] = {}  # split -> video -> its rows
     for split, files in spec.splits.items():
         videos: Dict[str, Tuple[List[FrameListRow], Path]] = {}
         for path in files.frame_lists:
             path = resolve_configured(path, f"{split} frame list", report, LIST_KEYS[split], spec.frame_list_dir)
             listed = check_frame_list(path, report)
             for video, entries in listed.items():
-                if video in split_of_video and split_of_video[video][0] != split:
-                    other = split_of_video[video]
-                    report.add(path, entries[0].line, f"video {video} is in the {split} list and in the {other[0]} "
-                               f"list {other[1]}", "A video belongs to one split; remove it from one list")
-                split_of_video.setdefault(video, (split, path))
                 videos[video] = (entries, path)
                 check_folder_covered(video, entries, path, spec.frame_dir, report)
         boxed: Dict[str, List[Tuple[Path, BoxRow]]] = defaultdict(list)
@@ -464,6 +486,7 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
                 path = resolve_configured(path, role, report, BOX_KEYS[split, kind], ann)
                 for row in check_box_file(path, kind, label_ids, spec.num_classes, report):  # type: ignore[arg-type]
                     boxed[row.video_id].append((path, row))
+        boxed_in[split] = boxed
         for video in sorted(set(boxed) - set(videos)):
             path, row = boxed[video][0]
             fix = files.frame_lists[0] if files.frame_lists and (spec.frame_dir / video).is_dir() else ""
@@ -478,6 +501,8 @@ def check_dataset(spec: CheckSpec) -> CheckReport:
         for video in sorted(set(boxed) & set(videos)):
             entries, path = videos[video]
             _check_windows(video, boxed[video], entries, path, spec, report, checked)
+    if not spec.allow_split_overlap:
+        _check_splits_apart(boxed_in, spec, report)
     gt_files = {split: files.gt_boxes for split, files in spec.splits.items()}  # boxes per class: check/class_counts.py
     for finding in class_count_findings(label_map, gt_files, spec.num_classes):
         report.add(**finding._asdict())

@@ -13,11 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.formats import read_action_names, read_box_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS, DEFAULT_MARGIN_SEC
-from slowfast_custom.ava.naming import video_id_arg, video_id_list_arg
+from slowfast_custom.ava.naming import video_id_arg
 from slowfast_custom.errors import number_in, run_cli
-from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.ava_writer import SplitSpec, ranges_by_video
 from slowfast_custom.labelling.cvat import PERSON_LABEL, cvat_file_actions, import_cvat
 
 
@@ -32,13 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--label", default=PERSON_LABEL, help="the CVAT label the people were boxed with")
     parser.add_argument("--video", type=video_id_arg, default=None,
                         help="video id of a single video file (default: its source video's name)")
-    parser.add_argument("--val-videos", type=video_id_list_arg, default=None,
-                        help="comma-separated videos for val (the rest: train)")
-    parser.add_argument("--train-videos", type=video_id_list_arg, default=None,
-                        help="comma-separated videos for train (with --val-videos)")
-    parser.add_argument("--val-ratio", type=number_in(float, 0, 1), default=0.2,
-                        help="share of videos for val without lists")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
+    cli_args.add_split_options(parser)
     parser.add_argument("--val-boxes", type=Path, default=None,
                         help="predicted-box CSV whose boxes validation scores (default: the labelled val boxes)")
     parser.add_argument("--fps", type=number_in(float, 0, low_ok=False), default=DEFAULT_FPS,
@@ -51,7 +46,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions) if args.actions else cvat_file_actions(args.cvat_files, args.label)
     split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,
-                      val_ratio=args.val_ratio, seed=args.seed)
+                      val_ratio=args.val_ratio, seed=args.seed, val_ranges=ranges_by_video(args.val_range),
+                      split_distance_sec=args.split_distance)
     val_boxes = read_box_csv(args.val_boxes, "predicted") if args.val_boxes else None
     summary, stats = import_cvat(args.cvat_files, args.data, actions, split=split, fps=args.fps,
                                  cvat_fps=args.cvat_fps, video=args.video, label=args.label,

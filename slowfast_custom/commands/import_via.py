@@ -17,9 +17,8 @@ from pathlib import Path
 from slowfast_custom import cli_args
 from slowfast_custom.ava.formats import read_action_names, read_box_csv, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS
-from slowfast_custom.ava.naming import video_id_list_arg
 from slowfast_custom.errors import UserError, run_cli
-from slowfast_custom.labelling.ava_writer import SplitSpec
+from slowfast_custom.labelling.ava_writer import SplitSpec, ranges_by_video
 from slowfast_custom.labelling.exchange import TRACK_MATCH_IOU
 from slowfast_custom.labelling.via import import_via, via_file_actions
 
@@ -33,13 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", type=cli_args.existing_file, default=None,
                         help="the action list the project was exported with (VIA 2: required; VIA 3: default "
                              "the options of the project's action attributes, in order)")
-    parser.add_argument("--val-videos", type=video_id_list_arg, default=None,
-                        help="comma-separated videos for val (the rest: train)")
-    parser.add_argument("--train-videos", type=video_id_list_arg, default=None,
-                        help="comma-separated videos for train (with --val-videos)")
-    parser.add_argument("--val-ratio", type=cli_args.fraction, default=0.2,
-                        help="share of videos for val without lists")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split by ratio")
+    cli_args.add_split_options(parser)
     parser.add_argument("--val-boxes", type=cli_args.existing_file, default=None,
                         help="predicted-box CSV whose boxes validation scores (e.g. DATA/detections/"
                              "predicted_boxes.csv; those scored below AVA.DETECTION_SCORE_THRESH are not used); "
@@ -55,7 +48,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     actions = read_action_names(args.actions) if args.actions else via_file_actions(args.via_files)
     split = SplitSpec(val_videos=args.val_videos, train_videos=args.train_videos,
-                      val_ratio=args.val_ratio, seed=args.seed)
+                      val_ratio=args.val_ratio, seed=args.seed, val_ranges=ranges_by_video(args.val_range),
+                      split_distance_sec=args.split_distance)
     val_boxes = read_box_csv(args.val_boxes, "predicted") if args.val_boxes else None
     tracks_path = args.tracks or args.data / "detections" / "tracks.csv"
     if args.tracks and not args.tracks.is_file():

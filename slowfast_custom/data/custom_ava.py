@@ -31,7 +31,7 @@ from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
 from slowfast_custom.ava.images import jpeg_size
-from slowfast_custom.ava.timing import clip_frame_indices
+from slowfast_custom.ava.timing import clip_frame_indices, split_distance_sec
 from slowfast_custom.data.compact_index import load_compact_index
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
 from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
@@ -130,7 +130,8 @@ class Customava(Ava):
         if self._split == "val" and not cfg.AVA.ALLOW_SPLIT_OVERLAP:
             train = keyframe_spec_from_cfg(cfg, "train")
             check_split_overlap(index, [*spec.gt_box_files, *spec.predicted_box_files],
-                                [p for p in [*train.gt_box_files, *train.predicted_box_files] if p.is_file()])
+                                [p for p in [*train.gt_box_files, *train.predicted_box_files] if p.is_file()],
+                                split_distance_sec(cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.DATA.TARGET_FPS))
         self._num_classes = cfg.MODEL.NUM_CLASSES
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from slowfast_custom.ava.formats import Box, BoxRow, box_sources, iter_box_csv, read_frame_list
 from slowfast_custom.ava.layout import DEFAULT_FPS
-from slowfast_custom.ava.timing import second_to_frame
+from slowfast_custom.ava.timing import SPLIT_OVERLAP_HINT, second_to_frame, split_overlap_problem
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import iter_text_lines
 
@@ -117,19 +117,32 @@ def load_keyframe_index(spec: KeyframeSpec) -> KeyframeIndex:
 
 
 def check_split_overlap(index: KeyframeIndex, split_files: Sequence[Path], other_box_files: Sequence[Path],
-                        other: str = "train") -> None:
-    """DataError naming the first box row of ``other_box_files`` (the ``other`` split) whose video also has
-    keyframes in ``index``: one video in two splits lets validation score frames the model trained on."""
-    used = {index.video_names[v] for v, _, _, _ in index.keyframes}
-    for path in other_box_files:
+                        min_distance_sec: int) -> None:
+    """DataError naming the first box row of ``other_box_files`` (the train split) whose second lies less than
+    ``min_distance_sec`` (``timing.split_distance_sec``) from a keyframe of its video in ``index`` (the val
+    split): their clips would share frames, so validation would score frames the model trained on. A video may
+    give disjoint time ranges to both splits."""
+    val_seconds: Dict[str, List[int]] = {}
+    for v, _, second, _ in index.keyframes:
+        val_seconds.setdefault(index.video_names[int(v)], []).append(int(second))
+    rows: Dict[str, Dict[int, Tuple[int, int]]] = {}  # video -> train second -> (file index, line) of its first row
+    for file_idx, path in enumerate(other_box_files):
         with closing(iter_text_lines(path)) as lines:
             for line_no, line in lines:
-                video = line.split(",", 1)[0].strip()
-                if video in used:
-                    raise DataError(path, f"video {video} is labelled in the {other} split and in "
-                                    f"{', '.join(str(p) for p in split_files)}", line_no,
-                                    "A video belongs to one split: move its rows to one of them (tools/import_via.py "
-                                    "--val-videos), or set AVA.ALLOW_SPLIT_OVERLAP True if this is intended")
+                video, _, rest = line.partition(",")
+                second = rest.split(",", 1)[0].strip()
+                if video.strip() in val_seconds and second.isdigit():  # a header or a bad row: the loader's to name
+                    rows.setdefault(video.strip(), {}).setdefault(int(second), (file_idx, line_no))
+    problems = []
+    for video, seconds in rows.items():
+        found = split_overlap_problem(video, seconds, val_seconds[video], min_distance_sec)
+        if found:
+            message, other_seconds = found
+            problems.append((min(seconds[s] for s in other_seconds), message))
+    if problems:
+        (file_idx, line_no), message = min(problems)
+        raise DataError(other_box_files[file_idx], f"{message} (val: {', '.join(str(p) for p in split_files)})",
+                        line_no, f"{SPLIT_OVERLAP_HINT}, or set AVA.ALLOW_SPLIT_OVERLAP True if this is intended")
 
 
 def _keep(row: BoxRow, spec: KeyframeSpec, skipped: Counter) -> bool:

@@ -113,3 +113,11 @@ def test_frame_list_from_dir_sorts_numerically(tmp_path):
         write(tmp_path / "v" / naming.frame_name("v", i), "")
     write(tmp_path / "v" / "notes.txt", "")
     assert naming.frame_list_from_dir(tmp_path) == {"v": ["v/v_000001.jpg", "v/v_000002.jpg", "v/v_000010.jpg"]}
+
+
+def test_video_range_form():
+    assert naming.parse_video_range("cam1:14-18") == ("cam1", (14, 18))
+    assert naming.parse_video_range("a:b:7") == ("a:b", (7, 7))  # the last colon splits
+    for bad in ("cam1", "cam1:18-14", "cam1:-3", "cam 1:3-4", ":3-4", "cam1:3.5-4"):
+        with pytest.raises(ValueError):
+            naming.parse_video_range(bad)

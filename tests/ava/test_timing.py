@@ -4,12 +4,16 @@ import numpy as np
 import pytest
 
 from slowfast_custom.ava.timing import (
+    DEFAULT_SPLIT_DISTANCE_SEC,
     ascending,
     clip_frame_indices,
+    format_seconds,
     frame_id_order_problem,
     keyframe_seconds,
     second_to_frame,
     seconds_to_frames,
+    split_distance_sec,
+    split_overlap_problem,
     time_order_problem,
     tracking_frames,
 )
@@ -61,3 +65,29 @@ def test_order_rules_agree_on_one_and_many_rows():
         one_by_one = all(frame_id_order_problem("v", v, (p, 1)) is None for v, p in zip(values, [after] + values))
         assert ascending(np.array(values, np.int64), after) == one_by_one
 
+
+
+@pytest.mark.parametrize("frames, sampling_rate, fps, target_fps, distance", [
+    (32, 2, 30.0, 30, 3),  # SlowFast 32x2: 2.13 s
+    (8, 4, 30.0, 30, 2),  # the tiny CPU config: 1.07 s
+    (8, 8, 30.0, 30, 3),  # 2.13 s
+    (16, 2, 29.97, 30, 2),  # 1.07 s on NTSC frames
+    (15, 2, 30.0, 30, 1),  # exactly 1 s: one second apart is enough
+])
+def test_split_distance_is_the_clip_span_rounded_up(frames, sampling_rate, fps, target_fps, distance):
+    step = sampling_rate * fps / target_fps  # how the checker and training give the clip
+    assert split_distance_sec(frames, step, fps) == distance
+    # keyframes that far apart have clips without a shared frame
+    train = set(clip_frame_indices(second_to_frame(10, fps, 0), frames, step, 10**6))
+    val = set(clip_frame_indices(second_to_frame(10 + distance, fps, 0), frames, step, 10**6))
+    assert not train & val
+    assert DEFAULT_SPLIT_DISTANCE_SEC == 3
+
+
+def test_split_overlap_names_the_seconds_too_close():
+    assert split_overlap_problem("cam", [2, 3, 11], [14, 15, 16], 3) is None  # 11 and 14: 3 s apart
+    message, train = split_overlap_problem("cam", [2, 12, 13, 15], [14, 15, 16, 20], 3)
+    assert train == [12, 13, 15]
+    assert message.startswith("video cam is labelled in the train split at seconds 12-13, 15 and in the val split at "
+                              "seconds 14-16, less than 3 s apart")
+    assert format_seconds([5, 1, 2, 3, 9, 10]) == "1-3, 5, 9-10"

@@ -92,9 +92,17 @@ def test_video_in_both_splits_and_video_without_boxes(data):
                 if line.startswith("synth_val_000")]
     edit(data / TRAIN_LIST, lambda lines: lines + val_rows)
     report = check_dataset(spec_for(data))
-    assert any("video synth_val_000 is in the val list and in the train list" in p.message for p in report.errors)
+    assert not report.errors, report.text()  # listed in both splits: fine while its seconds keep apart
     warning = [p for p in report.warnings if "synth_val_000 is in the train frame list but has no boxes" in p.message]
     assert warning and warning[0].line == 242
+    val_second = int((data / "annotations/ava_val_v2.2.csv").read_text().split("synth_val_000,", 1)[1][:4])
+    edit(data / TRAIN_GT, lambda lines: lines + [f"synth_val_000,{val_second:04d},0.1,0.1,0.5,0.5,1,7"])
+    overlap = [p for p in check_dataset(spec_for(data)).errors if p.kind == "split overlap"]
+    assert len(overlap) == 1 and overlap[0].message.startswith(
+        f"video synth_val_000 is labelled in the train split at seconds {val_second} and in the val split at seconds")
+    rows = (data / TRAIN_GT).read_text().splitlines()
+    assert overlap[0].path == str(data / TRAIN_GT) and overlap[0].line == len(rows)
+    assert not check_dataset(spec_for(data, "AVA.ALLOW_SPLIT_OVERLAP", "True")).errors
 
 
 def test_missing_header_is_a_warning(data):

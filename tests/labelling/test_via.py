@@ -258,3 +258,121 @@ def test_export_keeps_a_labelled_project(exported):
     with pytest.raises(UserError, match="already holds ticked actions"):
         via.export_via(frames, tracks, ACTIONS, summary.project.parent, fps=10, margin_sec=1)
     via.export_via(frames, tracks, ACTIONS, summary.project.parent, fps=10, margin_sec=1, overwrite=True)
+
+
+@pytest.fixture
+def one_long_video(tmp_path):
+    """A video of 20 s at 10 fps labelled at seconds 2-18 (walk on every box), imported with seconds 14-18 for
+    val through the command line."""
+    frames = tmp_path / "data" / "frames"
+    write_video_frames(frames, "long", seconds=20, fps=10, size=SIZE)
+    tracks = random_tracks(["long"], range(2, 19))
+    summary = via.export_via(frames, tracks, ACTIONS, tmp_path / "data" / "via", fps=10, margin_sec=2)
+    path = tmp_path / "labelled.json"
+    path.write_text(json.dumps(label(json.loads(summary.project.read_text()), lambda i: ["walk"])))
+    actions = tmp_path / "actions.txt"
+    actions.write_text("".join(a.name + "\n" for a in ACTIONS))
+    return frames.parent, tracks, [str(path), "--data", str(frames.parent), "--actions", str(actions), "--fps", "10",
+                                   "--no-tracks"]
+
+
+def check_spec(data):
+    from slowfast_custom.dataset_check import CheckSpec, SplitFiles
+
+    ann = data / "annotations"
+    return CheckSpec(frame_dir=data / "frames", label_map=ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt",
+                     splits={"train": SplitFiles([data / "frame_lists/train.csv"], [ann / "ava_train_v2.2.csv"], []),
+                             "val": SplitFiles([data / "frame_lists/val.csv"], [ann / "ava_val_v2.2.csv"],
+                                               [ann / "ava_val_predicted_boxes.csv"])},
+                     fps=10.0, clip_frames=32, clip_step=2 * 10 / 30)  # SlowFast 32x2 on frames at 10 fps
+
+
+def training_overlap_check(data):
+    """What training runs before validating: the val index against the train box file."""
+    from slowfast_custom.ava.timing import split_distance_sec
+    from slowfast_custom.data.compact_index import load_compact_index
+    from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap
+
+    ann = data / "annotations"
+    spec = KeyframeSpec(frame_dir=data / "frames", frame_lists=[data / "frame_lists/val.csv"],
+                        gt_box_files=[ann / "ava_val_v2.2.csv"], fps=10.0)
+    check_split_overlap(load_compact_index(spec, use_cache=False), spec.gt_box_files, [ann / "ava_train_v2.2.csv"],
+                        split_distance_sec(32, 2, 30))
+
+
+def test_val_range_splits_one_video_by_time(one_long_video, capsys):
+    from slowfast_custom.commands import import_via
+    from slowfast_custom.dataset_check import check_dataset
+
+    data, tracks, args = one_long_video
+    assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
+    ann = data / "annotations"
+    seconds = {split: sorted({r.second for r in read_box_csv(ann / f"ava_{split}_v2.2.csv", "gt")})
+               for split in ("train", "val")}
+    # SlowFast 32x2 spans 2.13 s: train and val seconds at least 3 s apart, so 12 and 13 are left out.
+    assert seconds == {"train": list(range(2, 12)), "val": list(range(14, 19))}
+    assert sorted({r.second for r in read_box_csv(ann / "ava_val_predicted_boxes.csv", "predicted")}) == seconds["val"]
+    for split in ("train", "val"):  # the video is in both frame lists, with all its frames
+        lines = (data / "frame_lists" / f"{split}.csv").read_text().splitlines()[1:]
+        assert len(lines) == 200 and all(line.startswith("long ") for line in lines)
+    gap = sum(1 for r in tracks if r.second in (12, 13))
+    out = capsys.readouterr().out
+    assert f"{gap} boxes less than the clip's span from a val range were left out" in out
+    assert "seconds long 12-13" in out
+    report = check_dataset(check_spec(data))
+    assert not report.errors, report.text()
+    training_overlap_check(data)  # no error
+
+
+def test_same_second_in_both_splits_is_refused_naming_video_and_seconds(one_long_video):
+    from slowfast_custom.commands import import_via
+    from slowfast_custom.dataset_check import check_dataset
+
+    data, _, args = one_long_video
+    assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
+    train_gt = data / "annotations" / "ava_train_v2.2.csv"
+    with open(train_gt, "a") as f:  # second 15 is labelled for val too
+        f.write("long,15,0.1,0.1,0.5,0.5,1,99\n")
+    line = len(train_gt.read_text().splitlines())
+    message = ("video long is labelled in the train split at seconds 15 and in the val split at seconds 14-17, "
+               "less than 3 s apart")
+    errors = [p for p in check_dataset(check_spec(data)).errors if p.kind == "split overlap"]
+    assert len(errors) == 1 and message in errors[0].message
+    assert (errors[0].path, errors[0].line) == (str(train_gt), line)
+    with pytest.raises(DataError, match=f"{train_gt}:{line}: {message}") as err:
+        training_overlap_check(data)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--val-range", "nope:3-5"], "--val-range names videos without labelled boxes: nope"),
+    (["--val-range", "long:3-5", "--val-videos", "long"], "videos long have val ranges and are also listed"),
+])
+def test_bad_val_ranges_are_refused(one_long_video, extra, message):
+    from slowfast_custom.commands import import_via
+
+    data, _, args = one_long_video
+    with pytest.raises(UserError, match=message):
+        import_via.main([*args, *extra])
+
+
+@pytest.mark.parametrize("text", ["long", "long:5", "long:9-4", "long:a-b", ":3-4"])
+def test_val_range_option_form(one_long_video, text, capsys):
+    from slowfast_custom.commands import import_via
+
+    _, _, args = one_long_video
+    if text == "long:5":  # one second is a range too
+        assert import_via.main([*args, "--val-range", text]) == 0
+        return
+    with pytest.raises(SystemExit):
+        import_via.main([*args, "--val-range", text])
+    assert "--val-range" in capsys.readouterr().err
+
+
+def test_a_video_all_in_val_ranges_is_not_listed_for_train(one_long_video):
+    from slowfast_custom.commands import import_via
+
+    data, _, args = one_long_video
+    assert import_via.main([*args, "--val-range", "long:2-18"]) == 0
+    assert (data / "frame_lists" / "train.csv").read_text().splitlines()[1:] == []
+    assert len((data / "frame_lists" / "val.csv").read_text().splitlines()[1:]) == 200

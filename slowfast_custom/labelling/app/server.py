@@ -20,12 +20,12 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from flask import Flask, Response, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from slowfast_custom.ava.naming import frame_list_from_dir
+from slowfast_custom.ava.naming import frame_list_from_dir, parse_video_range
 from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import UserError
 from slowfast_custom.labelling.app.project import ChangeError, Project, check_box, check_count
@@ -83,7 +83,11 @@ CHANGES: Dict[str, Fields] = {
     "undo": {},
     "redo": {},
 }
-EXPORT_FIELDS: Fields = {"val_videos": _texts, "val_ratio": _fraction}
+def _video_ranges(value: object) -> List[Tuple[str, Tuple[int, int]]]:
+    return [parse_video_range(v) for v in _texts(value)]
+
+
+EXPORT_FIELDS: Fields = {"val_videos": _texts, "val_ratio": _fraction, "val_ranges": _video_ranges}
 
 
 def request_object() -> Dict[str, object]:

@@ -29,7 +29,7 @@ from slowfast_custom.ava.timing import second_to_frame
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import atomic_write_text
 from slowfast_custom.labelling.app.project import PROJECT_NAME, PersonBox, Project
-from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, write_ava_dataset_annotations
+from slowfast_custom.labelling.ava_writer import LabelledBox, SplitSpec, ranges_by_video, write_ava_dataset_annotations
 from slowfast_custom.labelling.exchange import labelled_seconds
 from slowfast_custom.labelling.via import read_via_labelled_boxes
 
@@ -118,13 +118,15 @@ def export_ava(project: Project, dataset: PathLike, options: Mapping[str, object
     """Write ``annotations/`` and ``frame_lists/`` of ``dataset`` from the project.
 
     ``options``: ``val_videos`` (list of names) or ``val_ratio`` (a fraction of the videos, drawn with a fixed
-    seed); neither: the writer's default split.
+    seed); neither: the writer's default split. ``val_ranges`` (``(video, (first, last))`` pairs, see
+    ``SplitSpec.val_ranges``) sends seconds of a video to val, alone or with ``val_videos``.
     """
-    split = SplitSpec()
+    ranges = ranges_by_video(options.get("val_ranges", ()))  # type: ignore[arg-type]
+    split = SplitSpec(val_ranges=ranges)
     if "val_videos" in options:
-        split = SplitSpec(val_videos=list(options["val_videos"]))  # type: ignore[call-overload]
+        split = SplitSpec(val_videos=list(options["val_videos"]), val_ranges=ranges)  # type: ignore[call-overload]
     elif "val_ratio" in options:
-        split = SplitSpec(val_ratio=float(options["val_ratio"]))  # type: ignore[arg-type]
+        split = SplitSpec(val_ratio=float(options["val_ratio"]), val_ranges=ranges)  # type: ignore[arg-type]
     summary = write_ava_dataset_annotations(dataset, labelled_boxes(project), project.actions, split=split,
                                             fps=project.fps)
     boxes = summary.boxes["train"] + summary.boxes["val"]

@@ -151,6 +151,7 @@ def test_bad_bodies_get_a_clear_error(client, dataset, kwargs, status, message):
     ({"val_ratio": 1.5}, "'val_ratio' must be a number in [0, 1)"),
     ({"val_ratio": 0.5, "val_videos": ["beta"]}, "not both"),
     ({"split": "beta"}, "unknown field(s) split"),
+    ({"val_ranges": ["beta"]}, "'val_ranges' 'beta' is not VIDEO:FIRST-LAST"),
 ])
 def test_bad_export_bodies(client, body, message):
     response = client.post("/api/export", base_url=BASE, json=body)

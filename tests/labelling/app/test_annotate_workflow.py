@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_action_names, write_tracks_csv
+from slowfast_custom.ava.formats import BoxRow, LabelMapEntry, read_action_names, read_box_csv, write_tracks_csv
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.labelling.app.project import PROJECT_NAME, Project
 from slowfast_custom.labelling.app.workflow import (
@@ -116,6 +116,20 @@ def test_export_reports_unlabelled_boxes_and_bad_splits(tmp_path):
     assert result["unlabelled"] == 3 and result["message"].endswith("3 boxes without actions left out")
     with pytest.raises(UserError, match="split lists name videos without labelled boxes: gamma"):
         export_ava(project, data, {"val_videos": ["gamma"]})
+
+
+def test_export_splits_a_video_by_time(tmp_path):
+    data = dataset(tmp_path)
+    project = open_project(data, actions_file=data / "actions.txt", fps=FPS, margin_sec=1)
+    project.label("alpha", 7, 1, 8, [2])
+    project.label("beta", 1, 2, 4, [1])
+    result = export_ava(project, data, {"val_ranges": [("alpha", (7, 8))]})
+    assert result["videos"] == {"train": ["alpha", "beta"], "val": ["alpha"]}
+    seconds = {split: {(r.video_id, r.second) for r in read_box_csv(data / f"annotations/ava_{split}_v2.2.csv", "gt")}
+               for split in ("train", "val")}
+    assert {s for v, s in seconds["val"]} == {7, 8} and all(v == "alpha" for v, _ in seconds["val"])
+    assert max(s for v, s in seconds["train"] if v == "alpha") <= 4  # 5 and 6: the gap of 3 s (SlowFast 32x2)
+    assert "left out, so that train and val clips share no frame: seconds alpha 5-6" in result["report"]
 
 
 def test_suggested_actions_are_the_best_one_and_likely_others_but_one_pose():

@@ -598,14 +598,18 @@ function redo() { send(() => ({ op: "redo" })); }
 
 async function exportAva(event) {
   event.preventDefault();
-  const names = $("val-videos").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = $("val-videos").value.split(",").map((s) => s.trim()).filter(Boolean);
+  // "video:14-18" sends those seconds of the video to val; a plain name, the whole video
+  const names = items.filter((s) => !s.includes(":"));
+  const ranges = items.filter((s) => s.includes(":"));
   setWaiting(1);
   status("Exporting…", "busy");
   await S.queue; // every change made before is saved first
   try {
     const response = await fetch("/api/export", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(names.length ? { val_videos: names } : {}),
+      body: JSON.stringify({ ...(names.length ? { val_videos: names } : {}),
+                             ...(ranges.length ? { val_ranges: ranges } : {}) }),
     });
     const data = await response.json();
     status(response.ok ? data.message : data.error, response.ok ? "" : "error");
