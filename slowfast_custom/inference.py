@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Optional, Tuple
 
 import torch
 
 from slowfast_custom import checkpoint as cu
-from slowfast_custom.engine.thresholds import THRESHOLDS_NAME, epoch_thresholds_name
 from slowfast_custom.errors import CheckpointError, UserError
 
 logger = logging.getLogger(__name__)
@@ -63,17 +61,6 @@ def inference_checkpoint(cfg) -> Tuple[Path, str]:
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
         return Path(cfg.TRAIN.CHECKPOINT_FILE_PATH), cfg.TRAIN.CHECKPOINT_TYPE
     raise UserError("no weights to test: set TEST.CHECKPOINT_FILE_PATH, or OUTPUT_DIR to a training run")
-
-
-def thresholds_for(checkpoint: Path) -> Path:
-    """The calibrated thresholds of ``checkpoint``'s epoch (``thresholds_epoch_NNNNN.json`` beside it), else the
-    folder's newest ones (``thresholds.json``)."""
-    match = re.fullmatch(r"checkpoint_epoch_(\d{5})\.pyth", checkpoint.name)
-    if match:
-        own = checkpoint.parent / epoch_thresholds_name(int(match.group(1)))
-        if own.is_file():
-            return own
-    return checkpoint.parent / THRESHOLDS_NAME
 
 
 def load_for_inference(cfg, model) -> Path:

@@ -6,7 +6,8 @@ import json
 
 from slowfast_custom.config import load_config
 from slowfast_custom.engine.report import best_saved_epoch, stale_test_reason
-from slowfast_custom.inference import best_checkpoint, inference_checkpoint, thresholds_for
+from slowfast_custom.engine.thresholds import thresholds_for
+from slowfast_custom.inference import best_checkpoint, inference_checkpoint
 
 from conftest import TINY_CFG
 

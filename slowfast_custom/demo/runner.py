@@ -45,10 +45,10 @@ from slowfast_custom.demo.sources import FileSource, FrameSource, LiveFrameSourc
 from slowfast_custom.demo.video_io import check_output_path, check_writable, open_writer
 from slowfast_custom.engine.logs import setup_logging
 from slowfast_custom.engine.precision import StepPrecision
-from slowfast_custom.engine.thresholds import read_thresholds
+from slowfast_custom.engine.thresholds import read_thresholds, thresholds_for
 from slowfast_custom.errors import DataError, UserError
 from slowfast_custom.fileio import staged_paths, write_error
-from slowfast_custom.inference import device_of, inference_checkpoint, load_for_inference, thresholds_for
+from slowfast_custom.inference import device_of, inference_checkpoint, load_for_inference
 from slowfast_custom.video.frames import VideoInfo, probe
 
 logger = logging.getLogger(__name__)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
@@ -62,6 +63,17 @@ THRESHOLDS_NAME = "thresholds.json"  # the newest evaluation's; each epoch's als
 def epoch_thresholds_name(epoch: int) -> str:
     """The thresholds calibrated on the validation after ``epoch`` completed epochs (beside its checkpoint)."""
     return f"thresholds_epoch_{epoch:05d}.json"
+
+
+def thresholds_for(checkpoint: Path) -> Path:
+    """The calibrated thresholds of ``checkpoint``'s epoch (``thresholds_epoch_NNNNN.json`` beside it), else the
+    folder's newest ones (``thresholds.json``)."""
+    match = re.fullmatch(r"checkpoint_epoch_(\d{5})\.pyth", checkpoint.name)
+    if match:
+        own = checkpoint.parent / epoch_thresholds_name(int(match.group(1)))
+        if own.is_file():
+            return own
+    return checkpoint.parent / THRESHOLDS_NAME
 CRITERION = "max F1 at IoU 0.5"
 # Notes of classes whose threshold is null (the demo uses the global one).
 NO_EXAMPLES = "no validation examples"

@@ -277,7 +277,7 @@ def one_long_video(tmp_path):
 
 
 def check_spec(data):
-    from slowfast_custom.dataset_check import CheckSpec, SplitFiles
+    from slowfast_custom.check.dataset import CheckSpec, SplitFiles
 
     ann = data / "annotations"
     return CheckSpec(frame_dir=data / "frames", label_map=ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt",
@@ -302,7 +302,7 @@ def training_overlap_check(data):
 
 def test_val_range_splits_one_video_by_time(one_long_video, capsys):
     from slowfast_custom.commands import import_via
-    from slowfast_custom.dataset_check import check_dataset
+    from slowfast_custom.check.dataset import check_dataset
 
     data, tracks, args = one_long_video
     assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
@@ -326,7 +326,7 @@ def test_val_range_splits_one_video_by_time(one_long_video, capsys):
 
 def test_same_second_in_both_splits_is_refused_naming_video_and_seconds(one_long_video):
     from slowfast_custom.commands import import_via
-    from slowfast_custom.dataset_check import check_dataset
+    from slowfast_custom.check.dataset import check_dataset
 
     data, _, args = one_long_video
     assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
