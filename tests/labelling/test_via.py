@@ -301,8 +301,8 @@ def training_overlap_check(data):
 
 
 def test_val_range_splits_one_video_by_time(one_long_video, capsys):
-    from slowfast_custom.commands import import_via
     from slowfast_custom.check.dataset import check_dataset
+    from slowfast_custom.commands import import_via
 
     data, tracks, args = one_long_video
     assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
@@ -325,8 +325,8 @@ def test_val_range_splits_one_video_by_time(one_long_video, capsys):
 
 
 def test_same_second_in_both_splits_is_refused_naming_video_and_seconds(one_long_video):
-    from slowfast_custom.commands import import_via
     from slowfast_custom.check.dataset import check_dataset
+    from slowfast_custom.commands import import_via
 
     data, _, args = one_long_video
     assert import_via.main([*args, "--val-range", "long:14-18"]) == 0
