@@ -130,7 +130,9 @@ def test_label_fix_merge_survive_a_killed_server_and_export(browser, server):
     assert (ann / "ava_val_predicted_boxes.csv").read_text() == "".join(
         f"beta,{s:04d},0.400,0.100,0.600,0.800,,1\n" for s in range(2, 7))
     assert (ann / "ava_action_list_v2.2_for_activitynet_2019.pbtxt").read_text() == (
-        'item {\n  name: "stand"\n  id: 1\n}\nitem {\n  name: "walk"\n  id: 2\n}\nitem {\n  name: "talk"\n  id: 3\n}\n')
+        'item {\n  name: "stand"\n  id: 1\n  label_type: PERSON_MOVEMENT\n}\n'
+        'item {\n  name: "walk"\n  id: 2\n  label_type: PERSON_MOVEMENT\n}\n'
+        'item {\n  name: "talk"\n  id: 3\n  label_type: PERSON_INTERACTION\n}\n')  # the types are kept
     assert json.loads((ann / "ava.json").read_text()) == {"stand": 0, "walk": 1, "talk": 2}
     assert (ann / "ava_train_excluded_timestamps_v2.2.csv").read_text() == ""
     assert (ann / "ava_val_excluded_timestamps_v2.2.csv").read_text() == ""
