@@ -116,6 +116,20 @@ def edit_line(path: Path, number: int, new: bytes) -> None:
     path.write_bytes(b"".join(lines))
 
 
+def tiny_frame(path: Path, width: int = 1, height: int = 1) -> None:
+    """Overwrite frame ``path`` with a whole JPEG of ``width`` x ``height`` px."""
+    from PIL import Image
+
+    Image.new("RGB", (width, height), (128, 128, 128)).save(path, quality=90)
+
+
+def tiny_video(data: Path, video: str = TRAIN_VIDEO) -> Path:
+    """Every frame of ``video`` 1x1 px (a broken extraction)."""
+    for path in (data / "frames" / video).glob("*.jpg"):
+        tiny_frame(path)
+    return data
+
+
 def check_args(data: Path, *overrides) -> List:
     return [data, "--cfg", TINY_CFG, *overrides]
 
@@ -553,6 +567,22 @@ CASES = [
          "pbtxt:10: error: class name 'walk' is used twice (ids 1 and 3)", 1),
     Case("prepare_frames: YAML a list", "prepare_frames",
          lambda t: [dataset(t), "--cfg", yaml_file(t, "- a\n"), "--out", t / "out"], "bad.yaml: the config is a list"),
+    # --- issue 21: frames of a size the model cannot use (from the image headers, no decode) ---------------------
+    Case("check: a video of 1x1 px frames", "check_dataset", lambda t: check_args(tiny_video(dataset(t))),
+         "train.csv:2: error: video synth_train_000: a 1x1 px frame is smaller than the 32x32 px the model needs", 1),
+    Case("check: one 1x1 keyframe in a 160x120 video", "check_dataset",
+         lambda t: (lambda d: (tiny_frame(frame(d, 31)), check_args(d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: frame is 1x1 px, the video's first frame {TRAIN_VIDEO}_000001.jpg is "
+         "160x120 px (one size per video)", 1),
+    Case("check: one 32x24 keyframe in a 160x120 video", "check_dataset",
+         lambda t: (lambda d: (tiny_frame(frame(d, 61), 32, 24), check_args(d))[1])(dataset(t)),
+         "frame is 32x24 px, the video's first frame", 1),
+    Case("train: a video of 1x1 px frames", "run_net", lambda t: train_args(t, tiny_video(dataset(t))),
+         f"{TRAIN_VIDEO}_000001.jpg: video {TRAIN_VIDEO}: a 1x1 px frame is smaller than the 32x32 px the model needs. "
+         f"Re-extract the frames of {TRAIN_VIDEO}"),
+    Case("train: one 1x1 keyframe in a 160x120 video", "run_net",
+         lambda t: (lambda d: (tiny_frame(frame(d, 31)), train_args(t, d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: frame is 1x1 px, the video's first frame {TRAIN_VIDEO}_000001.jpg is 160x120 px"),
     # --- issue 21: every tool option, by one validation layer, before any work ----------------------------------
     Case("annotate: --host not of this machine", "annotate",
          lambda t: [frames_only(t), "--actions", t / "in" / "actions.txt", "--host", "8.8.8.8"],
