@@ -3,7 +3,7 @@
 ``check_dataset(spec)`` reads every file the config names and returns every
 problem found (not only the first), each with its file, line and a hint:
 
-* frame lists: not space-separated, not 5 columns, non-integer or unsorted
+* frame lists: not space-separated, not 5 columns, a video id with spaces, non-integer or unsorted
   frame ids, images out of time order (``cam1_000412.jpg`` listed before
   ``cam1_000007.jpg``), images of the video's folder the list leaves out, no
   header;
@@ -50,6 +50,7 @@ from slowfast_custom.ava.formats import (
     BOX_ROW_HINTS,
     NO_SCORE,
     REBUILD_HINT,
+    SPACED_ID_HINT,
     BoxKind,
     BoxRow,
     FileProblem,
@@ -61,6 +62,7 @@ from slowfast_custom.ava.formats import (
     scan_box_csv,
     scan_exclusions,
     scan_frame_list,
+    spaced_video_id,
     write_frame_list,
 )
 from slowfast_custom.ava.images import frame_size_problem, inspect_frame_file
@@ -553,6 +555,10 @@ def _videos_named_in(path: Path) -> List[str]:
             cols = [c for c in re.split(r"[,\s]+", line.strip()) if c]
             if not cols or (line_no == 1 and is_frame_list_header(line)):
                 continue
+            spaced = spaced_video_id(line.split())
+            if spaced is not None:  # the rebuilt list would name another video, or silently drop this one
+                raise DataError(path, f"video id {spaced!r} has a space, so --fix cannot rebuild this list without "
+                                "dropping the video", line_no, SPACED_ID_HINT)
             if cols[0] not in videos:
                 videos.append(cols[0])
     return videos
