@@ -751,6 +751,20 @@ def test_a_second_training_on_a_held_output_dir_says_so(tmp_path, capsys):
     assert not (tmp_path / "out" / "config.yaml").exists(), "the refused run wrote into the held folder"
 
 
+def test_a_test_run_on_a_held_output_dir_says_so(tmp_path, capsys):
+    data = dataset(tmp_path)
+    holder = _holder(tmp_path / "out")
+    try:
+        code = run("run_net", train_args(tmp_path, data, "TRAIN.ENABLE", "False", "TEST.ENABLE", "True"))
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 2 and f"out: OUTPUT_DIR is in use by another run (process {holder.pid})" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "eval").exists(), "the refused run wrote into the held folder"
+
+
 def test_a_killed_holder_does_not_block_the_folder(tmp_path):
     from slowfast_custom.errors import UserError
     from slowfast_custom.fileio import hold_folder
