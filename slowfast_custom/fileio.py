@@ -18,6 +18,14 @@ logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
 
 
+def existing_ancestor(path: PathLike) -> Path:
+    """The nearest of ``path``'s parents that exists (a file there means ``path`` cannot be made)."""
+    probe = Path(path).parent
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    return probe
+
+
 def temporary_sibling(path: PathLike) -> Path:
     """A fresh temporary name next to ``path`` (same file system, so the rename is atomic).
 

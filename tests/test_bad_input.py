@@ -116,6 +116,27 @@ def edit_line(path: Path, number: int, new: bytes) -> None:
     path.write_bytes(b"".join(lines))
 
 
+def tiny_frame(path: Path, width: int = 1, height: int = 1) -> None:
+    """Overwrite frame ``path`` with a whole JPEG of ``width`` x ``height`` px."""
+    from PIL import Image
+
+    Image.new("RGB", (width, height), (128, 128, 128)).save(path, quality=90)
+
+
+def tiny_video(data: Path, video: str = TRAIN_VIDEO) -> Path:
+    """Every frame of ``video`` 1x1 px (a broken extraction)."""
+    for path in (data / "frames" / video).glob("*.jpg"):
+        tiny_frame(path)
+    return data
+
+
+def space_in_video_id(data: Path, video: str = TRAIN_VIDEO) -> Path:
+    """Rename ``video`` in the train frame list to an id with spaces."""
+    path = data / "frame_lists" / "train.csv"
+    path.write_text(path.read_text().replace(video, video.replace("_", " ")))
+    return data
+
+
 def check_args(data: Path, *overrides) -> List:
     return [data, "--cfg", TINY_CFG, *overrides]
 
@@ -553,6 +574,47 @@ CASES = [
          "pbtxt:10: error: class name 'walk' is used twice (ids 1 and 3)", 1),
     Case("prepare_frames: YAML a list", "prepare_frames",
          lambda t: [dataset(t), "--cfg", yaml_file(t, "- a\n"), "--out", t / "out"], "bad.yaml: the config is a list"),
+    # --- issue 21: frames of a size the model cannot use (from the image headers, no decode) ---------------------
+    Case("check: a video of 1x1 px frames", "check_dataset", lambda t: check_args(tiny_video(dataset(t))),
+         "train.csv:2: error: video synth_train_000: a 1x1 px frame is smaller than the 32x32 px the model needs", 1),
+    Case("check: one 1x1 keyframe in a 160x120 video", "check_dataset",
+         lambda t: (lambda d: (tiny_frame(frame(d, 31)), check_args(d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: frame is 1x1 px, the video's first frame {TRAIN_VIDEO}_000001.jpg is "
+         "160x120 px (one size per video)", 1),
+    Case("check: one 32x24 keyframe in a 160x120 video", "check_dataset",
+         lambda t: (lambda d: (tiny_frame(frame(d, 61), 32, 24), check_args(d))[1])(dataset(t)),
+         "frame is 32x24 px, the video's first frame", 1),
+    Case("train: a video of 1x1 px frames", "run_net", lambda t: train_args(t, tiny_video(dataset(t))),
+         f"{TRAIN_VIDEO}_000001.jpg: video {TRAIN_VIDEO}: a 1x1 px frame is smaller than the 32x32 px the model needs. "
+         f"Re-extract the frames of {TRAIN_VIDEO}"),
+    Case("train: one 1x1 keyframe in a 160x120 video", "run_net",
+         lambda t: (lambda d: (tiny_frame(frame(d, 31)), train_args(t, d))[1])(dataset(t)),
+         f"{TRAIN_VIDEO}_000031.jpg: frame is 1x1 px, the video's first frame {TRAIN_VIDEO}_000001.jpg is 160x120 px"),
+    # --- issue 21: a video id with spaces is named as such (not "expected 5 columns, found 8"), never dropped ---
+    Case("check: video id with spaces in the frame list", "check_dataset",
+         lambda t: check_args(space_in_video_id(dataset(t))),
+         "train.csv:2: error: video id 'synth train 000' has a space, so this row reads as 11 columns", 1),
+    Case("check --fix: video id with spaces is not dropped", "check_dataset",
+         lambda t: check_args(space_in_video_id(dataset(t))) + ["--fix"],
+         "train.csv:2: video id 'synth train 000' has a space, so --fix cannot rebuild this list without dropping "
+         "the video. Columns are separated by spaces"),
+    # --- issue 21: coordinates are finite numbers wherever they enter ------------------------------------------
+    Case("check: predicted box inf", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "annotations" / "ava_val_predicted_boxes.csv", 2,
+                                         b"synth_val_000,0001,0.1,0.2,inf,0.8,,0.9"), check_args(d))[1])(dataset(t)),
+         "ava_val_predicted_boxes.csv:2: error: x2 'inf' is not finite", 1),
+    Case("check: predicted box score nan", "check_dataset",
+         lambda t: (lambda d: (edit_line(d / "annotations" / "ava_val_predicted_boxes.csv", 3,
+                                         b"synth_val_000,0001,0.1,0.2,0.3,0.8,,nan"), check_args(d))[1])(dataset(t)),
+         "ava_val_predicted_boxes.csv:3: error: score 'nan' is not finite", 1),
+    Case("export: tracks x1 nan", "export_via",
+         lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",
+                               tracks_file(t, d, f"{TRAIN_VIDEO},0001,nan,0.1,0.5,0.5,1,0.9\n")])(frames_only(t)),
+         "tracks.csv:2: x1 'nan' is not finite"),
+    Case("export: tracks score -inf", "export_via",
+         lambda t: (lambda d: ["--data", d, "--actions", t / "in" / "actions.txt", "--tracks",
+                               tracks_file(t, d, f"{TRAIN_VIDEO},0001,0.1,0.1,0.5,0.5,1,-inf\n")])(frames_only(t)),
+         "tracks.csv:2: score '-inf' is not finite"),
     # --- issue 21: every tool option, by one validation layer, before any work ----------------------------------
     Case("annotate: --host not of this machine", "annotate",
          lambda t: [frames_only(t), "--actions", t / "in" / "actions.txt", "--host", "8.8.8.8"],
@@ -687,6 +749,20 @@ def test_a_second_training_on_a_held_output_dir_says_so(tmp_path, capsys):
     assert code == 2 and f"out: OUTPUT_DIR is in use by another run (process {holder.pid})" in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "config.yaml").exists(), "the refused run wrote into the held folder"
+
+
+def test_a_test_run_on_a_held_output_dir_says_so(tmp_path, capsys):
+    data = dataset(tmp_path)
+    holder = _holder(tmp_path / "out")
+    try:
+        code = run("run_net", train_args(tmp_path, data, "TRAIN.ENABLE", "False", "TEST.ENABLE", "True"))
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 2 and f"out: OUTPUT_DIR is in use by another run (process {holder.pid})" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "eval").exists(), "the refused run wrote into the held folder"
 
 
 def test_a_killed_holder_does_not_block_the_folder(tmp_path):

@@ -134,6 +134,24 @@ class FrameListRow:
     line: int
 
 
+SPACED_ID_HINT = ("Columns are separated by spaces: rename the video's folder under frames/ (and its frame files) "
+                  "without spaces, then use that id in the frame list and the box files")
+
+
+def spaced_video_id(cols: Sequence[str]) -> Optional[str]:
+    """The video id of a frame-list row split on whitespace (``cols``) when the id itself holds spaces: its words
+    come before two whole-number columns (video_idx, frame_id) followed by a path and labels; of several such
+    splits, the one whose path starts with the id (``my clip 2/my clip 2_000001.jpg``). None for any other row."""
+    if len(cols) <= 5 or "," in cols[0]:
+        return None
+    splits = [k for k in range(2, len(cols) - 3)
+              if re.fullmatch(r"-?\d+", cols[k]) and re.fullmatch(r"-?\d+", cols[k + 1])]
+    for k in splits:
+        if " ".join(cols[k + 2:]).startswith(" ".join(cols[:k])):
+            return " ".join(cols[:k])
+    return " ".join(cols[:splits[-1]]) if splits else None
+
+
 def is_frame_list_header(text: str) -> bool:
     words = text.split()
     return bool(words) and words[0] == FRAME_LIST_HEADER.split()[0]
@@ -156,6 +174,12 @@ class FrameListGrammar:
         """The row of line ``line_no`` (a data row, not the header) after its problems; no row when it cannot
         be read."""
         cols = text.split()
+        spaced = spaced_video_id(cols)
+        if spaced is not None:
+            # Not repairable: --fix rebuilds from the first column, which would name another (or no) video.
+            yield FileProblem(self.path, line_no, f"video id {spaced!r} has a space, so this row reads as "
+                              f"{len(cols)} columns ({FRAME_LIST_HEADER})", SPACED_ID_HINT, "video id")
+            return
         if len(cols) != 5:
             if "," in text:
                 yield self._problem(line_no, "frame lists are separated by single spaces, this row has commas",

@@ -3,7 +3,7 @@
 ``check_dataset(spec)`` reads every file the config names and returns every
 problem found (not only the first), each with its file, line and a hint:
 
-* frame lists: not space-separated, not 5 columns, non-integer or unsorted
+* frame lists: not space-separated, not 5 columns, a video id with spaces, non-integer or unsorted
   frame ids, images out of time order (``cam1_000412.jpg`` listed before
   ``cam1_000007.jpg``), images of the video's folder the list leaves out, no
   header;
@@ -12,7 +12,9 @@ problem found (not only the first), each with its file, line and a hint:
   both splits);
 * frames: a labelled second whose keyframe is past the video's end, frame
   files missing from the clip window around a labelled second (warning when
-  the window runs past the video's ends, where frames are repeated);
+  the window runs past the video's ends, where frames are repeated), frames
+  that are not whole images, smaller than ``MIN_FRAME_SIDE`` or of another
+  size than the video's first frame (sizes from the image headers);
 * videos present in box files but not in the split's frame lists (error), or
   the other way round (warning);
 * box files: unparsable rows, boxes out of [0, 1] (repairable when a hair
@@ -48,6 +50,7 @@ from slowfast_custom.ava.formats import (
     BOX_ROW_HINTS,
     NO_SCORE,
     REBUILD_HINT,
+    SPACED_ID_HINT,
     BoxKind,
     BoxRow,
     FileProblem,
@@ -59,9 +62,10 @@ from slowfast_custom.ava.formats import (
     scan_box_csv,
     scan_exclusions,
     scan_frame_list,
+    spaced_video_id,
     write_frame_list,
 )
-from slowfast_custom.ava.images import frame_file_problem
+from slowfast_custom.ava.images import frame_size_problem, inspect_frame_file
 from slowfast_custom.ava.layout import DEFAULT_FPS, ROLE_NAMES
 from slowfast_custom.ava.naming import frame_list_from_dir
 from slowfast_custom.ava.timing import (
@@ -391,6 +395,7 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
                    f"{spec.valid_seconds[0]}-{spec.valid_seconds[1]} are not used", severity="info",
                    kind="rows outside AVA.VALID_SECONDS", rows=len(outside))
     clamped = 0
+    first_size = _first_frame_size(video, entries[0], frame_list, spec, report)
     for second, (path, row) in sorted(first_row.items()):
         center = second_to_frame(second, spec.fps, spec.start_sec)
         if not 0 <= center < n:
@@ -411,23 +416,45 @@ def _check_windows(video: str, rows: Sequence[Tuple[Path, BoxRow]], entries: Lis
                 report.add(frame_list, entry.line, f"frame {frame} is missing (clip around video {video} second "
                            f"{second})", f"Re-extract video {video} (tools/extract_frames.py)", kind="missing frame")
             else:
-                _check_frame_content(frame, frame_list, entry.line, video, report)
+                _check_frame_content(frame, frame_list, entry.line, video, report, first_size,
+                                     Path(entries[0].path).name)
     if clamped:
         report.add(frame_list, entries[0].line, f"video {video}: the clip around {clamped} labelled seconds runs "
                    "past the video's first or last frame, which is repeated to fill it", severity="warning",
                    hint="Leave the first and last seconds unlabelled (tools/export_via.py does)")
 
 
-def _check_frame_content(frame: Path, frame_list: Path, line: int, video: str, report: CheckReport) -> None:
-    """A frame training reads must be a whole image: its header and end marker are read (two small reads per
-    frame, not a decode, so a dataset of millions of frames is checked in minutes)."""
+def _first_frame_size(video: str, first: FrameListRow, frame_list: Path, spec: CheckSpec,
+                      report: CheckReport) -> Optional[Tuple[int, int]]:
+    """The size every frame of ``video`` must have (its first frame's), reported once when it is too small; None
+    when the first frame has no readable size (its own problem is reported where a clip reads it)."""
     try:
-        problem = frame_file_problem(frame)
+        _, size = inspect_frame_file(spec.frame_dir / first.path)
+    except OSError:
+        return None
+    problem = size and frame_size_problem(size)
+    if problem:
+        report.add(frame_list, first.line, f"video {video}: {problem}",
+                   f"Re-extract video {video} from its source (tools/extract_frames.py)", kind="frame size")
+    return size
+
+
+def _check_frame_content(frame: Path, frame_list: Path, line: int, video: str, report: CheckReport,
+                         first_size: Optional[Tuple[int, int]], first_name: str) -> None:
+    """A frame training reads must be a whole image of the video's size: its header and end marker are read
+    (two small reads per frame, not a decode, so a dataset of millions of frames is checked in minutes)."""
+    try:
+        problem, size = inspect_frame_file(frame)
     except OSError as err:
-        problem = f"cannot be read ({err.strerror})"
+        problem, size = f"cannot be read ({err.strerror})", None
     if problem:
         report.add(frame_list, line, f"frame {frame}: {problem}", f"Re-extract video {video} (tools/extract_frames.py)",
                    kind="bad frame")
+    elif size and size != first_size:  # a first frame too small is reported once, by _first_frame_size
+        problem = frame_size_problem(size, first_size, f"the video's first frame {first_name}")
+        if problem:
+            report.add(frame_list, line, f"frame {frame}: {problem}",
+                       f"Re-extract video {video} (tools/extract_frames.py)", kind="frame size")
 
 
 def _check_splits_apart(boxed_in: Dict[str, Dict[str, List[Tuple[Path, BoxRow]]]], spec: CheckSpec,
@@ -528,6 +555,10 @@ def _videos_named_in(path: Path) -> List[str]:
             cols = [c for c in re.split(r"[,\s]+", line.strip()) if c]
             if not cols or (line_no == 1 and is_frame_list_header(line)):
                 continue
+            spaced = spaced_video_id(line.split())
+            if spaced is not None:  # the rebuilt list would name another video, or silently drop this one
+                raise DataError(path, f"video id {spaced!r} has a space, so --fix cannot rebuild this list without "
+                                "dropping the video", line_no, SPACED_ID_HINT)
             if cols[0] not in videos:
                 videos.append(cols[0])
     return videos

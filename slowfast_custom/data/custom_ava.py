@@ -20,7 +20,7 @@ import logging
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -30,12 +30,13 @@ from slowfast.datasets import utils as upstream_utils
 from slowfast.datasets.ava_dataset import Ava
 from slowfast.datasets.build import DATASET_REGISTRY
 
-from slowfast_custom.ava.images import jpeg_size
+from slowfast_custom.ava.images import frame_file_size, frame_size_problem, jpeg_size
 from slowfast_custom.ava.timing import clip_frame_indices, split_distance_sec
 from slowfast_custom.data.compact_index import load_compact_index
 from slowfast_custom.data.frame_decode import FrameDecoder, frame_decoder_from_cfg, read_frame
 from slowfast_custom.data.frame_store import frame_store_from_cfg, stored_videos
 from slowfast_custom.data.keyframes import KeyframeSpec, check_split_overlap
+from slowfast_custom.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,37 @@ def frame_size(path: str) -> Tuple[int, int]:
     except OSError:
         size = None  # read_frame names the frame in its error
     return size if size is not None else read_frame(path).shape[:2]
+
+
+def check_frame_sizes(video_names: Sequence[str], image_paths: Sequence[Sequence[str]], keyframes: np.ndarray) -> None:
+    """DataError naming the first frame training cannot use for its size (``frame_size_problem``): a video's
+    first frame and each keyframe's centre frame are compared, from their headers (one small read each, no
+    decode). ``keyframes``: rows (video index, second index, second, centre frame). A frame that cannot be
+    read is left to the frame reader, which names it."""
+    centers: Dict[int, set] = {}
+    for video_idx, center in keyframes[:, [0, 3]].tolist():
+        centers.setdefault(int(video_idx), set()).add(int(center))
+    for video_idx, video_centers in sorted(centers.items()):
+        paths, video = image_paths[video_idx], video_names[video_idx]
+        hint = f"Re-extract the frames of {video}, or run tools/check_dataset.py on the dataset"
+        first = _header_size(paths[0])
+        if first is None:
+            continue
+        problem = frame_size_problem(first)
+        if problem:
+            raise DataError(paths[0], f"video {video}: {problem}", hint=hint)
+        for center in sorted(video_centers):
+            size = _header_size(paths[center])
+            if size is not None and size != first:
+                first_name = f"the video's first frame {Path(paths[0]).name}"
+                raise DataError(paths[center], str(frame_size_problem(size, first, first_name)), hint=hint)
+
+
+def _header_size(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        return frame_file_size(Path(path))
+    except OSError:
+        return None
 
 
 def clip_to_tensor(frames: List[np.ndarray], mean, std, bgr: bool) -> torch.Tensor:
@@ -136,6 +168,7 @@ class Customava(Ava):
         # Spacing of sampled frames in this dataset's frames: SAMPLING_RATE is defined at DATA.TARGET_FPS.
         self._frame_step = cfg.DATA.SAMPLING_RATE * spec.fps / cfg.DATA.TARGET_FPS
         self._image_paths = index.frame_paths()
+        check_frame_sizes(index.video_names, self._image_paths, index.keyframes)
         # Videos read from a frame store (none with frame paths off AVA's naming): index -> original size.
         store = frame_store_from_cfg(cfg, spec.frame_dir)
         usable = [not index.video_has_exceptions(v) for v in range(len(index.video_names))]

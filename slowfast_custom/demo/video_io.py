@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from slowfast_custom.errors import DataError, UserError
-from slowfast_custom.fileio import atomic_path, temporary_sibling
+from slowfast_custom.fileio import atomic_path, existing_ancestor, temporary_sibling
 from slowfast_custom.video.frames import READ_HINT, VideoInfo, open_video
 
 logger = logging.getLogger(__name__)
@@ -161,6 +161,9 @@ def check_writable(path) -> None:
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path}: output path is a folder; give a file name such as {path / 'demo.mp4'}")
+    ancestor = existing_ancestor(path)
+    if not ancestor.is_dir():  # else the OS's answer is "File exists" (making the folder) or "Not a directory"
+        raise UserError(f"{path}: {ancestor} is a file, not a folder; write the output elsewhere")
     try:
         temporary_sibling(path).unlink()
     except OSError as err:

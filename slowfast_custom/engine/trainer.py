@@ -321,6 +321,12 @@ def _train(cfg, held: contextlib.ExitStack) -> Dict:
 
 def test(cfg) -> Optional[evaluation.EvalResult]:
     """Evaluate on the test split (AVA.TEST_LISTS / TEST_PREDICT_BOX_LISTS); write results to OUTPUT_DIR/eval."""
+    # Rank 0 holds OUTPUT_DIR as training does: its eval/ and report.md would mix with another run's.
+    with hold_folder(cfg.OUTPUT_DIR, "OUTPUT_DIR") if du.get_rank() == 0 else contextlib.nullcontext():
+        return _test(cfg)
+
+
+def _test(cfg) -> Optional[evaluation.EvalResult]:
     setup_logging(cfg.OUTPUT_DIR)
     _seed(cfg)
     model = build_model(cfg)

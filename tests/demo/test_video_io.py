@@ -58,8 +58,11 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
 def test_unwritable_or_unknown_outputs(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(UserError, match=r"file/out\.mp4: cannot write the output here"):
+    # The OS says "File exists" (making the folder) or "Not a directory": the message names the file in the way.
+    with pytest.raises(UserError, match=r"file/out\.mp4: .*file is a file, not a folder"):
         check_writable(blocker / "out.mp4")
+    with pytest.raises(UserError, match=r"file/sub/out\.mp4: .*/file is a file, not a folder"):
+        check_writable(blocker / "sub" / "out.mp4")
     with pytest.raises(UserError, match="is a folder"):
         check_writable(tmp_path)
     with pytest.raises(UserError, match=r"extension '\.gif'"):

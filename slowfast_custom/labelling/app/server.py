@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -32,6 +33,11 @@ from slowfast_custom.labelling.app.project import ChangeError, Project, check_bo
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = 1 << 20  # bytes; the largest legitimate body is a few hundred
+# Bodies are objects of numbers, strings and flat lists (depth 2); Python's JSON parser recurses once per level,
+# so a body nested thousands deep would end in RecursionError (a 500 and a traceback) without this bound.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[][{}]")
 LOCAL_NAMES = ("127.0.0.1", "localhost")
 
 
@@ -90,11 +96,26 @@ def _video_ranges(value: object) -> List[Tuple[str, Tuple[int, int]]]:
 EXPORT_FIELDS: Fields = {"val_videos": _texts, "val_ratio": _fraction, "val_ranges": _video_ranges}
 
 
+def json_depth(data: bytes) -> int:
+    """How deep the arrays and objects of JSON text ``data`` nest (brackets inside strings aside), without
+    parsing it."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b"", data)):
+        if match.group() in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def request_object() -> Dict[str, object]:
     """The request's body as a JSON object; 415 or 400 otherwise."""
     if request.mimetype != "application/json":
         raise BadRequest(f"send the body as JSON with Content-Type: application/json, not {request.mimetype or 'none'}",
                          415)
+    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        raise BadRequest(f"the body nests JSON more than {MAX_JSON_DEPTH} levels deep; a change is a flat object")
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest("the body is not valid JSON")

@@ -127,6 +127,13 @@ def test_changes_from_another_origin_are_refused(client):
      "a box is [x1, y1, x2, y2]"),
     ({"data": '{"op": "move", "revision": 0, "uid": 0, "box": [NaN, 0, 1, 1]}', "content_type": "application/json"},
      400, "finite numbers"),
+    ({"data": '{"op": "add", "revision": 0, "video": "alpha", "second": 2, "box": [0.1, 0.1, Infinity, 0.9]}',
+      "content_type": "application/json"}, 400, "finite numbers"),
+    ({"data": '{"op": "move", "revision": 0, "uid": 0, "box": [0.1, 0.1, 1e999, 0.9]}',
+      "content_type": "application/json"}, 400, "finite numbers"),
+    # Python's JSON parser recurses once per level: 100,000 levels were a RecursionError, a 500 and a traceback.
+    ({"data": '{"op": "undo", "revision": 0, "x": ' + "[" * 100000 + "]" * 100000 + "}",
+      "content_type": "application/json"}, 400, "nests JSON more than 32 levels deep"),
     ({"json": {"op": "label", "revision": 0, "video": "gamma", "person": 1, "first": 1, "last": 2, "actions": [1]}},
      400, "unknown video 'gamma'"),
     ({"json": {"op": "label", "revision": 0, "video": "alpha", "person": 1, "first": 1, "last": 2, "actions": [9]}},
