@@ -220,16 +220,10 @@ def test_predictions_are_in_the_videos_own_seconds_and_read_back_as_boxes(demo_s
 
 
 def test_detector_score_threshold_is_one_default_for_the_demo_and_detect_and_track(tmp_path, monkeypatch):
-    import importlib.util
-
+    from slowfast_custom.commands import detect_and_track as tool  # tools/detect_and_track.py's code
     from slowfast_custom.config import DETECTOR_SCORE_THRESH, get_cfg
     from slowfast_custom.detection import build_detector
 
-    from conftest import REPO
-
-    spec = importlib.util.spec_from_file_location("detect_and_track_tool", REPO / "tools" / "detect_and_track.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     asked = {}
 
     class Stop(Exception):

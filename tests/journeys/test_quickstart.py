@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 
-pytestmark = [pytest.mark.journey, pytest.mark.slow]
+pytestmark = [pytest.mark.journey, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def test_make_quickstart_trains_evaluates_and_renders_the_demo(tmp_path):
