@@ -74,6 +74,14 @@ def join_dash_ids(argv: Sequence[str], options: Sequence[str]) -> List[str]:
     return joined
 
 
+def ids_from_options(args) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """Train and val ids from the ``--train-ids``/``--val-ids`` options and their ``-file`` forms (parsed
+    ``args``), with the defaults for a split given neither; see ``split_ids``."""
+    train = ids_for_split(args.train_ids, args.train_ids_file, "--train-ids", DEFAULT_TRAIN_IDS)
+    val = ids_for_split(args.val_ids, args.val_ids_file, "--val-ids", DEFAULT_VAL_IDS)
+    return split_ids(train, val)
+
+
 def split_ids(train: Sequence[VideoId], val: Sequence[VideoId]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
     """Ordered, de-duplicated train and val ids; an id in both splits is an error naming both places."""
     first_train: Dict[str, VideoId] = {}

@@ -59,9 +59,7 @@ def main(argv=None) -> int:
                                 val_predicted_boxes=val_boxes, tracks=tracks, min_iou=args.match_iou)
     print(stats.report())
     print(summary.report())
-    print("train with:\n  python tools/run_net.py --cfg configs/SLOWFAST_32x2_R101_custom.yaml "
-          f"DATA.PATH_TO_DATA_DIR {args.data} MODEL.NUM_CLASSES {summary.num_classes}"
-          + ("" if args.fps == 30 else f" AVA.FPS {args.fps:g}"))
+    print(f"train with:\n  {summary.train_command(args.fps)}")
     return 0
 
 

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 
 from slowfast_custom.ava_subset.build import AVA_END_SEC, AVA_START_SEC, VALID_MARGINS, SubsetSpec
 from slowfast_custom.ava_subset.example_files import FIRST_SEC, LAST_SEC, ExampleSpec, file_names, write_example_files
-from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_for_split, join_dash_ids, split_ids
+from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_from_options, join_dash_ids
 from slowfast_custom.errors import UserError, number_in, run_cli
 
 # The frames make_subset extracts from each video with its default cut and frame rate.
@@ -56,9 +56,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(join_dash_ids(argv, ("--train-ids", "--val-ids")))
-    train = ids_for_split(args.train_ids, args.train_ids_file, "--train-ids", DEFAULT_TRAIN_IDS)
-    val = ids_for_split(args.val_ids, args.val_ids_file, "--val-ids", DEFAULT_VAL_IDS)
-    train_ids, val_ids = split_ids(train, val)
+    train_ids, val_ids = ids_from_options(args)
     spec = ExampleSpec(train_ids=train_ids, val_ids=val_ids, first_sec=args.first_sec, last_sec=args.last_sec,
                        frames_per_video=args.frames_per_video, seed=args.seed)
     existing = [name for name in file_names(spec) if (args.out / name).exists()]

@@ -23,7 +23,7 @@ from typing import Optional, Sequence
 from slowfast_custom import cli_args
 from slowfast_custom.ava.layout import AVA_END_SEC, AVA_START_SEC
 from slowfast_custom.ava_subset.build import REPO_CONFIG, SubsetSpec, format_summary, make_subset
-from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_for_split, join_dash_ids, split_ids
+from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_from_options, join_dash_ids
 from slowfast_custom.errors import run_cli
 
 
@@ -68,9 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(join_dash_ids(argv, ("--train-ids", "--val-ids")))
-    train = ids_for_split(args.train_ids, args.train_ids_file, "--train-ids", DEFAULT_TRAIN_IDS)
-    val = ids_for_split(args.val_ids, args.val_ids_file, "--val-ids", DEFAULT_VAL_IDS)
-    train_ids, val_ids = split_ids(train, val)
+    train_ids, val_ids = ids_from_options(args)
     spec = SubsetSpec(annotations=args.annotations, out=args.out, train_ids=train_ids, val_ids=val_ids,
                       videos=args.videos, start_sec=args.start_sec, end_sec=args.end_sec, fps=args.fps,
                       workers=args.workers, clips=not args.no_clips, skip_missing=args.skip_missing,

@@ -146,6 +146,11 @@ class DatasetSummary:
     action_counts: Dict[str, int]  # action name -> rows
     warnings: List[str] = field(default_factory=list)
 
+    def train_command(self, fps: float = DEFAULT_FPS) -> str:
+        """The command that trains the recipe on this dataset (``AVA.FPS`` only when not the default)."""
+        return (f"slowfast-custom train --cfg SLOWFAST_32x2_R101_custom.yaml DATA.PATH_TO_DATA_DIR {self.dataset_dir} "
+                f"MODEL.NUM_CLASSES {self.num_classes}" + ("" if fps == DEFAULT_FPS else f" AVA.FPS {fps:g}"))
+
     def report(self) -> str:
         lines = [f"dataset: {self.dataset_dir}"]
         for split in ("train", "val"):
