@@ -4,7 +4,6 @@ import contextlib
 import json
 import logging
 import socket
-import subprocess
 import time
 
 import pytest
@@ -14,9 +13,11 @@ from slowfast_custom.demo.live import LatencyBudget, LiveSource, is_stream_url
 from slowfast_custom.demo.predictor import ActionPredictor
 from slowfast_custom.demo.runner import run_demo
 from slowfast_custom.errors import UserError
-from slowfast_custom.video.frames import ffmpeg_exe, probe
+from slowfast_custom.video.frames import probe
 
+import streams
 from demo_fixtures import VIDEO_ID, decode, demo_setup  # noqa: F401  (fixture)
+from streams import free_port, send
 
 pytestmark = pytest.mark.slow
 
@@ -34,41 +35,11 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def free_port(kind=socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    """Whether a TCP socket listens on 127.0.0.1:port (read from /proc: connecting would take ffmpeg's one client)."""
-    wanted = f"0100007F:{port:04X}"
-    with open("/proc/net/tcp") as f:
-        return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in f.readlines()[1:])
-
-
-def send(video, url, *extra):
-    """ffmpeg sending ``video`` at its own pace (-re) as MPEG-TS to ``url``, a keyframe every half second."""
-    return subprocess.Popen([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-re", "-i", str(video),
-                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-f", "mpegts", *extra, url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 @contextlib.contextmanager
 def http_stream(video):
-    """``video`` served once over HTTP on 127.0.0.1 (ffmpeg -listen 1); yields the URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/{VIDEO_ID}.ts"  # the URL's name is the video id of DEMO.PREDS_BOXES' rows
-    proc = send(video, url, "-listen", "1")
-    try:
-        deadline = time.monotonic() + 20
-        while not listening(port):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-            time.sleep(0.05)
+    """``video`` served once over HTTP on 127.0.0.1; the URL's name is the video id of DEMO.PREDS_BOXES' rows."""
+    with streams.http_stream(video, VIDEO_ID) as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def live_cfg(demo_setup, url, output, *extra):

@@ -4,20 +4,15 @@ frame count and frame rate agree with what was sent."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import subprocess
-import time
 from fractions import Fraction
 
 import av
 import pytest
 
-from slowfast_custom.video.frames import ffmpeg_exe
-
 from conftest import TINY_CFG, run_tool, tiny_cfg
 from journey_videos import make_clip
+from streams import http_stream
 
 pytestmark = [pytest.mark.journey, pytest.mark.slow]
 
@@ -25,36 +20,9 @@ SECONDS, FPS = 5, 25
 STREAM = "lobby"  # the URL's file name: the video id of the predictions
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    """Whether 127.0.0.1:port listens (read from /proc: connecting would take ffmpeg's one client)."""
-    wanted = f"0100007F:{port:04X}"
-    with open("/proc/net/tcp") as f:
-        return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in f.readlines()[1:])
-
-
-@contextlib.contextmanager
 def served_over_http(video):
     """``video`` sent once at its own pace (-re) as MPEG-TS by ``ffmpeg -listen 1``; yields the URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/{STREAM}.ts"
-    sender = subprocess.Popen([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-re", "-i", str(video), "-c:v",
-                               "libx264", "-preset", "ultrafast", "-g", str(FPS // 2), "-f", "mpegts", "-listen",
-                               "1", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while not listening(port):
-            assert sender.poll() is None and time.monotonic() < deadline, sender.stderr.read().decode()
-            time.sleep(0.05)
-        yield url
-    finally:
-        sender.kill()
-        sender.wait()
+    return http_stream(video, STREAM, gop=FPS // 2)
 
 
 def save_untrained_checkpoint(data, out_dir) -> None:
