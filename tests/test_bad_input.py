@@ -820,7 +820,8 @@ def test_prepare_frames_workers_die_with_the_tool(tmp_path):
 
 
 def test_tiny_frames_are_refused_before_the_detector_runs(tmp_path):
-    """HOG on frames smaller than its window crashes inside OpenCV (a segfault), so this runs in a subprocess."""
+    """HOG on frames smaller than its window crashes inside OpenCV (a segfault), so this runs in a subprocess: frames
+    under 32 px a side are refused, larger ones smaller than the window are enlarged to fit it."""
     from conftest import run_tool
 
     data = tmp_path / "data"
@@ -828,7 +829,7 @@ def test_tiny_frames_are_refused_before_the_detector_runs(tmp_path):
     result = run_tool("detect_and_track.py", "--data", data, "--embedder", "histogram", "--threads", "1",
                       "--margin-sec", "0", timeout=300)
     assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "error: a 1x1 px frame is smaller than the HOG detector's 64x128 px window" in result.stderr
+    assert "error: a 1x1 px frame is smaller than 32 px a side, too small to find people in" in result.stderr
     assert "Traceback" not in result.stderr
     # At most the settings marker, which a retry with the same settings reads to resume: no tracks, no boxes.
     assert {p.name for p in (data / "detections").glob("*")} <= {"settings.json"}

@@ -102,12 +102,13 @@ def run_unpatched(tool: str, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("tool, args", [
     ("run_net.py", ["--cfg", TINY_CFG]),
-    ("export_model.py", ["--cfg", TINY_CFG, "--checkpoint", "x.pyth",
-                         "--format", "onnx"]),
-    ("annotate.py", ["no_dataset", "--model", TINY_CFG, "x.pyth"]),
+    ("export_model.py", ["--cfg", TINY_CFG, "--checkpoint", "{weights}", "--format", "onnx"]),
+    ("annotate.py", ["no_dataset", "--model", TINY_CFG, "{weights}"]),
 ])
-def test_model_tools_on_unpatched_upstream_say_one_line(tool, args):
-    result = run_unpatched(tool, *args)
+def test_model_tools_on_unpatched_upstream_say_one_line(tool, args, tmp_path):
+    weights = tmp_path / "x.pyth"  # options are checked first: the file exists, the upstream check then says no
+    weights.write_bytes(b"")
+    result = run_unpatched(tool, *[str(a).format(weights=weights) for a in args])
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -14,6 +14,7 @@ from typing import List
 import cv2
 import numpy as np
 
+from slowfast_custom.ava.images import MIN_FRAME_SIDE
 from slowfast_custom.detection import Detection, keep_valid
 from slowfast_custom.errors import UserError
 
@@ -31,14 +32,18 @@ class HogPersonDetector:
 
     def __call__(self, frame_bgr: np.ndarray) -> List[Detection]:
         height, width = frame_bgr.shape[:2]
-        image = frame_bgr
-        if self.upscale != 1.0:
-            image = cv2.resize(frame_bgr, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
         min_width, min_height = self._hog.winSize
-        if image.shape[1] < min_width or image.shape[0] < min_height:
-            # OpenCV's detectMultiScale reads out of bounds on a frame smaller than its window (a crash, not an error).
-            raise UserError(f"a {width}x{height} px frame is smaller than the HOG detector's {min_width}x{min_height} "
-                            "px window; use frames at their full size (re-extract them) or another --detector")
+        if min(width, height) < MIN_FRAME_SIDE:
+            raise UserError(f"a {width}x{height} px frame is smaller than {MIN_FRAME_SIDE} px a side, too small to "
+                            "find people in; use frames at their full size (re-extract them)")
+        # OpenCV's detectMultiScale reads out of bounds on a frame smaller than its window (a crash, not an error):
+        # such a frame is enlarged until the window fits.
+        upscale = max(self.upscale, min_width / width, min_height / height)
+        image = frame_bgr
+        if upscale != 1.0:
+            image = cv2.resize(frame_bgr, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR)
+            if image.shape[1] < min_width or image.shape[0] < min_height:  # rounding down
+                image = cv2.resize(image, (max(image.shape[1], min_width), max(image.shape[0], min_height)))
         stride = (self.win_stride, self.win_stride)
         rects, margins = self._hog.detectMultiScale(image, winStride=stride, padding=stride, scale=self.scale)
         if len(rects) == 0:
@@ -49,7 +54,7 @@ class HogPersonDetector:
         keep = cv2.dnn.NMSBoxes(rects, scores, self.score_thresh, self.nms_iou)
         dets = []
         for i in np.asarray(keep).ravel():
-            x, y, w, h = (v / self.upscale for v in rects[i])
+            x, y, w, h = (v / upscale for v in rects[i])
             dets.append(Detection((x, y, x + w, y + h), scores[i]))
         return keep_valid(dets, width, height, self.score_thresh)
 

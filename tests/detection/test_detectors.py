@@ -191,3 +191,11 @@ def test_tool_offline_exits_with_the_one_line(tmp_path):
     assert error.startswith("error: cannot download torchvision's COCO Faster R-CNN weights")
     assert str(tmp_path / "th" / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth") in error
     assert "Traceback" not in result.stderr
+
+
+def test_hog_on_a_frame_smaller_than_its_window_enlarges_it():
+    """A 160x120 frame (shorter than HOG's 64x128 window) is searched enlarged, not handed to OpenCV as it is."""
+    frame = np.full((120, 160, 3), 128, np.uint8)
+    assert build_detector("hog")(frame) == []
+    with pytest.raises(UserError, match="smaller than 32 px a side"):
+        build_detector("hog")(np.zeros((20, 20, 3), np.uint8))

@@ -21,5 +21,7 @@ def test_torchrun_two_gloo_processes_end_with_identical_weights(tiny_dataset, tm
     digests = summary["rank_weight_sha256"]
     assert len(digests) == 2 and digests[0] == digests[1]
     assert (out / "eval" / "val_epoch_00001_metrics.json").is_file()
-    # Only rank 0 writes: one checkpoint (with the thresholds calibrated on validation), one log.
-    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint_epoch_00001.pyth", "thresholds.json"]
+    # Only rank 0 writes: one checkpoint (with the thresholds calibrated on validation, newest and the epoch's), one
+    # log.
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "checkpoint_epoch_00001.pyth", "thresholds.json", "thresholds_epoch_00001.json"]

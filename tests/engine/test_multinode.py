@@ -41,7 +41,8 @@ def test_two_nodes_train_distinct_shards_to_identical_weights_and_only_rank0_wri
     per_rank = summary["rank_keyframes_trained"]
     assert len(per_rank) == 2 and min(per_rank) > 0
     assert summary["keyframes_trained_by_several_ranks"] == 0
-    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint_epoch_00001.pyth", "thresholds.json"]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "checkpoint_epoch_00001.pyth", "thresholds.json", "thresholds_epoch_00001.json"]
     assert (out / "eval" / "val_epoch_00001_metrics.json").is_file()
     # The launcher whose process was global rank 0 (the one that logs) is the one whose folder was written.
     assert "Saved" in logs[outputs.index(out)] and "Saved" not in logs[1 - outputs.index(out)]

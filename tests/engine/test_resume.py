@@ -58,7 +58,8 @@ def test_run_killed_mid_epoch_resumes_to_the_weights_of_the_uninterrupted_run(ti
     args = run_args(tiny_dataset, out, workers=1)
     kill_at(args, 2, kill_iteration)
     folder = out / "checkpoints"
-    assert sorted(p.name for p in folder.iterdir()) == ["checkpoint_epoch_00001.pyth", "thresholds.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checkpoint_epoch_00001.pyth", "thresholds.json", "thresholds_epoch_00001.json"]
     assert json.loads((out / "train_summary.json").read_text())["completed_epochs"] == 1
     stale = folder / ".checkpoint_epoch_00002.pyth.q7x_1k2z.tmp"  # what a save killed before its rename leaves
     stale.write_bytes(b"half a checkpoint")

@@ -168,7 +168,7 @@ def api(url: str, path: str, body=None) -> dict:
 def test_the_labelling_app_writes_what_the_via_route_writes(journey, via_labelled):
     """tools/annotate.py as a user starts it, driven over its HTTP API as its page does (one step in the
     browser when Chromium is here): the same labels give the same AVA files as the VIA route."""
-    from slowfast_custom.benchmarks.browser import AppServer, browser_missing, launch_browser, open_page
+    from benchmarks.browser import AppServer, browser_missing, launch_browser, open_page
 
     data = journey.root / "dataset_app"
     server = AppServer(data, journey.root / "annotate.log", ["--actions", str(journey.actions)]).start()
@@ -267,7 +267,9 @@ def test_the_demo_keeps_the_videos_own_time_frames_and_rate(journey, demo_output
     doc = predictions(demo_output)
     assert doc["predictions"], "HOG found no one in the 29.97 fps clip with the demo's defaults"
     for record in doc["predictions"]:  # the video's own time, from 0 (not AVA's 900)
-        assert 0 <= record["second"] <= seconds and abs(record["second"] - record["time"]) < 1e-6, record
+        # the keyframe is the frame nearest the second: at 29.97 fps second 2 is frame 60, at 2.002 s
+        assert 0 <= record["second"] <= seconds and abs(record["second"] - record["time"]) <= 0.5 / float(NTSC), record
+        assert record["frame"] == round(record["second"] * float(NTSC)), record
         assert 0 <= record["frame"] < frames
     with open(demo_output.with_name(demo_output.stem + "_predictions.csv")) as f:
         rows = list(csv.reader(f))
