@@ -30,6 +30,19 @@ port = number_in(int, 0, 65535)
 jpeg_quality = number_in(int, 1, 100)
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default (unless it says it already, or there is none to say): one rule
+    for every tool's --help (tests/test_cli.py holds every subcommand to it; an option needs a help text to show
+    it). Descriptions and epilogs keep their line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (not action.option_strings or "default" in text.lower() or action.default in (None, False, [], "")
+                or action.default is argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def optional(parse: Callable) -> Callable:
     """``parse``, but an empty value (an option's "none" default) is kept as it is."""
     def parse_or_empty(text: str):

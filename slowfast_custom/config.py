@@ -219,7 +219,7 @@ def get_cfg() -> CfgNode:
 
 def default_argument_parser(description: str) -> argparse.ArgumentParser:
     """Upstream's command line: --cfg, --shard_id, --num_shards, --init_method, then KEY VALUE pairs."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(description=description, formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--cfg", dest="cfg_file", required=True,
                         help="YAML config file, or the name of a packaged one (slowfast-custom configs)")
     parser.add_argument("--shard_id", type=cli_args.non_negative_int, default=0,

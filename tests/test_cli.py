@@ -67,3 +67,34 @@ def test_demo_is_run_net_with_the_demo_on(monkeypatch):
 def test_upstream_check_runs_from_any_folder(tmp_path):
     proc = _cli("upstream", "--check", cwd=tmp_path)
     assert proc.returncode == 0 and "installed and patched" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("name", [n for n, spec in __import__("slowfast_custom.cli").cli.COMMANDS.items() if spec[1]])
+def test_every_option_shows_its_default_in_help(name, monkeypatch):
+    """One rule for every subcommand's --help: an option with a default says it (cli_args.HelpFormatter)."""
+    import argparse
+    import importlib
+
+    from slowfast_custom import cli, cli_args
+
+    class Captured(Exception):
+        pass
+
+    parsers = []
+
+    def capture(self, *args, **kwargs):
+        parsers.append(self)
+        raise Captured
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_intermixed_args", capture)
+    with pytest.raises(Captured):
+        importlib.import_module(cli.COMMANDS[name][0]).main([])
+    parser = parsers[0]
+    assert parser.formatter_class is cli_args.HelpFormatter
+    text = parser.format_help()
+    for action in parser._actions:
+        if action.option_strings and action.default not in (None, False, [], "", argparse.SUPPRESS):
+            help_text = parser._get_formatter()._expand_help(action) if action.help is not None else ""
+            assert "default" in help_text.lower(), (name, action.option_strings, help_text)
+    assert "usage:" in text

@@ -35,7 +35,8 @@ PARTS = ("index", "loading", "training", "demo")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--out", type=cli_args.output_file, default=Path("output/benchmark/results.json"),
                         help="JSON results file")
     parser.add_argument("--data-dir", type=cli_args.output_dir, default=Path("datasets/benchmark_frames"),

@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--video", type=cli_args.existing_file, default=REPO.parent / "shared" / "data" / "vtest.avi",
                         help="video to label (default: ../shared/data/vtest.avi beside the repository)")
     parser.add_argument("--seconds", type=cli_args.positive_float, default=None,

@@ -23,7 +23,8 @@ from slowfast_custom.errors import run_cli
 
 def main(argv=None) -> int:
     full = ExampleSpec()
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--scales", type=cli_args.positive_float, nargs="+", default=[0.5, 1.0],
                         help="input sizes as fractions of AVA's number of videos (default: 0.5 1.0)")
     parser.add_argument("--seconds", type=cli_args.positive_int, default=full.last_sec - full.first_sec + 1,

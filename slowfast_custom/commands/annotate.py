@@ -27,7 +27,7 @@ from slowfast_custom.labelling.app.workflow import (
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=cli_args.HelpFormatter)
     parser.add_argument("dataset", type=Path, help="dataset folder with frames/ (and the tracks file)")
     parser.add_argument("--host", type=cli_args.local_host, default="127.0.0.1",
                         help="address to serve on (default: this machine only)")

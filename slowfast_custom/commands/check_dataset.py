@@ -17,7 +17,8 @@ DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/conf
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("data", type=cli_args.existing_dir, help="dataset folder (DATA.PATH_TO_DATA_DIR)")
     parser.add_argument("--cfg", dest="cfg_file", default=str(DEFAULT_CFG),
                         help="training config whose file names, AVA.FPS and clip length to check against")

@@ -23,13 +23,15 @@ from slowfast_custom.errors import run_cli
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--data", required=True, type=cli_args.existing_dir, help="dataset folder with frames/")
     parser.add_argument("--videos", nargs="*", type=video_id_arg, default=None,
                         help="only these videos (default: all in frames/)")
     parser.add_argument("--out", type=cli_args.output_dir, default=None,
                         help="output folder (default: DATA/detections)")
-    parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog")
+    parser.add_argument("--detector", choices=sorted(BACKENDS), default="hog",
+                        help="person detector (hog needs no download; yolo is the optional AGPL extra)")
     parser.add_argument("--score-thresh", type=cli_args.fraction, default=DETECTOR_SCORE_THRESH,
                         help="keep person boxes scored at least this (default: %(default)s, as the demo's "
                              "DEMO.DETECTRON2_THRESH)")

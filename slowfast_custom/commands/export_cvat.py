@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava.formats import read_action_names, read_tracks_csv
 from slowfast_custom.ava.layout import DEFAULT_FPS
 from slowfast_custom.ava.naming import video_id_arg
@@ -21,7 +22,8 @@ from slowfast_custom.labelling.cvat import PERSON_LABEL, export_cvat
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")
     parser.add_argument("--actions", required=True, type=Path,
                         help="action list: a .pbtxt label map or a text file with one action name per line")

@@ -24,7 +24,7 @@ from slowfast_custom.errors import UserError
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                      epilog="\n".join(__doc__.strip().splitlines()[1:]),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--cfg", dest="cfg_file", help="YAML config of the model (a path or a packaged config's name)")
     parser.add_argument("--checkpoint", type=cli_args.existing_file, help="checkpoint (.pyth) to export")
     parser.add_argument("--format", choices=sorted(FORMATS))

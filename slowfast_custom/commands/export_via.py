@@ -23,7 +23,8 @@ from slowfast_custom.labelling.via3 import export_via3
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--data", required=True, type=cli_args.existing_dir, help="dataset folder with frames/")
     parser.add_argument("--actions", required=True, type=cli_args.existing_file,
                         help="action list: a .pbtxt label map or a text file with one action name per line")

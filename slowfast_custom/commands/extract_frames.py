@@ -18,7 +18,8 @@ from slowfast_custom.video.extract import collect_videos, extract_dataset_frames
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("videos", nargs="+", type=Path, help="video files and/or folders of videos")
     parser.add_argument("--out", required=True, type=cli_args.output_dir,
                         help="dataset folder (frames go to OUT/frames)")

@@ -16,7 +16,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("frames", type=cli_args.existing_dir, help="folder of frames; sorted by name")
     parser.add_argument("out", type=cli_args.output_file, help="video to write (.mp4, .mkv, .avi, .webm)")
     parser.add_argument("--fps", type=cli_args.positive_float, default=30.0,

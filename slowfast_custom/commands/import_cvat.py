@@ -23,7 +23,8 @@ from slowfast_custom.labelling.cvat import PERSON_LABEL, cvat_file_actions, impo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("cvat_files", nargs="+", type=Path, metavar="cvat_file",
                         help="CVAT annotations.xml (several: one dataset from all; one file per video)")
     parser.add_argument("--data", required=True, type=Path, help="dataset folder with frames/")

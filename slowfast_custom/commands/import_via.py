@@ -24,7 +24,8 @@ from slowfast_custom.labelling.via import import_via, via_file_actions
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("via_files", nargs="+", type=cli_args.existing_file, metavar="via_file",
                         help="VIA 2 project .json or exported annotations .json/.csv, or VIA 3 project .json "
                              "(several: one dataset from all)")

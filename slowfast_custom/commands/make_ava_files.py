@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from slowfast_custom import cli_args
 from slowfast_custom.ava_subset.build import AVA_END_SEC, AVA_START_SEC, VALID_MARGINS, SubsetSpec
 from slowfast_custom.ava_subset.example_files import FIRST_SEC, LAST_SEC, ExampleSpec, file_names, write_example_files
 from slowfast_custom.ava_subset.ids import DEFAULT_TRAIN_IDS, DEFAULT_VAL_IDS, ids_from_options, join_dash_ids
@@ -31,7 +32,7 @@ DEFAULT_FRAMES = (AVA_END_SEC - AVA_START_SEC) * SubsetSpec.fps
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0], epilog=__doc__.split("\n\n", 2)[2],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder to write the annotation files to")
     parser.add_argument("--train-ids", action="append", default=[], metavar="IDS",
                         help=f"train video ids, comma separated (default: {','.join(DEFAULT_TRAIN_IDS)})")

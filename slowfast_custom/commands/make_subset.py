@@ -29,7 +29,7 @@ from slowfast_custom.errors import run_cli
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0], epilog=__doc__.split("\n\n", 2)[2],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--annotations", type=Path, default=Path("ava_annotations.tar"),
                         help="ava_annotations.tar or the folder it extracts to (default: %(default)s)")
     parser.add_argument("--videos", type=cli_args.existing_dir,

@@ -14,13 +14,16 @@ from slowfast_custom.errors import run_cli
 
 def main(argv=None) -> int:
     defaults = SyntheticSpec()
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("--out", required=True, type=cli_args.output_dir, help="dataset folder to create")
-    parser.add_argument("--train-videos", type=cli_args.positive_int, default=defaults.train_videos)
-    parser.add_argument("--val-videos", type=cli_args.positive_int, default=defaults.val_videos)
+    parser.add_argument("--train-videos", type=cli_args.positive_int, default=defaults.train_videos,
+                        help="videos of the train split")
+    parser.add_argument("--val-videos", type=cli_args.positive_int, default=defaults.val_videos,
+                        help="videos of the val split")
     parser.add_argument("--seconds", type=cli_args.positive_int, default=defaults.seconds, help="length of each video")
-    parser.add_argument("--fps", type=cli_args.positive_int, default=defaults.fps)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--fps", type=cli_args.positive_int, default=defaults.fps, help="frame rate of the frames")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed of the figures and actions")
     parser.add_argument("--skip-existing", action="store_true",
                         help="do nothing if --out already holds a complete dataset made with these settings")
     args = parser.parse_args(argv)

@@ -22,7 +22,8 @@ DEFAULT_CFG = "SLOWFAST_32x2_R101_custom.yaml"  # packaged (slowfast_custom/conf
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                     formatter_class=cli_args.HelpFormatter)
     parser.add_argument("data", type=Path, help="dataset folder (DATA.PATH_TO_DATA_DIR)")
     parser.add_argument("--cfg", dest="cfg_file", default=str(DEFAULT_CFG), help="training config (sizes, folders)")
     parser.add_argument("--out", type=cli_args.output_dir, default=None,
