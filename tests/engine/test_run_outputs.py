@@ -123,7 +123,12 @@ def test_demo_in_calibrated_mode_shows_what_the_thresholds_say(run, tiny_dataset
                    "DEMO.VIS_MODE", "calibrated", "DEMO.TOPK", "4")
     with caplog.at_level(logging.INFO):
         run_demo(cfg)  # DEMO.THRESHOLDS_FILE empty: the file next to the checkpoint the demo loads
-    thresholds_path = out / "checkpoints" / "thresholds.json"
+    # the thresholds of the epoch of the checkpoint it loaded (the best validated one)
+    from slowfast_custom.engine.thresholds import thresholds_for
+    from slowfast_custom.inference import inference_checkpoint
+
+    thresholds_path = thresholds_for(inference_checkpoint(cfg)[0])
+    assert thresholds_path.name.startswith("thresholds_epoch_")
     assert f"per-class thresholds from {thresholds_path}; global threshold for stand" in caplog.text
     own = {c["name"]: c["threshold"] for c in json.loads(thresholds_path.read_text())["classes"]}
     # "stand" has none: the global threshold for an uncommon class applies.
