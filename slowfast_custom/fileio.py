@@ -231,23 +231,32 @@ def read_text(path: PathLike) -> str:
 LOCK_NAME = ".in_use.lock"
 
 
+_HELD: set = set()  # lock files this process holds
+
+
 @contextlib.contextmanager
 def hold_folder(folder: PathLike, what: str = "the folder") -> Iterator[Path]:
     """Hold ``folder`` (made if missing) for this run: a second run gets a UserError naming it and the holder.
 
-    An ``fcntl.flock`` on ``folder/.in_use.lock``: the OS releases it when the
-    holder exits in any way (kill -9 included), so a killed run never leaves
-    the folder stuck; the file itself stays (removing it would race with a
-    run opening it). Processes forked while it is held share the lock.
+    A POSIX record lock (``fcntl.lockf``) on ``folder/.in_use.lock``: the OS
+    releases it when the holder exits in any way (kill -9 included), so a
+    killed run never leaves the folder stuck; the file itself stays (removing
+    it would race with a run opening it). Unlike ``flock``, the lock is the
+    process's own, not inherited by the processes it forks: a loader worker
+    that outlives a killed run for a moment does not keep the folder held.
     """
     import fcntl
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    lock = (folder / LOCK_NAME).resolve()
+    if lock in _HELD:  # a POSIX lock is the process's: a second one here would succeed, and its close release both
+        raise UserError(f"{folder}: {what} is in use by another run (process {os.getpid()}, this one); "
+                        f"wait for it to end, or give another {what}")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: held by another process
         holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
         os.close(fd)
         raise UserError(f"{folder}: {what} is in use by another run{f' (process {holder})' if holder else ''}; "
@@ -255,9 +264,11 @@ def hold_folder(folder: PathLike, what: str = "the folder") -> Iterator[Path]:
     except BaseException:
         os.close(fd)
         raise
+    _HELD.add(lock)
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield folder
     finally:
+        _HELD.discard(lock)
         os.close(fd)

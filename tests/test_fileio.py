@@ -119,8 +119,36 @@ def test_hold_folder_refuses_a_second_holder_and_releases_on_exit(tmp_path):
 
     with hold_folder(tmp_path / "run", "OUTPUT_DIR") as folder:
         assert folder == tmp_path / "run" and (folder / LOCK_NAME).is_file()
-        with pytest.raises(UserError, match=r"run: OUTPUT_DIR is in use by another run \(process \d+\)"):
+        with pytest.raises(UserError, match=r"run: OUTPUT_DIR is in use by another run \(process \d+(, this one)?\)"):
             with hold_folder(tmp_path / "run", "OUTPUT_DIR"):
                 pass
     with hold_folder(tmp_path / "run", "OUTPUT_DIR"):  # released when the block ends
         pass
+
+
+def test_a_killed_holders_surviving_child_does_not_keep_the_folder(tmp_path):
+    """A run killed with kill -9 may leave a forked child (a loader worker) alive for a moment: the lock is the
+    run's own, so its resume is not refused meanwhile."""
+    import subprocess
+    import sys
+
+    from slowfast_custom.errors import UserError
+    from slowfast_custom.fileio import hold_folder
+
+    code = (f"import os, time\nfrom slowfast_custom.fileio import hold_folder\n"
+            f"with hold_folder({str(tmp_path / 'run')!r}, 'OUTPUT_DIR'):\n"
+            "    if os.fork() == 0:\n        time.sleep(20)\n        os._exit(0)\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match="OUTPUT_DIR is in use by another run"):
+            with hold_folder(tmp_path / "run", "OUTPUT_DIR"):
+                pass
+        holder.kill()
+        holder.wait()
+        with hold_folder(tmp_path / "run", "OUTPUT_DIR"):  # the child still sleeps, the folder is free
+            pass
+    finally:
+        holder.kill()
+        subprocess.run(["pkill", "-f", "from slowfast_custom.fileio import hold_folder"], check=False)
