@@ -19,6 +19,7 @@ from typing import Callable
 from slowfast_custom.ava.naming import video_id_list_arg, video_range_arg
 from slowfast_custom.ava.timing import DEFAULT_SPLIT_DISTANCE_SEC
 from slowfast_custom.errors import number_in
+from slowfast_custom.fileio import existing_ancestor
 
 positive_int = number_in(int, 1)
 non_negative_int = number_in(int, 0)
@@ -80,11 +81,7 @@ def output_dir(text: str) -> Path:
     """A folder to write into: it exists and is writable, or it can be made (its nearest existing parent is a
     writable folder). Nothing is created here."""
     path = Path(text)
-    probe = path
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
+    probe = path if path.exists() else existing_ancestor(path)
     if not probe.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):

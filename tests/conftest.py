@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,31 @@ def tiny_cfg(data_dir: Path, output_dir: Path, *overrides: str):
     opts: List[str] = TINY_OVERRIDES + ["DATA.PATH_TO_DATA_DIR", str(data_dir), "OUTPUT_DIR", str(output_dir)]
     args = argparse.Namespace(cfg_file=str(TINY_CFG), opts=opts + list(overrides), shard_id=0, num_shards=1)
     return load_config(args)
+
+
+def untrained_checkpoint(data_dir: Path, output_dir: Path, head_scale: float = 1.0):
+    """The tiny model with random weights (seed 0; the head's weights times ``head_scale``, so scores spread),
+    saved in ``output_dir`` as training saves it; returns (config, checkpoint path). For tests of mechanics, not
+    skill."""
+    import torch
+    from slowfast.models.model_builder import build_model
+
+    from slowfast_custom.checkpoint import save_checkpoint
+
+    cfg = tiny_cfg(data_dir, output_dir)
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    with torch.no_grad():
+        model.head.projection.weight.mul_(head_scale)
+    return cfg, save_checkpoint(str(output_dir), model, torch.optim.SGD(model.parameters(), lr=0.1), 0, cfg)
+
+
+def copy_of_dataset(dataset: Path, root: Path) -> Path:
+    """``root``: a private copy of ``dataset``'s lists and annotations (to edit), its frames shared through a link."""
+    shutil.copytree(dataset / "annotations", root / "annotations")
+    shutil.copytree(dataset / "frame_lists", root / "frame_lists")
+    (root / "frames").symlink_to(dataset / "frames", target_is_directory=True)
+    return root
 
 
 def run_tool(script: str, *args: str, timeout: int = 600, env=None) -> subprocess.CompletedProcess:

@@ -1,6 +1,5 @@
 """Boxes per class and split in the checker's report: the counts, classes without training boxes, NUM_CLASSES."""
 
-import shutil
 from collections import Counter
 
 import pytest
@@ -8,7 +7,7 @@ import pytest
 from slowfast_custom.ava.formats import read_box_csv
 from slowfast_custom.check.class_counts import class_box_counts, class_count_findings
 
-from conftest import TINY_CFG, run_tool
+from conftest import TINY_CFG, copy_of_dataset, run_tool
 
 TRAIN_GT = "annotations/ava_train_v2.2.csv"
 VAL_GT = "annotations/ava_val_v2.2.csv"
@@ -17,11 +16,7 @@ LABEL_MAP = "annotations/ava_action_list_v2.2_for_activitynet_2019.pbtxt"
 
 @pytest.fixture
 def data(tiny_dataset, tmp_path):
-    root = tmp_path / "data"
-    shutil.copytree(tiny_dataset / "annotations", root / "annotations")
-    shutil.copytree(tiny_dataset / "frame_lists", root / "frame_lists")
-    (root / "frames").symlink_to(tiny_dataset / "frames", target_is_directory=True)
-    return root
+    return copy_of_dataset(tiny_dataset, tmp_path / "data")
 
 
 def csv_counts(path):

@@ -9,17 +9,13 @@ from slowfast_custom.check.dataset import check_dataset, check_spec_from_cfg, fi
 from slowfast_custom.config import load_config
 from slowfast_custom.errors import DataError
 
-from conftest import TINY_CFG, run_tool
+from conftest import TINY_CFG, copy_of_dataset, run_tool
 
 
 @pytest.fixture
 def data(tiny_dataset, tmp_path):
     """A private copy of the tiny dataset's lists and annotations; the frames are shared through a link."""
-    root = tmp_path / "data"
-    shutil.copytree(tiny_dataset / "annotations", root / "annotations")
-    shutil.copytree(tiny_dataset / "frame_lists", root / "frame_lists")
-    (root / "frames").symlink_to(tiny_dataset / "frames", target_is_directory=True)
-    return root
+    return copy_of_dataset(tiny_dataset, tmp_path / "data")
 
 
 def spec_for(root, *overrides):

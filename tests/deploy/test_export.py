@@ -9,7 +9,7 @@ from slowfast_custom.deploy.export import ScoresModel, export_model, load_model,
 from slowfast_custom.deploy.runtime import OnnxActionModel
 from slowfast_custom.errors import CheckpointError, DataError, UserError
 
-from conftest import TINY_CFG, TINY_OVERRIDES, require_onnxruntime, run_tool, tiny_cfg
+from conftest import TINY_CFG, TINY_OVERRIDES, require_onnxruntime, run_tool, tiny_cfg, untrained_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +23,7 @@ def trained(tiny_dataset, tmp_path_factory):
 
     The head's weights are scaled up so that scores spread over (0, 1) as a trained head's do (a fresh head
     gives about 0.5 everywhere, where a wrong box or a missing layer hardly shows)."""
-    from slowfast.models.model_builder import build_model
-
-    from slowfast_custom.checkpoint import save_checkpoint
-
-    out = tmp_path_factory.mktemp("export_run")
-    cfg = tiny_cfg(tiny_dataset, out)
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    with torch.no_grad():
-        model.head.projection.weight.mul_(30)
-    return cfg, save_checkpoint(str(out), model, torch.optim.SGD(model.parameters(), lr=0.1), 0, cfg)
+    return untrained_checkpoint(tiny_dataset, tmp_path_factory.mktemp("export_run"), head_scale=30)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])

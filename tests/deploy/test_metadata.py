@@ -9,13 +9,12 @@ import textwrap
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from slowfast_custom.deploy.export import export_model
 from slowfast_custom.deploy.metadata import EXAMPLE_SCRIPT, read_metadata
 from slowfast_custom.deploy.runtime import OnnxActionModel, session_threads
 
-from conftest import require_onnxruntime, run_tool, tiny_cfg
+from conftest import require_onnxruntime, run_tool, untrained_checkpoint
 
 # Runs a script in a fresh interpreter, then fails if the project was imported on the way.
 WITHOUT_PROJECT = textwrap.dedent("""\
@@ -28,17 +27,7 @@ WITHOUT_PROJECT = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def trained(tiny_dataset, tmp_path_factory):
-    from slowfast.models.model_builder import build_model
-
-    from slowfast_custom.checkpoint import save_checkpoint
-
-    out = tmp_path_factory.mktemp("metadata_run")
-    cfg = tiny_cfg(tiny_dataset, out)
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    with torch.no_grad():
-        model.head.projection.weight.mul_(30)
-    return cfg, save_checkpoint(str(out), model, torch.optim.SGD(model.parameters(), lr=0.1), 0, cfg)
+    return untrained_checkpoint(tiny_dataset, tmp_path_factory.mktemp("metadata_run"), head_scale=30)
 
 
 def _video(path, frames=60, size=(320, 240), fps=30):

@@ -10,7 +10,7 @@ from fractions import Fraction
 import av
 import pytest
 
-from conftest import TINY_CFG, run_tool, tiny_cfg
+from conftest import TINY_CFG, run_tool, untrained_checkpoint
 from journey_videos import make_clip
 from streams import http_stream
 
@@ -25,22 +25,9 @@ def served_over_http(video):
     return http_stream(video, STREAM, gop=FPS // 2)
 
 
-def save_untrained_checkpoint(data, out_dir) -> None:
-    """The tiny model with random weights, saved as training saves it: the journey checks mechanics, not skill."""
-    import torch
-    from slowfast.models.model_builder import build_model
-
-    from slowfast_custom.checkpoint import save_checkpoint
-
-    cfg = tiny_cfg(data, out_dir)
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    save_checkpoint(str(out_dir), model, torch.optim.SGD(model.parameters(), lr=0.1), 0, cfg)
-
-
 def test_a_stream_becomes_a_video_and_predictions_that_agree(tiny_dataset, tmp_path):
     train_dir = tmp_path / "train"
-    save_untrained_checkpoint(tiny_dataset, train_dir)
+    untrained_checkpoint(tiny_dataset, train_dir)  # the journey checks mechanics, not skill
     video = make_clip(tmp_path / "lobby.mp4", 20, SECONDS, 640, 360, Fraction(FPS), crop=(100, 110, 640, 360))
     output = tmp_path / "live" / "lobby_demo.mp4"
     with served_over_http(video) as url:
