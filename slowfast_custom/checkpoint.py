@@ -24,7 +24,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -205,6 +205,17 @@ def checkpoints(output_dir: str) -> List[Path]:
         return []
     found = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name)))
     return [p for _, p in found]
+
+
+def best_saved(output_dir: str, scores: Iterable[Tuple[int, float]]) -> Optional[Tuple[Path, int, float]]:
+    """(path, epoch, score) of the epoch with the highest score that has a checkpoint in ``output_dir`` (the later
+    epoch on a tie); ``scores``: (completed epochs, validation score) pairs. None when no scored epoch was saved."""
+    best: Optional[Tuple[Path, int, float]] = None
+    for epoch, score in scores:
+        path = checkpoint_path(output_dir, epoch)
+        if path.is_file() and (best is None or score >= best[2]):
+            best = (path, epoch, float(score))
+    return best
 
 
 def last_checkpoint(output_dir: str) -> Optional[Path]:

@@ -34,15 +34,10 @@ def best_checkpoint(output_dir: str) -> Optional[Tuple[Path, int, float]]:
         history = json.loads((Path(output_dir) / SUMMARY_NAME).read_text())["history"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    best: Optional[Tuple[Path, int, float]] = None
-    for entry in history if isinstance(history, list) else []:
-        epoch, score = (entry.get("epoch"), entry.get("val_frame_map")) if isinstance(entry, dict) else (None, None)
-        if not isinstance(epoch, int) or not isinstance(score, (int, float)):
-            continue
-        path = cu.checkpoint_path(output_dir, epoch)
-        if path.is_file() and (best is None or score >= best[2]):
-            best = (path, epoch, float(score))
-    return best
+    entries = [e for e in history if isinstance(e, dict)] if isinstance(history, list) else []
+    return cu.best_saved(output_dir, [(e["epoch"], e["val_frame_map"]) for e in entries
+                                      if isinstance(e.get("epoch"), int)
+                                      and isinstance(e.get("val_frame_map"), (int, float))])
 
 
 def inference_checkpoint(cfg) -> Tuple[Path, str]:

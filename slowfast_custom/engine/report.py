@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from slowfast_custom.checkpoint import CHECKPOINT_NAME, checkpoint_dir, checkpoints
+from slowfast_custom.checkpoint import CHECKPOINT_NAME, best_saved, checkpoint_dir, checkpoints
 from slowfast_custom.engine.curves import read_curves
 from slowfast_custom.engine.thresholds import THRESHOLDS_NAME
 from slowfast_custom.fileio import atomic_path, atomic_write_text
@@ -117,13 +117,9 @@ def _trained_epochs(curves: List[Dict], val: List[Tuple[int, Dict]], output_dir:
 
 def best_saved_epoch(val: List, output_dir: Path) -> Optional[int]:
     """The validated epoch with the highest frame-mAP that has a checkpoint (the later one on a tie): the model
-    TEST.CHECKPOINT_CHOICE best tests (the same rule as inference.best_checkpoint)."""
-    saved = {int(CHECKPOINT_NAME.match(c.name).group(1)) for c in checkpoints(str(output_dir))}
-    best = None
-    for epoch, metrics in val:
-        if epoch in saved and (best is None or metrics["frame_map"] >= best[1]):
-            best = (epoch, metrics["frame_map"])
-    return best[0] if best else None
+    TEST.CHECKPOINT_CHOICE best tests (``checkpoint.best_saved``, as inference.best_checkpoint)."""
+    best = best_saved(str(output_dir), [(epoch, metrics["frame_map"]) for epoch, metrics in val])
+    return best[1] if best else None
 
 
 def stale_test_reason(test: Dict, test_path: Path, output_dir: Path, last_epoch: int,

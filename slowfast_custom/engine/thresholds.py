@@ -45,13 +45,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from slowfast_custom.checkpoint import CHECKPOINT_NAME
 from slowfast_custom.errors import DataError
 from slowfast_custom.fileio import atomic_write_text
 
@@ -68,7 +68,7 @@ def epoch_thresholds_name(epoch: int) -> str:
 def thresholds_for(checkpoint: Path) -> Path:
     """The calibrated thresholds of ``checkpoint``'s epoch (``thresholds_epoch_NNNNN.json`` beside it), else the
     folder's newest ones (``thresholds.json``)."""
-    match = re.fullmatch(r"checkpoint_epoch_(\d{5})\.pyth", checkpoint.name)
+    match = CHECKPOINT_NAME.match(checkpoint.name)
     if match:
         own = checkpoint.parent / epoch_thresholds_name(int(match.group(1)))
         if own.is_file():
